@@ -1,0 +1,55 @@
+# pushline — see README.md. Every target works on a fresh clone.
+SHELL := /bin/bash
+GO ?= go
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export GOFLAGS := -buildvcs=false
+FUNCTIONS := $(notdir $(wildcard functions/*))
+
+.PHONY: demo local test build synth deploy asl bench node fmt-check vet
+
+## demo: a full pipeline run on the local stack against a sample repository (under 60 s)
+demo:
+	$(GO) run ./infra/demo
+
+## local: the local stack in the foreground until SIGINT/SIGTERM
+local:
+	$(GO) run ./infra/local
+
+## test: every test (CI runs this)
+test: node fmt-check vet
+	$(GO) test -count=1 -timeout 14m ./...
+
+## build: the Lambda bootstraps (linux/arm64, static, stripped, -tags lambda.norpc)
+build:
+	@for f in $(FUNCTIONS); do \
+	  echo "build functions/$$f -> build/$$f/bootstrap"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	    -o build/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+## synth: cdk synth offline into cdk.out/
+synth: node build
+	npx --no-install cdk synth --quiet
+
+## deploy: cdk deploy (needs AWS credentials)
+deploy: node build
+	npx --no-install cdk deploy
+
+## asl: print the generated state machine definition for the current config
+asl:
+	@$(GO) run ./infra/asl
+
+## bench: the Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+node: node_modules/.package-lock.json
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
