@@ -1,0 +1,151 @@
+package buildspec
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseFull(t *testing.T) {
+	data, err := os.ReadFile("testdata/full.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse("full.yml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Spec{
+		Version: "0.2",
+		Env: Env{
+			Shell:             "bash",
+			Variables:         []Var{{"GREETING", "hello"}, {"COUNT", "3"}, {"EMPTY", ""}},
+			ExportedVariables: []string{"GREETING", "BUILT_AT"},
+		},
+		Phases: []*Phase{
+			{Name: Install, Line: 14, OnFailure: Abort, Commands: []Command{{"echo installing", 18}}},
+			{Name: PreBuild, Line: 19, OnFailure: Continue, Commands: []Command{{"cd sub", 22}, {"export X=1", 23}}},
+			{Name: Build, Line: 24, OnFailure: Abort,
+				Commands: []Command{{"echo multi\necho line\n", 26}, {"echo quoted: colon", 29}},
+				Finally:  []Command{{"echo finally", 31}}},
+			{Name: PostBuild, Line: 32, OnFailure: Abort, Commands: []Command{{"echo done", 34}}},
+		},
+		Artifacts: &Artifacts{
+			Files:         []string{"**/*"},
+			Name:          "app.zip",
+			BaseDirectory: "out",
+			DiscardPaths:  true,
+			ExcludePaths:  []string{"**/*.tmp"},
+		},
+		Ignored: []string{"reports (line 36)", "phases.install.runtime-versions (line 15)"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Parse mismatch (-want +got):\n%s", diff)
+	}
+	if got.Phase(Build) == nil || got.Phase("nope") != nil {
+		t.Errorf("Phase lookup wrong")
+	}
+}
+
+func TestParseGood(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want *Spec
+	}{
+		{
+			name: "minimal, version as string, single-string files",
+			in:   "version: \"0.2\"\nphases:\n  build:\n    commands:\n      - echo hi\nartifacts:\n  files: out.txt\n",
+			want: &Spec{Version: "0.2",
+				Phases:    []*Phase{{Name: Build, Line: 3, OnFailure: Abort, Commands: []Command{{"echo hi", 5}}}},
+				Artifacts: &Artifacts{Files: []string{"out.txt"}}},
+		},
+		{
+			name: "phases reordered run in canonical order; empty phase; sh",
+			in:   "version: 0.2\nenv:\n  shell: /bin/sh\nphases:\n  post_build:\n    commands: [\"echo b\"]\n  install:\n",
+			want: &Spec{Version: "0.2", Env: Env{Shell: "sh"}, Phases: []*Phase{
+				{Name: Install, Line: 7, OnFailure: Abort},
+				{Name: PostBuild, Line: 5, OnFailure: Abort, Commands: []Command{{"echo b", 6}}},
+			}},
+		},
+		{
+			name: "numbers as commands, discard-paths no",
+			in:   "version: 0.2\nphases:\n  build:\n    commands:\n      - 42\nartifacts:\n  files: ['a']\n  discard-paths: no\n",
+			want: &Spec{Version: "0.2",
+				Phases:    []*Phase{{Name: Build, Line: 3, OnFailure: Abort, Commands: []Command{{"42", 5}}}},
+				Artifacts: &Artifacts{Files: []string{"a"}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse("buildspec.yml", []byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseBad(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"empty", "", "buildspec.yml: the buildspec is empty"},
+		{"blank", "  \n\n", "buildspec.yml: the buildspec is empty"},
+		{"comment only", "# nothing\n", "buildspec.yml: the buildspec is empty"},
+		{"syntax", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo a\n     - echo b\n", "buildspec.yml:6: YAML syntax error: did not find expected key (in the block that starts at line 3)"},
+		{"unclosed quote", "version: 0.2\nphases:\n  build:\n    commands:\n      - \"echo hi\n      - echo b\n", "buildspec.yml:5: YAML syntax error: found unexpected end of stream"},
+		{"bad indent deep", "version: 0.2\nphases:\n  build:\n    commands:\n      - a\n      - b\n      - c\n    finally: [x]\n   post_build: {}\n", "buildspec.yml:9: YAML syntax error: did not find expected key (in the block that starts at line 2)"},
+		{"tab", "version: 0.2\nphases:\n\tbuild: {}\n", "buildspec.yml:3: YAML syntax error: found character that cannot start any token"},
+		{"not a mapping", "- a\n- b\n", "buildspec.yml:1: the buildspec must be a mapping with version and phases, not a list"},
+		{"two documents", "version: 0.2\nphases: {build: {}}\n---\nversion: 0.2\n", "buildspec.yml:3: a buildspec holds one YAML document; found a second one"},
+		{"no version", "phases:\n  build:\n    commands: [a]\n", `buildspec.yml:1: version is missing: add "version: 0.2"`},
+		{"version 0.1", "version: 0.1\nphases:\n  build:\n    commands: [a]\n", `buildspec.yml:1: version "0.1" is not supported: the local runner runs version 0.2`},
+		{"version 1.0", "phases:\n  build: {}\nversion: 1.0\n", `buildspec.yml:3: version "1.0" is not supported: the local runner runs version 0.2`},
+		{"version list", "version: [0.2]\nphases: {build: {}}\n", "buildspec.yml:1: version must be 0.2, not a list"},
+		{"no phases", "version: 0.2\n", "buildspec.yml:1: phases is missing: a buildspec needs at least one of install, pre_build, build, post_build"},
+		{"unknown top key", "version: 0.2\nphase:\n  build: {}\n", `buildspec.yml:2: unknown key "phase"; allowed: version, run-as, env, proxy, batch, phases, reports, artifacts, cache`},
+		{"repeated key", "version: 0.2\nphases:\n  build: {}\n  build: {}\n", `buildspec.yml:4: phases: key "build" is repeated (first at line 3)`},
+		{"unknown phase", "version: 0.2\nphases:\n  test:\n    commands: [a]\n", `buildspec.yml:3: phases: unknown phase "test"; allowed: install, pre_build, build, post_build`},
+		{"phases list", "version: 0.2\nphases:\n  - build\n", "buildspec.yml:3: phases must be a mapping, not a list"},
+		{"commands string", "version: 0.2\nphases:\n  build:\n    commands: echo hi\n", `buildspec.yml:4: phases.build.commands must be a list of commands, not the value "echo hi"`},
+		{"command with colon", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo hi\n      - echo a: b\n", "buildspec.yml:6: phases.build.commands[1] must be a string, not a mapping (quote the command: it contains ': ')"},
+		{"null command", "version: 0.2\nphases:\n  build:\n    finally:\n      -\n", "buildspec.yml:5: phases.build.finally[0] must be a string, not empty"},
+		{"bad on-failure", "version: 0.2\nphases:\n  build:\n    on-failure: RETRY\n", `buildspec.yml:4: phases.build.on-failure "RETRY" is not supported: use ABORT or CONTINUE`},
+		{"unknown phase key", "version: 0.2\nphases:\n  build:\n    command: [a]\n", `buildspec.yml:4: phases.build: unknown key "command"; allowed: run-as, on-failure, runtime-versions (install), commands, finally`},
+		{"runtime-versions outside install", "version: 0.2\nphases:\n  build:\n    runtime-versions: {go: 1}\n", "buildspec.yml:4: phases.build: runtime-versions is only allowed in the install phase"},
+		{"shell", "version: 0.2\nenv:\n  shell: zsh\nphases: {build: {}}\n", `buildspec.yml:3: env.shell "zsh" is not supported: use bash or sh`},
+		{"parameter-store", "version: 0.2\nenv:\n  parameter-store:\n    TOKEN: /x/y\nphases: {build: {}}\n", "buildspec.yml:3: env.parameter-store is not supported by the local runner: pass the value with env.variables or the stage's environment instead"},
+		{"secrets-manager", "version: 0.2\nenv:\n  secrets-manager:\n    TOKEN: arn:x\nphases: {build: {}}\n", "buildspec.yml:3: env.secrets-manager is not supported by the local runner: pass the value with env.variables or the stage's environment instead"},
+		{"variable list", "version: 0.2\nenv:\n  variables:\n    A: [1, 2]\nphases: {build: {}}\n", "buildspec.yml:4: env.variables.A must be a string, not a list"},
+		{"variable name", "version: 0.2\nenv:\n  variables:\n    1A: x\nphases: {build: {}}\n", `buildspec.yml:4: env.variables: "1A" is not a valid variable name`},
+		{"exported name", "version: 0.2\nenv:\n  exported-variables:\n    - OK\n    - not-ok\nphases: {build: {}}\n", `buildspec.yml:5: env.exported-variables: "not-ok" is not a valid variable name`},
+		{"env unknown", "version: 0.2\nenv:\n  vars: {}\nphases: {build: {}}\n", `buildspec.yml:3: env: unknown key "vars"; allowed: shell, variables, parameter-store, exported-variables, secrets-manager, git-credential-helper`},
+		{"artifacts no files", "version: 0.2\nphases: {build: {}}\nartifacts:\n  name: x\n", "buildspec.yml:4: artifacts.files is missing: list the files to keep, e.g. '**/*'"},
+		{"artifacts files map", "version: 0.2\nphases: {build: {}}\nartifacts:\n  files:\n    a: b\n", "buildspec.yml:5: artifacts.files must be a list of strings, not a mapping"},
+		{"discard-paths", "version: 0.2\nphases: {build: {}}\nartifacts:\n  files: [a]\n  discard-paths: maybe\n", `buildspec.yml:5: artifacts.discard-paths must be yes or no, not the value "maybe"`},
+		{"artifacts unknown", "version: 0.2\nphases: {build: {}}\nartifacts:\n  file: [a]\n", `buildspec.yml:4: artifacts: unknown key "file"; allowed: files, name, discard-paths, base-directory, exclude-paths, enable-symlinks, s3-prefix, secondary-artifacts`},
+		{"merge key", "version: 0.2\nx: &x {commands: [a]}\nphases:\n  build:\n    <<: *x\n", `buildspec.yml:2: unknown key "x"; allowed: version, run-as, env, proxy, batch, phases, reports, artifacts, cache`},
+		{"merge key in phase", "version: 0.2\nphases:\n  build:\n    <<: {commands: [a]}\n", "buildspec.yml:4: phases.build: YAML merge keys (<<) are not supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("buildspec.yml", []byte(tt.in))
+			if err == nil {
+				t.Fatalf("Parse succeeded, want error %q", tt.want)
+			}
+			var perr *Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("error %T is not *Error", err)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error\n got: %s\nwant: %s", got, tt.want)
+			}
+		})
+	}
+}
