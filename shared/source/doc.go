@@ -1,0 +1,52 @@
+// Package source is the pipeline's source step: it snapshots exactly the
+// pushed commit into source.zip in the artifact bucket, for CodeBuild to use
+// as an S3 source.
+//
+// Where the commit comes from:
+//
+//   - A push whose cloneUrl is a file:// URL or a local path (the local
+//     stack and the demo) is read with the git binary: `git archive` of the
+//     commit. A commit the repository does not hold fails with
+//     ErrCommitNotFound.
+//   - Otherwise the provider's archive API is fetched over HTTPS (in Lambda
+//     there is no git binary): GitHub GET {api}/repos/{owner}/{repo}/tarball/{sha}
+//     (api.github.com, or <host>/api/v3 for Enterprise; it answers 302 to
+//     codeload), GitLab GET {host}/api/v4/projects/{url-encoded path}/repository/archive.tar.gz?sha={sha},
+//     Bitbucket Cloud GET https://bitbucket.org/{workspace}/{repo}/get/{sha}.tar.gz,
+//     Gitea/Forgejo GET {host}/api/v1/repos/{owner}/{repo}/archive/{sha}.tar.gz.
+//     The host (and a GitLab/Gitea relative URL root) comes from the push's
+//     cloneUrl when it is http(s), else from its webUrl.
+//
+// Private repositories: an optional token per provider or per repository
+// (Tokens; in AWS the Secrets Manager secret PUSHLINE_PROVIDER_TOKENS_ARN
+// holding {"<provider>": "<token>", "<provider>:<repository>": "<token>"},
+// the more specific key winning). It is sent as each provider documents:
+// GitHub "Authorization: Bearer", GitLab "PRIVATE-TOKEN", Gitea
+// "Authorization: token", Bitbucket "Authorization: Bearer" for access
+// tokens, or Basic when the token is "user:app-password" (it holds a colon).
+// A token is never logged and never follows a redirect to another host.
+//
+// Conversion: the archive (tar.gz, or git archive's tar) is converted to a
+// zip while it streams, and the zip streams to S3 in a multipart upload of
+// PartSize parts (8 MiB by default; one PutObject when the zip is smaller
+// than a part). Memory is bounded by one part buffer plus the gzip/flate
+// state (about 1.5 MiB), whatever the repository's size; any failure aborts
+// the multipart upload. The single top-level directory of provider archives
+// (owner-repo-sha/) is stripped, so files sit at the zip root.
+//
+// Zip entries: regular files keep git's mode (0755 when executable, else
+// 0644, stored as Unix external attributes); symlinks are stored as symlink
+// entries (mode 0777|symlink, content = the link target, stored
+// uncompressed), exactly as `git archive --format=zip` and `zip -y` store
+// them, so Info-ZIP unzip (what CodeBuild's images carry) and the local
+// runner recreate them as symlinks; a tool that ignores Unix attributes
+// sees a small file holding the target path. Directories are implied by the
+// file paths and get no entries of their own (git has no empty directories).
+// Submodules are not included (archive APIs leave them out too).
+//
+// Errors: Handle returns one of RequestError, FetchError, ArchiveError,
+// UploadError or TokenError (pointer types). aws-lambda-go reports the type
+// name as the Lambda errorType, so the state machine's task error says which
+// part failed; errors.Is with the sentinels (ErrNotFound, ErrUnauthorized,
+// ErrTruncated, …) gives the reason.
+package source
