@@ -112,7 +112,7 @@ func TarToZip(w io.Writer, r io.Reader, strip bool) (Stats, error) {
 				prefix = top + "/"
 			}
 			name = strings.TrimPrefix(name, "./")
-			if name+"/" == prefix {
+			if strings.TrimSuffix(name, "/")+"/" == prefix {
 				continue // the top-level directory itself
 			}
 			rest, ok := strings.CutPrefix(name, prefix)

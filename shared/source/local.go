@@ -30,7 +30,7 @@ func (h *Handler) gitCmd(ctx context.Context, dir string, args ...string) *exec.
 // the commit's full id.
 func (h *Handler) resolveLocal(ctx context.Context, dir, commit string) (string, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return "", fmt.Errorf("no repository at %s: %w", dir, ErrNotFound)
+		return "", fmt.Errorf("%w: no directory there", ErrNotFound)
 	}
 	var stderr bytes.Buffer
 	cmd := h.gitCmd(ctx, dir, "rev-parse", "--verify", "--quiet", commit+"^{commit}")

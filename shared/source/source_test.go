@@ -1,0 +1,387 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pushline/pushline/shared/push"
+)
+
+func init() { retryDelays = []time.Duration{time.Millisecond, time.Millisecond} }
+
+const execARN = "arn:aws:states:us-east-1:000000000000:execution:pushline-app:main-abc-123"
+
+func TestLocalRepository(t *testing.T) {
+	repo := newRepo(t)
+	c := fakeS3(t)
+	for _, tc := range []struct {
+		name     string
+		clone    string
+		partSize int
+	}{
+		{"file URL", "file://" + repo.bare, 0},
+		{"path", repo.bare, 0},
+		{"multipart", repo.bare, 16 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			rs := &recS3{S3: c}
+			h := &Handler{S3: rs, Bucket: testBucket, Log: quietLog(&logs), PartSize: tc.partSize}
+			key := "app/" + strings.ReplaceAll(tc.name, " ", "-") + "/source.zip"
+			req := Request{Pipeline: "app", Execution: execARN, Key: key, Push: push.Push{
+				Provider: push.GitHub, Repository: "acme/app", CloneURL: tc.clone,
+				Ref: "refs/heads/main", Branch: "main", After: repo.first,
+			}}
+			art, err := h.Handle(context.Background(), req)
+			if err != nil {
+				t.Fatalf("Handle: %v\n%s", err, logs.String())
+			}
+			if art.Commit != repo.first || art.Bucket != testBucket || art.Key != key || art.Location != testBucket+"/"+key || art.Size <= 0 {
+				t.Errorf("artifact = %+v", art)
+			}
+			checkSnapshot(t, c, key, repo, repo.first)
+			if tc.partSize > 0 && rs.count("UploadPart") < 2 {
+				t.Errorf("multipart: %d parts, want several (calls %v)", rs.count("UploadPart"), rs.calls)
+			}
+			if !strings.Contains(logs.String(), "source snapshot done") || !strings.Contains(logs.String(), execARN) {
+				t.Errorf("log lacks the progress line with the execution:\n%s", logs.String())
+			}
+		})
+	}
+	t.Run("abbreviated commit resolves", func(t *testing.T) {
+		h := &Handler{S3: c, Bucket: testBucket, Log: quietLog(new(bytes.Buffer))}
+		art, err := h.Handle(context.Background(), Request{Pipeline: "app", Execution: execARN,
+			Push: push.Push{Provider: push.Gitea, Repository: "acme/app", CloneURL: repo.bare, After: repo.second[:10]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if art.Commit != repo.second || art.Key != "app/main-abc-123/source.zip" {
+			t.Errorf("artifact = %+v", art)
+		}
+		checkSnapshot(t, c, art.Key, repo, repo.second)
+	})
+}
+
+func TestLocalRepositoryErrors(t *testing.T) {
+	repo := newRepo(t)
+	c := fakeS3(t)
+	for _, tc := range []struct {
+		name   string
+		clone  string
+		commit string
+		is     error
+	}{
+		{"commit not in repository", repo.bare, strings.Repeat("ab", 20), ErrCommitNotFound},
+		{"no repository", repo.bare + "-missing", repo.first, ErrNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &Handler{S3: c, Bucket: testBucket, Log: quietLog(new(bytes.Buffer))}
+			key := "errors/" + strings.ReplaceAll(tc.name, " ", "-") + ".zip"
+			_, err := h.Handle(context.Background(), Request{Key: key, Push: push.Push{
+				Provider: push.GitHub, Repository: "acme/app", CloneURL: tc.clone, After: tc.commit}})
+			var fe *FetchError
+			if !errors.As(err, &fe) || !errors.Is(err, tc.is) {
+				t.Fatalf("err = %T %v, want *FetchError wrapping %v", err, err, tc.is)
+			}
+			if objectExists(t, c, key) {
+				t.Errorf("object %s written despite the failure", key)
+			}
+			t.Logf("message: %v", err)
+		})
+	}
+}
+
+func TestRequestErrors(t *testing.T) {
+	ok := push.Push{Provider: push.GitHub, Repository: "acme/app", WebURL: "https://github.com/acme/app", After: strings.Repeat("a", 40)}
+	for _, tc := range []struct {
+		name   string
+		bucket string
+		req    Request
+		want   string
+	}{
+		{"no bucket", "", Request{Key: "k", Push: ok}, "no bucket"},
+		{"no key", testBucket, Request{Push: ok}, "no key"},
+		{"deleted", testBucket, Request{Key: "k", Push: func() push.Push { p := ok; p.Deleted = true; p.After = push.ZeroCommit; return p }()}, "was deleted"},
+		{"option injection", testBucket, Request{Key: "k", Push: func() push.Push { p := ok; p.After = "--output=/tmp/x"; return p }()}, "want a commit id"},
+		{"unknown provider", testBucket, Request{Key: "k", Push: func() push.Push { p := ok; p.Provider = "svn"; return p }()}, `provider "svn"`},
+		{"no url", testBucket, Request{Key: "k", Push: func() push.Push { p := ok; p.WebURL = ""; return p }()}, "no http(s) cloneUrl or webUrl"},
+		{"bad repository", testBucket, Request{Key: "k", Push: func() push.Push { p := ok; p.Repository = "app"; return p }()}, "want owner/name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &Handler{Bucket: tc.bucket}
+			_, err := h.Handle(context.Background(), tc.req)
+			var re *RequestError
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %T %v, want *RequestError containing %q", err, err, tc.want)
+			}
+		})
+	}
+}
+
+// fakeProvider serves one provider's archive endpoint the way the provider
+// does, in the mode a test asks for.
+type fakeProvider struct {
+	t        *testing.T
+	provider string
+	path     string // the escaped path the archive is served at
+	query    string // the query it needs ("" for none)
+	header   string // the header carrying the token
+	value    string // its value when the token is sent
+	archive  []byte
+
+	mu       sync.Mutex
+	mode     string // ok | notfound | unauthorized | redirect | loop | truncated | cut | corrupt | unavailable
+	requests int
+	leaked   bool // a token reached the redirect target
+}
+
+func (f *fakeProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.requests++
+	mode := f.mode
+	f.mu.Unlock()
+	if r.URL.Path == "/codeload/archive.tar.gz" { // redirect target
+		if r.Header.Get("Authorization") != "" || r.Header.Get("Private-Token") != "" {
+			f.mu.Lock()
+			f.leaked = true
+			f.mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/x-gzip")
+		w.Write(f.archive)
+		return
+	}
+	if r.URL.EscapedPath() != f.path || r.URL.RawQuery != f.query {
+		f.t.Errorf("%s: request %s?%s, want %s?%s", f.provider, r.URL.EscapedPath(), r.URL.RawQuery, f.path, f.query)
+		http.NotFound(w, r)
+		return
+	}
+	if got := r.Header.Get(f.header); got != "" && got != f.value {
+		f.t.Errorf("%s: %s = %q, want %q", f.provider, f.header, got, f.value)
+	}
+	switch mode {
+	case "ok":
+		w.Header().Set("Content-Type", "application/x-gzip")
+		w.Write(f.archive)
+	case "notfound":
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+	case "unauthorized":
+		http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+	case "ratelimited":
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		http.Error(w, `{"message":"API rate limit exceeded"}`, http.StatusForbidden)
+	case "unavailable":
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	case "redirect":
+		http.Redirect(w, r, "http://localhost:"+strings.Split(r.Host, ":")[1]+"/codeload/archive.tar.gz?token=SIGNED", http.StatusFound)
+	case "loop":
+		http.Redirect(w, r, r.URL.String(), http.StatusFound)
+	case "truncated": // announces the full length, sends half
+		w.Header().Set("Content-Length", strconv.Itoa(len(f.archive)))
+		w.Write(f.archive[:len(f.archive)/2])
+	case "cut": // chunked, the gzip stream stops half way
+		w.Write(f.archive[:len(f.archive)/2])
+	case "corrupt":
+		w.Write([]byte("<html>this is not an archive</html>"))
+	}
+}
+
+func TestProviders(t *testing.T) {
+	repo := newRepo(t)
+	c := fakeS3(t)
+	sha := repo.first
+	type prov struct {
+		provider, repository, webPath, path, query, header, token, value, top string
+	}
+	provs := []prov{
+		{push.GitHub, "acme/app", "/acme/app", "/api/v3/repos/acme/app/tarball/" + sha, "",
+			"Authorization", "ghp_secret", "Bearer ghp_secret", "acme-app-" + sha[:7]},
+		{push.GitLab, "group/sub/proj", "/gitlab/group/sub/proj", "/gitlab/api/v4/projects/group%2Fsub%2Fproj/repository/archive.tar.gz", "sha=" + sha,
+			"Private-Token", "glpat-secret", "glpat-secret", "proj-" + sha + "-" + sha},
+		{push.Bitbucket, "ws/repo", "/ws/repo", "/ws/repo/get/" + sha + ".tar.gz", "",
+			"Authorization", "bob:app-secret", "Basic " + base64.StdEncoding.EncodeToString([]byte("bob:app-secret")), "ws-repo-" + sha[:12]},
+		{push.Gitea, "owner/repo", "/owner/repo", "/api/v1/repos/owner/repo/archive/" + sha + ".tar.gz", "",
+			"Authorization", "gitea-secret", "token gitea-secret", "repo"},
+	}
+	type outcome struct {
+		ErrType string // "" for success
+		Is      error
+		Status  int
+	}
+	modes := []struct {
+		mode      string
+		withToken bool
+		want      outcome
+	}{
+		{"ok", false, outcome{}},
+		{"ok", true, outcome{}},
+		{"redirect", true, outcome{}},
+		{"notfound", false, outcome{"*source.FetchError", ErrNotFound, 404}},
+		{"unauthorized", true, outcome{"*source.FetchError", ErrUnauthorized, 401}},
+		{"ratelimited", false, outcome{"*source.FetchError", ErrRateLimited, 403}},
+		{"unavailable", false, outcome{"*source.FetchError", ErrUnavailable, 503}},
+		{"loop", false, outcome{"*source.FetchError", ErrRedirects, 0}},
+		{"truncated", false, outcome{"*source.FetchError", ErrTruncated, 200}},
+		{"cut", false, outcome{"*source.FetchError", ErrTruncated, 200}},
+		{"corrupt", false, outcome{"*source.ArchiveError", nil, 0}},
+	}
+	for _, pv := range provs {
+		for _, m := range modes {
+			name := fmt.Sprintf("%s/%s", pv.provider, m.mode)
+			if m.withToken {
+				name += "+token"
+			}
+			t.Run(name, func(t *testing.T) {
+				fp := &fakeProvider{t: t, provider: pv.provider, path: pv.path, query: pv.query,
+					header: pv.header, value: pv.value, mode: m.mode, archive: repo.tarGz(t, sha, pv.top)}
+				srv := httptest.NewServer(fp)
+				defer srv.Close()
+				var tokens Tokens
+				if m.withToken {
+					tokens = TokenMap{pv.provider + ":" + strings.ToLower(pv.repository): pv.token, pv.provider: "wrong-token"}
+				}
+				var logs bytes.Buffer
+				rs := &recS3{S3: c}
+				h := &Handler{S3: rs, Bucket: testBucket, Tokens: tokens, Log: quietLog(&logs), PartSize: 32 << 10}
+				key := "app/" + strings.ReplaceAll(name, "/", "-") + "/source.zip"
+				art, err := h.Handle(context.Background(), Request{Pipeline: "app", Execution: execARN, Key: key,
+					Push: push.Push{Provider: pv.provider, Repository: pv.repository, WebURL: srv.URL + pv.webPath,
+						CloneURL: srv.URL + pv.webPath + ".git", Ref: "refs/heads/main", After: sha}})
+				if m.withToken && strings.Contains(logs.String()+fmt.Sprint(err), pv.token) {
+					t.Errorf("the token appears in the log or the error")
+				}
+				if fp.leaked {
+					t.Errorf("the token followed the redirect to another host")
+				}
+				got := outcome{}
+				if err != nil {
+					got.ErrType = fmt.Sprintf("%T", err)
+					if m.want.Is != nil && errors.Is(err, m.want.Is) {
+						got.Is = m.want.Is
+					}
+					var fe *FetchError
+					if errors.As(err, &fe) {
+						got.Status = fe.Status
+					}
+					t.Logf("message: %v", err)
+				}
+				if diff := cmp.Diff(m.want, got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+					t.Fatalf("outcome (-want +got):\n%s\nerr: %v\nlog:\n%s", diff, err, logs.String())
+				}
+				if err != nil {
+					if objectExists(t, c, key) {
+						t.Errorf("object written despite the failure")
+					}
+					if rs.count("CreateMultipartUpload") > 0 && rs.count("AbortMultipartUpload") != 1 {
+						t.Errorf("multipart upload not aborted: %v", rs.calls)
+					}
+					return
+				}
+				if art.Commit != sha || art.Location != testBucket+"/"+key {
+					t.Errorf("artifact = %+v", art)
+				}
+				checkSnapshot(t, c, key, repo, sha)
+			})
+		}
+	}
+}
+
+func TestTokenMap(t *testing.T) {
+	m, err := ParseTokens([]byte(`{"github": "general", "GitHub:Acme/App": "specific", "gitlab:g/p": "gl"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ provider, repo, want string }{
+		{"github", "acme/app", "specific"},
+		{"github", "ACME/APP", "specific"},
+		{"github", "acme/other", "general"},
+		{"gitlab", "g/p", "gl"},
+		{"gitlab", "g/q", ""},
+		{"gitea", "a/b", ""},
+	} {
+		got, _ := m.Token(context.Background(), tc.provider, tc.repo)
+		if got != tc.want {
+			t.Errorf("Token(%s, %s) = %q, want %q", tc.provider, tc.repo, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`[]`, `{"svn": "x"}`, `{"github": ""}`, `{"github": 1}`, `not json ghp_secret`} {
+		_, err := ParseTokens([]byte(bad))
+		if err == nil {
+			t.Errorf("ParseTokens(%s) succeeded", bad)
+		} else if strings.Contains(err.Error(), "ghp_secret") {
+			t.Errorf("ParseTokens error echoes the secret: %v", err)
+		}
+	}
+}
+
+func TestLocate(t *testing.T) {
+	sha := strings.Repeat("c", 40)
+	for _, tc := range []struct {
+		name string
+		p    push.Push
+		want location
+	}{
+		{"github.com", push.Push{Provider: "github", Repository: "acme/app", WebURL: "https://github.com/acme/app", CloneURL: "https://github.com/acme/app.git"},
+			location{url: "https://api.github.com/repos/acme/app/tarball/" + sha}},
+		{"github enterprise", push.Push{Provider: "github", Repository: "acme/app", WebURL: "https://ghe.example.com/acme/app"},
+			location{url: "https://ghe.example.com/api/v3/repos/acme/app/tarball/" + sha}},
+		{"gitlab relative root", push.Push{Provider: "gitlab", Repository: "g/s/p", WebURL: "https://example.com/gitlab/g/s/p"},
+			location{url: "https://example.com/gitlab/api/v4/projects/g%2Fs%2Fp/repository/archive.tar.gz?sha=" + sha}},
+		{"gitlab ssh clone url", push.Push{Provider: "gitlab", Repository: "g/p", CloneURL: "git@gitlab.example.com:g/p.git"},
+			location{url: "https://gitlab.example.com/api/v4/projects/g%2Fp/repository/archive.tar.gz?sha=" + sha}},
+		{"bitbucket", push.Push{Provider: "bitbucket", Repository: "ws/repo", WebURL: "https://bitbucket.org/ws/repo"},
+			location{url: "https://bitbucket.org/ws/repo/get/" + sha + ".tar.gz"}},
+		{"bitbucket no url", push.Push{Provider: "bitbucket", Repository: "ws/repo"},
+			location{url: "https://bitbucket.org/ws/repo/get/" + sha + ".tar.gz"}},
+		{"gitea", push.Push{Provider: "gitea", Repository: "o/r", CloneURL: "https://git.example.com/o/r.git"},
+			location{url: "https://git.example.com/api/v1/repos/o/r/archive/" + sha + ".tar.gz"}},
+		{"gitea ssh url", push.Push{Provider: "gitea", Repository: "o/r", CloneURL: "ssh://git@git.example.com:2222/o/r.git", WebURL: "https://git.example.com/o/r"},
+			location{url: "https://git.example.com/api/v1/repos/o/r/archive/" + sha + ".tar.gz"}},
+		{"escaped names", push.Push{Provider: "github", Repository: "acme/a b", WebURL: "https://github.com/acme/a%20b"},
+			location{url: "https://api.github.com/repos/acme/a%20b/tarball/" + sha}},
+		{"file url", push.Push{Provider: "github", Repository: "acme/app", CloneURL: "file:///srv/git/app.git"},
+			location{dir: "/srv/git/app.git"}},
+		{"absolute path", push.Push{Provider: "github", Repository: "acme/app", CloneURL: "/srv/git/app.git"},
+			location{dir: "/srv/git/app.git"}},
+		{"relative path", push.Push{Provider: "github", Repository: "acme/app", CloneURL: "./app.git"},
+			location{dir: "./app.git"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.p.After = sha
+			got, err := locate(tc.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(location{})); diff != "" {
+				t.Errorf("locate (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAuthorize(t *testing.T) {
+	for _, tc := range []struct{ provider, token, header, want string }{
+		{"github", "t1", "Authorization", "Bearer t1"},
+		{"gitlab", "t2", "Private-Token", "t2"},
+		{"bitbucket", "access", "Authorization", "Bearer access"},
+		{"bitbucket", "bob:pw", "Authorization", "Basic Ym9iOnB3"},
+		{"gitea", "t3", "Authorization", "token t3"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		authorize(req, tc.provider, tc.token)
+		if got := req.Header.Get(tc.header); got != tc.want {
+			t.Errorf("%s %s: %s = %q, want %q", tc.provider, tc.token, tc.header, got, tc.want)
+		}
+	}
+}
