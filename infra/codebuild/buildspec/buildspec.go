@@ -3,8 +3,8 @@ package buildspec
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"

@@ -1,0 +1,426 @@
+package codebuild
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Limits on a source zip.
+const (
+	maxSourceFiles = 200000
+	maxSourceBytes = 8 << 30
+)
+
+// unzip unpacks a zip into dir, keeping file modes and symbolic links; no
+// entry can write outside dir (os.Root refuses paths and links that escape).
+func unzip(zipPath, dir string) error {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return fmt.Errorf("open zip: %w", err)
+	}
+	defer zr.Close()
+	if len(zr.File) > maxSourceFiles {
+		return fmt.Errorf("zip has %d entries, over the limit of %d", len(zr.File), maxSourceFiles)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("open work folder: %w", err)
+	}
+	defer root.Close()
+	var total int64
+	for _, f := range zr.File {
+		name := strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(f.Name, `\`, "/")), "/")
+		if name == "" || name == "." {
+			continue
+		}
+		mode := f.Mode()
+		switch {
+		case mode.IsDir():
+			if err := root.MkdirAll(name, 0o755); err != nil {
+				return fmt.Errorf("unpack %s: %w", f.Name, err)
+			}
+			continue
+		case mode&fs.ModeSymlink != 0:
+			target, err := readAll(f, 4096)
+			if err != nil {
+				return fmt.Errorf("unpack %s: %w", f.Name, err)
+			}
+			if err := mkParent(root, name); err != nil {
+				return fmt.Errorf("unpack %s: %w", f.Name, err)
+			}
+			if err := root.Symlink(string(target), name); err != nil {
+				return fmt.Errorf("unpack %s: %w", f.Name, err)
+			}
+			continue
+		case !mode.IsRegular():
+			continue
+		}
+		total += int64(f.UncompressedSize64)
+		if total > maxSourceBytes {
+			return fmt.Errorf("zip unpacks to more than %d bytes", int64(maxSourceBytes))
+		}
+		if err := mkParent(root, name); err != nil {
+			return fmt.Errorf("unpack %s: %w", f.Name, err)
+		}
+		perm := mode.Perm()
+		if perm == 0 {
+			perm = 0o644
+		}
+		if err := writeEntry(root, name, f, perm); err != nil {
+			return fmt.Errorf("unpack %s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+func mkParent(root *os.Root, name string) error {
+	if d := path.Dir(name); d != "." {
+		return root.MkdirAll(d, 0o755)
+	}
+	return nil
+}
+
+func readAll(f *zip.File, limit int64) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, limit))
+}
+
+func writeEntry(root *os.Root, name string, f *zip.File, perm fs.FileMode) error {
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	out, err := root.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, rc); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	// the umask may have narrowed the mode
+	return root.Chmod(name, perm)
+}
+
+// matchGlob reports whether name (slash-separated, relative) matches pattern:
+// * and ? within a path segment, ** across segments (CodeBuild's artifact
+// globs).
+func matchGlob(pattern, name string) bool {
+	return matchSegs(strings.Split(pattern, "/"), strings.Split(name, "/"))
+}
+
+func matchSegs(pat, name []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			rest := pat[1:]
+			for i := 0; i <= len(name); i++ {
+				if matchSegs(rest, name[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(name) == 0 {
+			return false
+		}
+		ok, err := path.Match(pat[0], name[0])
+		if err != nil || !ok {
+			return false
+		}
+		pat, name = pat[1:], name[1:]
+	}
+	return len(name) == 0
+}
+
+// cleanPattern normalises a buildspec path or glob: slashes, no leading "./".
+func cleanPattern(p string) string {
+	p = strings.ReplaceAll(strings.TrimSpace(p), `\`, "/")
+	for strings.HasPrefix(p, "./") {
+		p = p[2:]
+	}
+	return strings.TrimSuffix(p, "/")
+}
+
+// artifactFile is one file picked for the artifact.
+type artifactFile struct {
+	rel  string // path under the base directory
+	name string // name in the artifact
+}
+
+// collectArtifacts picks the files of the buildspec's artifacts section under
+// base. A pattern that names a directory takes the whole directory.
+func collectArtifacts(base string, files, exclude []string, discard bool) ([]artifactFile, error) {
+	var pats, excl []string
+	for _, p := range files {
+		if p = cleanPattern(p); p != "" {
+			pats = append(pats, p)
+		}
+	}
+	for _, p := range exclude {
+		if p = cleanPattern(p); p != "" {
+			excl = append(excl, p)
+		}
+	}
+	var out []artifactFile
+	seen := map[string]string{}
+	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(base, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if !matchesAny(pats, rel) || matchesAny(excl, rel) {
+			return nil
+		}
+		name := rel
+		if discard {
+			name = path.Base(rel)
+		}
+		if prev, dup := seen[name]; dup {
+			return fmt.Errorf("discard-paths: %s and %s would both be stored as %s", prev, rel, name)
+		}
+		seen[name] = rel
+		out = append(out, artifactFile{rel: rel, name: name})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b artifactFile) int { return strings.Compare(a.name, b.name) })
+	return out, nil
+}
+
+func matchesAny(pats []string, rel string) bool {
+	for _, p := range pats {
+		if matchGlob(p, rel) {
+			return true
+		}
+		// a pattern naming a directory (no wildcard) takes what is below it
+		if !strings.ContainsAny(p, "*?[") && strings.HasPrefix(rel, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// writeZip zips files from base into w, keeping modes and times.
+func writeZip(w io.Writer, base string, files []artifactFile) error {
+	zw := zip.NewWriter(w)
+	for _, f := range files {
+		full := filepath.Join(base, filepath.FromSlash(f.rel))
+		info, err := os.Stat(full)
+		if err != nil {
+			return fmt.Errorf("add %s: %w", f.rel, err)
+		}
+		hdr, err := zip.FileInfoHeader(info)
+		if err != nil {
+			return fmt.Errorf("add %s: %w", f.rel, err)
+		}
+		hdr.Name = f.name
+		hdr.Method = zip.Deflate
+		dst, err := zw.CreateHeader(hdr)
+		if err != nil {
+			return fmt.Errorf("add %s: %w", f.rel, err)
+		}
+		src, err := os.Open(full)
+		if err != nil {
+			return fmt.Errorf("add %s: %w", f.rel, err)
+		}
+		_, err = io.Copy(dst, src)
+		src.Close()
+		if err != nil {
+			return fmt.Errorf("add %s: %w", f.rel, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("finish zip: %w", err)
+	}
+	return nil
+}
+
+// uploadArtifacts collects, packages and puts the artifact.
+func (x *execution) uploadArtifacts() error {
+	a := x.in.ArtifactsOverride
+	if a == nil || a.Type != "S3" {
+		if x.spec.Artifacts != nil {
+			x.message("The build has no artifact location; artifacts are not uploaded")
+		}
+		return nil
+	}
+	if x.spec.Artifacts == nil {
+		x.note("The buildspec has no artifacts section; nothing to upload")
+		return nil
+	}
+	if x.r.o.Objects == nil {
+		return errors.New("no object storage configured")
+	}
+	sa := x.spec.Artifacts
+	base := x.srcDir
+	if bd := cleanPattern(sa.BaseDirectory); bd != "" {
+		if !filepath.IsLocal(bd) {
+			return fmt.Errorf("artifacts base-directory %q must be a relative path inside the source", sa.BaseDirectory)
+		}
+		base = filepath.Join(x.srcDir, filepath.FromSlash(bd))
+		if info, err := os.Stat(base); err != nil || !info.IsDir() {
+			return fmt.Errorf("artifacts base-directory %q does not exist", sa.BaseDirectory)
+		}
+	}
+	files, err := collectArtifacts(base, sa.Files, sa.ExcludePaths, sa.DiscardPaths)
+	if err != nil {
+		return fmt.Errorf("collect artifacts: %w", err)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no matching artifact paths found for %s", strings.Join(sa.Files, ", "))
+	}
+	name := a.Name
+	if a.OverrideArtifactName && sa.Name != "" {
+		name = os.Expand(sa.Name, x.lookupEnv)
+	}
+	if name == "" {
+		name = x.in.ProjectName
+	}
+	key := strings.Trim(a.Path, "/")
+	if strings.EqualFold(a.NamespaceType, "BUILD_ID") {
+		key = joinKey(key, x.uuid)
+	}
+	key = joinKey(key, name)
+	if strings.EqualFold(a.Packaging, "ZIP") {
+		return x.putZip(a.Location, key, base, files)
+	}
+	for _, f := range files {
+		if err := x.putFile(a.Location, joinKey(key, f.name), filepath.Join(base, filepath.FromSlash(f.rel))); err != nil {
+			return err
+		}
+	}
+	x.setLocation(a.Location, key, "", "")
+	x.message(fmt.Sprintf("Uploaded %d files to s3://%s/%s/", len(files), a.Location, key))
+	return nil
+}
+
+func joinKey(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "/" + b
+}
+
+func (x *execution) lookupEnv(name string) string {
+	for i := len(x.env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(x.env[i], name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func (x *execution) putZip(bucket, key, base string, files []artifactFile) error {
+	zipPath := filepath.Join(x.tmpDir, "artifact.zip")
+	f, err := os.Create(zipPath)
+	if err != nil {
+		return fmt.Errorf("create artifact: %w", err)
+	}
+	defer os.Remove(zipPath)
+	defer f.Close()
+	sh, md := sha256.New(), md5.New()
+	if err := writeZip(io.MultiWriter(f, sh, md), base, files); err != nil {
+		return fmt.Errorf("create artifact: %w", err)
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("create artifact: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("create artifact: %w", err)
+	}
+	if err := x.r.o.Objects.Put(x.ctx, bucket, key, f, size); err != nil {
+		return fmt.Errorf("put artifact s3://%s/%s: %w", bucket, key, err)
+	}
+	x.setLocation(bucket, key, hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(md.Sum(nil)))
+	x.message(fmt.Sprintf("Uploaded %d files (%d bytes zipped) to s3://%s/%s", len(files), size, bucket, key))
+	return nil
+}
+
+func (x *execution) putFile(bucket, key, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("read artifact file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("read artifact file: %w", err)
+	}
+	if err := x.r.o.Objects.Put(x.ctx, bucket, key, f, info.Size()); err != nil {
+		return fmt.Errorf("put artifact s3://%s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+func (x *execution) setLocation(bucket, key, sha, md string) {
+	x.rn.mu.Lock()
+	defer x.rn.mu.Unlock()
+	x.rn.build.Artifacts = BuildArtifacts{Location: "arn:aws:s3:::" + bucket + "/" + key, Sha256sum: sha, Md5sum: md}
+}
+
+// killBuildProcesses kills what is left of a build a previous process ran: its
+// process group if the group's leader is still that build's shell, and any
+// process whose environment says it belongs to the build. It returns how many
+// processes it signalled.
+func killBuildProcesses(id string, pgid int) int {
+	marker := []byte("CODEBUILD_BUILD_ID=" + id + "\x00")
+	killed := 0
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	self := os.Getpid()
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !containsEnv(env, marker) {
+			continue
+		}
+		if pid == pgid {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		}
+		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+			killed++
+		}
+	}
+	return killed
+}
+
+func containsEnv(environ, marker []byte) bool {
+	return bytes.HasPrefix(environ, marker) || bytes.Contains(environ, append([]byte{0}, marker...))
+}

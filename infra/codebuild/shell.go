@@ -1,0 +1,159 @@
+package codebuild
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// The shell loop every build runs: one shell process that, for each number N
+// read from fd 4, sources cmd-N.sh in the current shell (so cd, exports and
+// variables carry over) with fds 3 and 4 closed for the command, then reports
+// "N <status>" on fd 3.
+const shellLoop = `while IFS= read -r __cb_n <&4; do
+  . "$__CB_CMD_DIR/cmd-$__cb_n.sh" 3>&- 4<&-
+  echo "$__cb_n $?" >&3
+done
+`
+
+// errShellGone means the shell process ended during a command (the command ran
+// exit, or the process was killed).
+var errShellGone = errors.New("the build shell exited")
+
+// session is one long-lived shell that runs a build's commands.
+type session struct {
+	cmd    *exec.Cmd
+	ctl    *os.File      // write end of fd 4
+	status *bufio.Reader // read end of fd 3
+	statR  *os.File
+	dir    string // where command files go
+	seq    int
+	exit   chan struct{} // closed when the process has been waited for
+	err    error         // Wait's error, valid after exit is closed
+}
+
+// startSession starts shell ("bash" or "sh") in dir with env, its output
+// going to out. The process leads its own process group.
+func startSession(shell, dir, cmdDir string, env []string, out *os.File) (*session, error) {
+	path, err := exec.LookPath(shell)
+	if err != nil {
+		return nil, fmt.Errorf("find shell %s: %w", shell, err)
+	}
+	args := []string{"-c", shellLoop}
+	if shell == "bash" {
+		args = []string{"--noprofile", "--norc", "-c", shellLoop}
+	}
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("control pipe: %w", err)
+	}
+	statR, statW, err := os.Pipe()
+	if err != nil {
+		ctlR.Close()
+		ctlW.Close()
+		return nil, fmt.Errorf("status pipe: %w", err)
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	defer devnull.Close()
+	cmd := exec.Command(path, args...)
+	cmd.Dir = dir
+	cmd.Env = append(env, "__CB_CMD_DIR="+cmdDir)
+	cmd.Stdin = devnull
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.ExtraFiles = []*os.File{statW, ctlR} // fd 3, fd 4
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		ctlR.Close()
+		ctlW.Close()
+		statR.Close()
+		statW.Close()
+		return nil, fmt.Errorf("start %s: %w", shell, err)
+	}
+	ctlR.Close()
+	statW.Close()
+	s := &session{cmd: cmd, ctl: ctlW, status: bufio.NewReader(statR), statR: statR, dir: cmdDir, exit: make(chan struct{})}
+	go func() {
+		s.err = cmd.Wait()
+		close(s.exit)
+	}()
+	return s, nil
+}
+
+// pgid is the process group of the session (its shell's pid).
+func (s *session) pgid() int { return s.cmd.Process.Pid }
+
+// run runs one command in the shell and returns its exit status. It returns
+// errShellGone (wrapped with the shell's exit) if the shell ended meanwhile.
+func (s *session) run(command string) (int, error) {
+	s.seq++
+	n := s.seq
+	file := filepath.Join(s.dir, "cmd-"+strconv.Itoa(n)+".sh")
+	if err := os.WriteFile(file, []byte(command+"\n"), 0o600); err != nil {
+		return -1, fmt.Errorf("write command: %w", err)
+	}
+	defer os.Remove(file)
+	if _, err := fmt.Fprintf(s.ctl, "%d\n", n); err != nil {
+		return -1, s.gone()
+	}
+	for {
+		line, err := s.status.ReadString('\n')
+		if err != nil {
+			return -1, s.gone()
+		}
+		var got, code int
+		if _, err := fmt.Sscanf(strings.TrimSpace(line), "%d %d", &got, &code); err != nil || got != n {
+			continue // not ours: ignore
+		}
+		return code, nil
+	}
+}
+
+// gone waits for the shell to end and describes how it ended.
+func (s *session) gone() error {
+	<-s.exit
+	var ee *exec.ExitError
+	if errors.As(s.err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return fmt.Errorf("%w (signal %s)", errShellGone, ws.Signal())
+		}
+		return fmt.Errorf("%w (exit status %d)", errShellGone, ee.ExitCode())
+	}
+	return fmt.Errorf("%w (exit status 0)", errShellGone)
+}
+
+// exitCode gives the shell's exit code once it has ended, or -1.
+func (s *session) exitCode() int {
+	select {
+	case <-s.exit:
+		return s.cmd.ProcessState.ExitCode()
+	default:
+		return -1
+	}
+}
+
+// close ends the shell (asking it to finish, then killing its whole process
+// group, which also ends anything it left running in the background).
+func (s *session) close() {
+	s.ctl.Close()
+	killGroup(s.pgid())
+	<-s.exit
+	s.statR.Close()
+}
+
+// killGroup sends SIGKILL to a process group.
+func killGroup(pgid int) {
+	if pgid > 1 {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+}
