@@ -104,15 +104,15 @@ func TarToZip(w io.Writer, r io.Reader, strip bool) (Stats, error) {
 		}
 		name := hdr.Name
 		if strip {
+			name = strings.TrimPrefix(name, "./")
 			if prefix == "" {
-				top, _, _ := strings.Cut(strings.TrimPrefix(name, "./"), "/")
-				if top == "" || top == "." || top == ".." {
-					return st, fmt.Errorf("tar entry %q: %w", name, ErrNoTopLevel)
+				top, _, found := strings.Cut(name, "/")
+				if top == "" || top == "." || top == ".." || (!found && hdr.Typeflag != tar.TypeDir) {
+					return st, fmt.Errorf("tar entry %q: %w", hdr.Name, ErrNoTopLevel)
 				}
 				prefix = top + "/"
 			}
-			name = strings.TrimPrefix(name, "./")
-			if strings.TrimSuffix(name, "/")+"/" == prefix {
+			if hdr.Typeflag == tar.TypeDir && strings.TrimSuffix(name, "/")+"/" == prefix {
 				continue // the top-level directory itself
 			}
 			rest, ok := strings.CutPrefix(name, prefix)
