@@ -1,0 +1,251 @@
+package codebuild
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// targetPrefix is the X-Amz-Target prefix of the CodeBuild JSON API.
+const targetPrefix = "CodeBuild_20161006."
+
+// apiError is a CodeBuild API error answer.
+type apiError struct {
+	status int
+	typ    string
+	msg    string
+}
+
+// Handler serves the CodeBuild JSON API (awsJson1_1, selected by
+// X-Amz-Target) for BatchGetBuilds, ListBuilds, ListBuildsForProject,
+// StartBuild and StopBuild, so the AWS CLI can inspect local builds:
+//
+//	aws --endpoint-url http://127.0.0.1:4566 codebuild batch-get-builds --ids <id>
+//
+// Requests are not signature-checked (it is a local endpoint).
+func (r *Runner) Handler() http.Handler {
+	return http.HandlerFunc(r.serveAPI)
+}
+
+// IsAPIRequest reports whether req is for this API (by its X-Amz-Target), so
+// one endpoint can route among several AWS services.
+func IsAPIRequest(req *http.Request) bool {
+	return strings.HasPrefix(req.Header.Get("X-Amz-Target"), targetPrefix)
+}
+
+func (r *Runner) serveAPI(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		writeAPIError(w, &apiError{http.StatusMethodNotAllowed, "InvalidInputException", "use POST"})
+		return
+	}
+	op, ok := strings.CutPrefix(req.Header.Get("X-Amz-Target"), targetPrefix)
+	if !ok {
+		writeAPIError(w, &apiError{http.StatusBadRequest, "UnknownOperationException", "X-Amz-Target must be " + targetPrefix + "<operation>"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20+1))
+	if err != nil {
+		writeAPIError(w, &apiError{http.StatusBadRequest, "InvalidInputException", "cannot read the request body"})
+		return
+	}
+	if len(body) > 1<<20 {
+		writeAPIError(w, &apiError{http.StatusRequestEntityTooLarge, "InvalidInputException", "request body over 1 MiB"})
+		return
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	var out any
+	var aerr *apiError
+	switch op {
+	case "BatchGetBuilds":
+		out, aerr = r.apiBatchGetBuilds(body)
+	case "ListBuilds":
+		out, aerr = r.apiList(body, false)
+	case "ListBuildsForProject":
+		out, aerr = r.apiList(body, true)
+	case "StartBuild":
+		out, aerr = r.apiStartBuild(req.Context(), body)
+	case "StopBuild":
+		out, aerr = r.apiStopBuild(req.Context(), body)
+	default:
+		aerr = &apiError{http.StatusBadRequest, "UnknownOperationException", "operation " + op + " is not supported by the local CodeBuild"}
+	}
+	if aerr != nil {
+		r.log.Info("codebuild api: request refused", "op", op, "type", aerr.typ, "msg", aerr.msg)
+		writeAPIError(w, aerr)
+		return
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		r.log.Error("codebuild api: encode answer", "op", op, "err", err)
+		writeAPIError(w, &apiError{http.StatusInternalServerError, "InternalFailure", "internal error"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Write(data)
+}
+
+func writeAPIError(w http.ResponseWriter, e *apiError) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", e.typ)
+	w.WriteHeader(e.status)
+	data, _ := json.Marshal(map[string]string{"__type": e.typ, "message": e.msg})
+	w.Write(data)
+}
+
+func decode(body []byte, v any) *apiError {
+	if err := json.Unmarshal(body, v); err != nil {
+		return &apiError{http.StatusBadRequest, "SerializationException", "the request body is not valid JSON for this operation"}
+	}
+	return nil
+}
+
+func invalid(msg string) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidInputException", msg}
+}
+
+func (r *Runner) apiBuilds(bs []*Build) ([]json.RawMessage, *apiError) {
+	out := make([]json.RawMessage, 0, len(bs))
+	for _, b := range bs {
+		data, err := b.APIJSON()
+		if err != nil {
+			r.log.Error("codebuild api: encode build", "build", b.Id, "err", err)
+			return nil, &apiError{http.StatusInternalServerError, "InternalFailure", "internal error"}
+		}
+		out = append(out, data)
+	}
+	return out, nil
+}
+
+func (r *Runner) apiBatchGetBuilds(body []byte) (any, *apiError) {
+	var in struct {
+		Ids []string `json:"ids"`
+	}
+	if e := decode(body, &in); e != nil {
+		return nil, e
+	}
+	if len(in.Ids) == 0 || len(in.Ids) > 100 {
+		return nil, invalid("ids must list 1 to 100 build ids")
+	}
+	var found []*Build
+	notFound := []string{}
+	for _, id := range in.Ids {
+		if bs := r.BatchGetBuilds([]string{id}); len(bs) == 1 {
+			found = append(found, bs[0])
+		} else {
+			notFound = append(notFound, id)
+		}
+	}
+	builds, e := r.apiBuilds(found)
+	if e != nil {
+		return nil, e
+	}
+	return map[string]any{"builds": builds, "buildsNotFound": notFound}, nil
+}
+
+const pageSize = 100
+
+func (r *Runner) apiList(body []byte, perProject bool) (any, *apiError) {
+	var in struct {
+		ProjectName string `json:"projectName"`
+		SortOrder   string `json:"sortOrder"`
+		NextToken   string `json:"nextToken"`
+	}
+	if e := decode(body, &in); e != nil {
+		return nil, e
+	}
+	if perProject && in.ProjectName == "" {
+		return nil, invalid("projectName is required")
+	}
+	if !perProject {
+		in.ProjectName = ""
+	}
+	ids := r.ListBuilds(in.ProjectName)
+	switch strings.ToUpper(in.SortOrder) {
+	case "", "DESCENDING":
+	case "ASCENDING":
+		for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
+			ids[i], ids[j] = ids[j], ids[i]
+		}
+	default:
+		return nil, invalid("sortOrder must be ASCENDING or DESCENDING")
+	}
+	start := 0
+	if in.NextToken != "" {
+		n, err := strconv.Atoi(in.NextToken)
+		if err != nil || n < 0 || n > len(ids) {
+			return nil, invalid("nextToken is not valid")
+		}
+		start = n
+	}
+	end := min(start+pageSize, len(ids))
+	out := map[string]any{"ids": append([]string{}, ids[start:end]...)}
+	if end < len(ids) {
+		out["nextToken"] = strconv.Itoa(end)
+	}
+	return out, nil
+}
+
+func (r *Runner) apiStartBuild(ctx context.Context, body []byte) (any, *apiError) {
+	var in StartBuildInput
+	if e := decode(body, &in); e != nil {
+		return nil, e
+	}
+	in.Initiator = "aws-cli"
+	b, err := r.StartBuild(ctx, in)
+	if err != nil {
+		return nil, r.mapError(err)
+	}
+	return r.oneBuild(b)
+}
+
+func (r *Runner) apiStopBuild(ctx context.Context, body []byte) (any, *apiError) {
+	var in struct {
+		Id string `json:"id"`
+	}
+	if e := decode(body, &in); e != nil {
+		return nil, e
+	}
+	if in.Id == "" {
+		return nil, invalid("id is required")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	b, err := r.StopBuild(ctx, in.Id)
+	if err != nil {
+		return nil, r.mapError(err)
+	}
+	return r.oneBuild(b)
+}
+
+func (r *Runner) oneBuild(b *Build) (any, *apiError) {
+	data, err := b.APIJSON()
+	if err != nil {
+		r.log.Error("codebuild api: encode build", "build", b.Id, "err", err)
+		return nil, &apiError{http.StatusInternalServerError, "InternalFailure", "internal error"}
+	}
+	return map[string]any{"build": data}, nil
+}
+
+// mapError maps the runner's errors to API errors, in one place.
+func (r *Runner) mapError(err error) *apiError {
+	switch {
+	case errors.Is(err, ErrInvalidInput):
+		return invalid(err.Error())
+	case errors.Is(err, ErrNotFound):
+		return &apiError{http.StatusBadRequest, "ResourceNotFoundException", err.Error()}
+	case errors.Is(err, ErrClosed):
+		return &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "the local CodeBuild is shutting down"}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "timed out"}
+	}
+	r.log.Error("codebuild api: internal error", "err", err)
+	return &apiError{http.StatusInternalServerError, "InternalFailure", "internal error"}
+}

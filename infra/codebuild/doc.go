@@ -1,0 +1,91 @@
+// Package codebuild is the local CodeBuild runner: it runs CodeBuild builds
+// (buildspec version 0.2) on this machine, without containers, the way the
+// local stack's Step Functions engine needs for codebuild:startBuild.sync.
+//
+// # API
+//
+//	r := codebuild.New(codebuild.Options{
+//		Dir:         filepath.Join(dataDir, "builds"), // records, logs, work folders
+//		Objects:     objects,                           // source zips in, artifacts out
+//		Log:         os.Stdout,                         // live output, "[<project>:<PHASE>] " per line
+//		Logger:      slog.Default(),
+//		Region:      "us-east-1", Account: "000000000000",
+//		LogsBaseURL: "http://127.0.0.1:8080/builds/",   // + build id = Build.Logs.DeepLink
+//	})
+//	defer r.Close()                                     // kills every running build's process group
+//	b, err := r.StartBuild(ctx, in)                     // in decodes from the task's Parameters; b is IN_PROGRESS
+//	b, err = r.Wait(ctx, b.Id)                          // until the build ends
+//	out, _ := b.Output()                                // task result {"Build": …} on success
+//	errName, cause := b.Failure()                       // "States.TaskFailed", {"Build": …} otherwise
+//	r.StopBuild(ctx, id); r.BatchGetBuilds(ids); r.ListBuilds(project); r.LogPath(id)
+//	http.Handle("/", r.Handler())                       // CodeBuild JSON API (X-Amz-Target CodeBuild_20161006.*)
+//
+// StartBuildInput decodes straight from the Step Functions codebuild:startBuild
+// Parameters (PascalCase) or the CodeBuild API request (camelCase). Build's
+// encoding/json form is the PascalCase object Step Functions returns (times
+// in epoch milliseconds); Build.APIJSON is the CodeBuild API's camelCase
+// form (times in epoch seconds). Objects is consumer-owned: Get and Put of one
+// object; an *s3.Client fits through a thin adapter.
+//
+// # Builds
+//
+// Each build gets <Dir>/<build id>/ holding build.json (the record, rewritten
+// at each phase change, so BatchGetBuilds answers after a restart), build.log
+// (CodeBuild-style: "[Container] <time> Running command …" lines and the
+// commands' output) and, while it runs, src/ (the source zip unpacked, file
+// modes and symbolic links kept; CODEBUILD_SRC_DIR) and tmp/ (TMPDIR).
+//
+// Phases are CodeBuild's: SUBMITTED, QUEUED, PROVISIONING, DOWNLOAD_SOURCE,
+// INSTALL, PRE_BUILD, BUILD, POST_BUILD, UPLOAD_ARTIFACTS, FINALIZING,
+// COMPLETED, each with its status (SUCCEEDED, FAILED, FAULT, TIMED_OUT,
+// STOPPED), duration and a context (status code and message) when it fails.
+// A missing or bad buildspec fails DOWNLOAD_SOURCE with YAML_FILE_ERROR and a
+// message naming the file and line. A failing command fails its phase
+// (COMMAND_EXECUTION_ERROR); the phase's other commands are skipped, its
+// finally commands run. With on-failure ABORT (the default) a failed INSTALL,
+// PRE_BUILD or POST_BUILD ends the build; a failed BUILD goes on to POST_BUILD
+// (with CODEBUILD_BUILD_SUCCEEDING=0) and UPLOAD_ARTIFACTS, which is always
+// attempted after BUILD. With CONTINUE the next phases run, and the build
+// still ends FAILED.
+//
+// All the commands of a build run in one shell session (bash unless
+// env.shell is sh): one shell process reads command numbers on fd 4, sources
+// each command's file in the current shell (so cd, exported and plain
+// variables carry over between commands and phases) and reports the exit
+// status on fd 3. A command that ends the shell (exit, set -e) fails its
+// phase; later commands (finally, post_build) run in a fresh shell in
+// CODEBUILD_SRC_DIR.
+//
+// The shell leads its own process group (Setpgid; Pdeathsig kills it if the
+// runner's thread dies). The timeout (TimeoutInMinutesOverride, default 60),
+// StopBuild and Close kill the whole group, which ends the build TIMED_OUT,
+// STOPPED or FAULT. The group is killed at the end of every build too, so
+// nothing a build left in the background survives it (unless it left the
+// group with setsid). On New, builds a killed process left IN_PROGRESS are
+// ended FAULT with a BUILD_INTERRUPTED phase context saying the local stack
+// restarted, and any process still carrying their CODEBUILD_BUILD_ID is killed.
+//
+// The environment is the host's (minus PUSHLINE_* and CODEBUILD_* variables),
+// then the buildspec's env.variables, then EnvironmentVariablesOverride
+// (PLAINTEXT only), then CodeBuild's: AWS_REGION, AWS_DEFAULT_REGION,
+// CODEBUILD_BUILD_ARN, CODEBUILD_BUILD_ID, CODEBUILD_BUILD_IMAGE ("local"),
+// CODEBUILD_BUILD_NUMBER, CODEBUILD_BUILD_SUCCEEDING, CODEBUILD_CI,
+// CODEBUILD_INITIATOR, CODEBUILD_LOG_PATH, CODEBUILD_PROJECT_ARN,
+// CODEBUILD_RESOLVED_SOURCE_VERSION, CODEBUILD_SOURCE_REPO_URL,
+// CODEBUILD_SOURCE_VERSION, CODEBUILD_SRC_DIR, CODEBUILD_START_TIME.
+// env.exported-variables are read from the shell after POST_BUILD into
+// Build.ExportedEnvironmentVariables.
+//
+// Artifacts: the buildspec's files globs (* and ? within a path segment, **
+// across; a plain directory name takes the directory) under base-directory,
+// minus exclude-paths, flattened by discard-paths, are zipped (Packaging ZIP,
+// modes kept) and Put to <Location>/<Path>/<Name> (BUILD_ID namespace adds the
+// build's uuid), or Put one by one (Packaging NONE). Build.Artifacts.Location
+// is "arn:aws:s3:::<bucket>/<key>". No matching file fails UPLOAD_ARTIFACTS
+// ("no matching artifact paths found").
+//
+// Not supported locally (a clear failure, not silence): env.parameter-store,
+// env.secrets-manager, PARAMETER_STORE/SECRETS_MANAGER variables, source types
+// other than S3 and NO_SOURCE. Accepted and ignored (listed in the log):
+// run-as, proxy, reports, cache, batch, runtime-versions, secondary artifacts.
+package codebuild
