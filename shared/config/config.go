@@ -1,6 +1,3 @@
-// Package config reads and validates the pipeline config: one JSON object,
-// by default the "pushline" key of cdk.json's context, or the file named by
-// PUSHLINE_CONFIG. Both the CDK app and the local stack read it.
 package config
 
 import "time"
@@ -13,13 +10,30 @@ const (
 	ModeQueued     = "queued"     // the newer waits until the older ends
 )
 
+// Defaults applied by Parse to what the config leaves out.
+const (
+	DefaultMode            = ModeSuperseded
+	DefaultBuildTimeout    = 60 * time.Minute // CodeBuild's own default
+	DefaultApprovalTimeout = 72 * time.Hour
+)
+
+// Limits checked by Parse.
+const (
+	MinBuildTimeout    = 5 * time.Minute
+	MaxBuildTimeout    = 36 * time.Hour
+	MinApprovalTimeout = time.Minute
+	MaxApprovalTimeout = 365 * 24 * time.Hour // a Standard workflow's longest run
+	MaxStages          = 50
+	MaxNameLen         = 32 // pipeline and stage names
+)
+
 // Config is the whole pipeline config.
 type Config struct {
-	Name          string         `json:"name"`
-	Repositories  []Repository   `json:"repositories"`
-	Mode          string         `json:"mode,omitempty"`
-	Stages        []Stage        `json:"stages"`
-	Notifications Notifications  `json:"notifications,omitzero"`
+	Name          string        `json:"name"`
+	Repositories  []Repository  `json:"repositories"`
+	Mode          string        `json:"mode,omitempty"`
+	Stages        []Stage       `json:"stages"`
+	Notifications Notifications `json:"notifications,omitzero"`
 }
 
 // Repository is a repository whose pushes start the pipeline, with the
@@ -41,8 +55,11 @@ type Stage struct {
 	Timeout     Duration          `json:"timeout,omitzero"`
 	Environment map[string]string `json:"environment,omitempty"`
 	ComputeType string            `json:"computeType,omitempty"`
-	Input       string            `json:"input,omitempty"`
-	Approval    *Approval         `json:"approval,omitempty"`
+	// Input names the earlier build stage whose artifact is this stage's
+	// source, or "Source" for the source snapshot. Empty: the latest
+	// earlier build stage, else the source snapshot (see InputOf).
+	Input    string    `json:"input,omitempty"`
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // IsApproval reports whether s is an approval stage.
@@ -60,6 +77,21 @@ type Notifications struct {
 	Failures []string `json:"failures,omitempty"`
 }
 
-// Duration is a time.Duration written in JSON as a Go duration string
-// ("30m", "72h").
-type Duration struct{ time.Duration }
+// SourceInput is the Stage.Input value (and InputOf result) that names the
+// source snapshot. No stage may be called that.
+const SourceInput = "Source"
+
+// InputOf returns the name of the stage whose artifact is the source of
+// stage i (a build stage): its Input, else the latest earlier build stage,
+// else SourceInput. Every build stage produces an artifact.
+func (c *Config) InputOf(i int) string {
+	if in := c.Stages[i].Input; in != "" {
+		return in
+	}
+	for j := i - 1; j >= 0; j-- {
+		if !c.Stages[j].IsApproval() {
+			return c.Stages[j].Name
+		}
+	}
+	return SourceInput
+}

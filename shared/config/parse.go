@@ -1,0 +1,240 @@
+package config
+
+import (
+	"strings"
+)
+
+// Keys allowed in each object of the config, in the order messages list
+// them.
+var (
+	configKeys       = []string{"name", "repositories", "mode", "stages", "notifications"}
+	repositoryKeys   = []string{"provider", "repository", "cloneUrl", "branches", "tags", "paths", "ignorePaths"}
+	stageKeys        = []string{"name", "buildspec", "timeout", "environment", "computeType", "input", "approval"}
+	approvalKeys     = []string{"approvers", "timeout"}
+	notificationKeys = []string{"from", "failures"}
+)
+
+// Parse reads one pipeline config object, strictly: unknown or duplicate
+// keys, values of the wrong type and invalid values are errors. On
+// success the defaults are applied (mode, build and approval timeouts).
+// The error, if any, is an Errors listing every problem found, each
+// naming the key path and what is allowed.
+func Parse(data []byte) (*Config, error) {
+	p := &parser{}
+	root, err := decodeTree(data, func(path string) { p.add(path, "duplicate key") })
+	if err != nil {
+		return nil, Errors{{Path: "config", Msg: err.Error()}}
+	}
+	cfg := p.config(root)
+	shape := p.errs
+	for _, e := range validate(cfg) {
+		if !under(shape, e.Path) {
+			p.errs = append(p.errs, e)
+		}
+	}
+	if len(p.errs) > 0 {
+		return nil, p.errs
+	}
+	applyDefaults(cfg)
+	return cfg, nil
+}
+
+func applyDefaults(c *Config) {
+	if c.Mode == "" {
+		c.Mode = DefaultMode
+	}
+	for i := range c.Stages {
+		s := &c.Stages[i]
+		if s.IsApproval() {
+			if s.Approval.Timeout.Duration == 0 {
+				s.Approval.Timeout.Duration = DefaultApprovalTimeout
+			}
+		} else if s.Timeout.Duration == 0 {
+			s.Timeout.Duration = DefaultBuildTimeout
+		}
+	}
+}
+
+// parser builds a Config from the decoded tree, recording shape errors
+// (unknown keys, wrong types) with their paths.
+type parser struct{ errs Errors }
+
+func (p *parser) add(path, msg string) { p.errs = append(p.errs, FieldError{Path: path, Msg: msg}) }
+
+// object checks that n is an object with only allowed keys and returns its
+// fields (nil if n is not an object).
+func (p *parser) object(n *node, path string, allowed []string) map[string]*node {
+	if n.kind != kObject {
+		p.add(pathOr(path), "must be an object, got "+n.kind.String())
+		return nil
+	}
+	for _, k := range n.keys {
+		if !contains(allowed, k) {
+			p.add(keyPath(path, k), "unknown key (allowed: "+strings.Join(allowed, ", ")+")")
+		}
+	}
+	return n.fields
+}
+
+func pathOr(path string) string {
+	if path == "" {
+		return "config"
+	}
+	return path
+}
+
+func (p *parser) str(n *node, path string) string {
+	if n == nil || n.kind == kNull {
+		return ""
+	}
+	if n.kind != kString {
+		p.add(path, "must be a string, got "+n.kind.String())
+		return ""
+	}
+	return n.str
+}
+
+func (p *parser) strings(n *node, path string) []string {
+	if n == nil || n.kind == kNull {
+		return nil
+	}
+	if n.kind != kArray {
+		p.add(path, "must be an array of strings, got "+n.kind.String())
+		return nil
+	}
+	out := make([]string, 0, len(n.items))
+	for i, it := range n.items {
+		out = append(out, p.str(it, indexPath(path, i)))
+	}
+	return out
+}
+
+func (p *parser) duration(n *node, path string) Duration {
+	s := p.str(n, path)
+	if s == "" {
+		if n != nil && n.kind == kString {
+			p.add(path, `must not be empty (allowed: a duration such as "30m", "72h", "7d")`)
+		}
+		return Duration{}
+	}
+	d, err := ParseDuration(s)
+	if err != nil || d <= 0 {
+		p.add(path, quote(s)+` is not a duration (allowed: e.g. "30m", "1h30m", "72h", "7d")`)
+		return Duration{}
+	}
+	return Duration{d}
+}
+
+func (p *parser) config(root *node) *Config {
+	c := &Config{}
+	f := p.object(root, "", configKeys)
+	if f == nil {
+		return c
+	}
+	c.Name = p.str(f["name"], "name")
+	c.Mode = p.str(f["mode"], "mode")
+	if n := f["repositories"]; n != nil && n.kind != kNull {
+		if n.kind != kArray {
+			p.add("repositories", "must be an array of repositories, got "+n.kind.String())
+		}
+		for i, it := range n.items {
+			c.Repositories = append(c.Repositories, p.repository(it, indexPath("repositories", i)))
+		}
+	}
+	if n := f["stages"]; n != nil && n.kind != kNull {
+		if n.kind != kArray {
+			p.add("stages", "must be an array of stages, got "+n.kind.String())
+		}
+		for i, it := range n.items {
+			c.Stages = append(c.Stages, p.stage(it, indexPath("stages", i)))
+		}
+	}
+	if n := f["notifications"]; n != nil && n.kind != kNull {
+		if nf := p.object(n, "notifications", notificationKeys); nf != nil {
+			c.Notifications.From = p.str(nf["from"], "notifications.from")
+			c.Notifications.Failures = p.strings(nf["failures"], "notifications.failures")
+		}
+	}
+	return c
+}
+
+func (p *parser) repository(n *node, path string) Repository {
+	var r Repository
+	f := p.object(n, path, repositoryKeys)
+	if f == nil {
+		return r
+	}
+	r.Provider = p.str(f["provider"], path+".provider")
+	r.Repository = p.str(f["repository"], path+".repository")
+	r.CloneURL = p.str(f["cloneUrl"], path+".cloneUrl")
+	r.Branches = p.strings(f["branches"], path+".branches")
+	r.Tags = p.strings(f["tags"], path+".tags")
+	r.Paths = p.strings(f["paths"], path+".paths")
+	r.IgnorePaths = p.strings(f["ignorePaths"], path+".ignorePaths")
+	return r
+}
+
+func (p *parser) stage(n *node, path string) Stage {
+	var s Stage
+	f := p.object(n, path, stageKeys)
+	if f == nil {
+		return s
+	}
+	s.Name = p.str(f["name"], path+".name")
+	s.Buildspec = p.str(f["buildspec"], path+".buildspec")
+	if t := f["timeout"]; t != nil && t.kind != kNull {
+		s.Timeout = p.duration(t, path+".timeout")
+	}
+	if e := f["environment"]; e != nil && e.kind != kNull {
+		ep := path + ".environment"
+		if e.kind != kObject {
+			p.add(ep, "must be an object of name: value strings, got "+e.kind.String())
+		} else {
+			s.Environment = make(map[string]string, len(e.keys))
+			for _, k := range e.keys {
+				v := e.fields[k]
+				if v.kind != kString {
+					p.add(keyPath(ep, k), "must be a string, got "+v.kind.String())
+					continue
+				}
+				s.Environment[k] = v.str
+			}
+		}
+	}
+	s.ComputeType = p.str(f["computeType"], path+".computeType")
+	s.Input = p.str(f["input"], path+".input")
+	if a := f["approval"]; a != nil && a.kind != kNull {
+		ap := path + ".approval"
+		s.Approval = &Approval{}
+		if af := p.object(a, ap, approvalKeys); af != nil {
+			s.Approval.Approvers = p.strings(af["approvers"], ap+".approvers")
+			if t := af["timeout"]; t != nil && t.kind != kNull {
+				s.Approval.Timeout = p.duration(t, ap+".timeout")
+			}
+		}
+	}
+	return s
+}
+
+// under reports whether path is, or is inside, the path of one of errs:
+// a value of the wrong type is reported once, not again as invalid.
+func under(errs Errors, path string) bool {
+	for _, e := range errs {
+		if e.Path == "config" {
+			return true
+		}
+		if path == e.Path || strings.HasPrefix(path, e.Path+".") || strings.HasPrefix(path, e.Path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
