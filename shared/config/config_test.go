@@ -223,6 +223,8 @@ func TestParseErrors(t *testing.T) {
 			`stages[3].environment.PUSHLINE_STAGE: reserved name (CodeBuild sets CODEBUILD_* and pushline sets PUSHLINE_* variables)`,
 			`stages[3].environment.codebuild_x: reserved name (CodeBuild sets CODEBUILD_* and pushline sets PUSHLINE_* variables)`,
 		}},
+		{name: "placeholder", edit: func(m map[string]any) { stage(m, 3)["environment"] = map[string]any{"HOME": "${HOME}"} },
+			want: []string{`stages[3].environment.HOME: must not contain "${" (reserved for the definition's deployment placeholders)`}},
 		{name: "notifications", edit: func(m map[string]any) {
 			m["notifications"] = map[string]any{"from": "pushline", "failures": []any{"team"}}
 		}, want: []string{

@@ -39,6 +39,15 @@ func Parse(data []byte) (*Config, error) {
 	return cfg, nil
 }
 
+// Validate checks a config built in code (Parse already validates what it
+// returns): the same rules as Parse, the error an Errors.
+func (c *Config) Validate() error {
+	if errs := validate(c); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
 func applyDefaults(c *Config) {
 	if c.Mode == "" {
 		c.Mode = DefaultMode
@@ -91,8 +100,18 @@ func (p *parser) str(n *node, path string) string {
 		p.add(path, "must be a string, got "+n.kind.String())
 		return ""
 	}
+	if strings.Contains(n.str, placeholderStart) {
+		p.add(path, noPlaceholder)
+		return ""
+	}
 	return n.str
 }
+
+// Definition placeholders are ${Key}; no config value may look like one.
+const (
+	placeholderStart = "${"
+	noPlaceholder    = `must not contain "${" (reserved for the definition's deployment placeholders)`
+)
 
 func (p *parser) strings(n *node, path string) []string {
 	if n == nil || n.kind == kNull {
@@ -193,11 +212,7 @@ func (p *parser) stage(n *node, path string) Stage {
 			s.Environment = make(map[string]string, len(e.keys))
 			for _, k := range e.keys {
 				v := e.fields[k]
-				if v.kind != kString {
-					p.add(keyPath(ep, k), "must be a string, got "+v.kind.String())
-					continue
-				}
-				s.Environment[k] = v.str
+				s.Environment[k] = p.str(v, keyPath(ep, k))
 			}
 		}
 	}

@@ -256,6 +256,8 @@ func (v *validator) build(p string, i int, s Stage, stages []Stage) {
 			v.add(kp, "invalid variable name (allowed: letters, digits and '_', not starting with a digit)")
 		case strings.HasPrefix(up, "CODEBUILD_") || strings.HasPrefix(up, "PUSHLINE_"):
 			v.add(kp, "reserved name (CodeBuild sets CODEBUILD_* and pushline sets PUSHLINE_* variables)")
+		case strings.Contains(s.Environment[k], placeholderStart):
+			v.add(kp, noPlaceholder)
 		}
 	}
 	if s.Input != "" {
@@ -342,7 +344,7 @@ func bareEmail(s string) bool {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " <>")
+	return !strings.Contains(s, placeholderStart) && at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " <>")
 }
 
 // stageKey is a stage name without '-' and '_', each part capitalized:
