@@ -1,0 +1,6 @@
+// Package trigger decides whether a push starts the pipeline: which
+// configured repository it belongs to, and whether that repository's
+// triggers (branch and tag globs, paths and ignorePaths, skip-ci) let it
+// through. When they do not, the answer says why in words a user can act
+// on ("branch feature/x matches none of main, release/*").
+package trigger
