@@ -135,6 +135,9 @@ func TarToZip(w io.Writer, r io.Reader, strip bool) (Stats, error) {
 			if hdr.Size < 0 {
 				return st, fmt.Errorf("tar entry %q: negative size", hdr.Name)
 			}
+			if isSparse(hdr) { // git never writes one; its holes would inflate without bound
+				return st, fmt.Errorf("tar entry %q: unsupported sparse file", hdr.Name)
+			}
 			fh.Method = zip.Deflate
 			if hdr.Mode&0o111 != 0 {
 				fh.SetMode(0o755)
@@ -173,4 +176,15 @@ func TarToZip(w io.Writer, r io.Reader, strip bool) (Stats, error) {
 		return st, fmt.Errorf("zip directory: %w", err)
 	}
 	return st, nil
+}
+
+// isSparse reports a PAX sparse file (archive/tar reports those as regular
+// files whose holes read as zeros).
+func isSparse(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }

@@ -59,6 +59,15 @@ func makeTar(t testing.TB, entries ...tarEntry) []byte {
 	return buf.Bytes()
 }
 
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func gz(t testing.TB, data []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -90,6 +99,7 @@ func seedTars(t testing.TB) map[string][]byte {
 		"hardlink":      makeTar(t, tarEntry{name: "top/a", typ: tar.TypeReg, mode: 0o644, content: "a"}, tarEntry{name: "top/b", typ: tar.TypeLink, linkname: "top/a"}),
 		"empty-symlink": makeTar(t, tarEntry{name: "top/l", typ: tar.TypeSymlink, mode: 0o777}),
 		"empty":         makeTar(t),
+		"sparse":        readFile(t, "testdata/sparse-pax.tar"), // GNU tar --sparse --format=pax: a 100 MB file of holes
 	}
 }
 
@@ -116,6 +126,7 @@ func TestTarToZip(t *testing.T) {
 		{name: "hardlink", strip: true, wantErr: "unsupported type"},
 		{name: "empty-symlink", strip: true, wantErr: "symlink without target"},
 		{name: "empty", strip: true, want: map[string]entry{}},
+		{name: "sparse", strip: true, wantErr: "unsupported sparse file"},
 	} {
 		t.Run(fmt.Sprintf("%s/strip=%v", tc.name, tc.strip), func(t *testing.T) {
 			var out bytes.Buffer
