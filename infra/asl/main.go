@@ -1,0 +1,36 @@
+// Command asl prints the state machine definition generated from the
+// current pipeline config (config.Load: PUSHLINE_CONFIG_JSON,
+// PUSHLINE_CONFIG, or cdk.json's context) on stdout — nothing else — or the
+// config's errors on stderr and exits 1. `make -s asl` runs it.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pushline/pushline/shared/config"
+	"github.com/pushline/pushline/shared/statemachine"
+)
+
+func main() {
+	os.Exit(run(os.Stdout, os.Stderr, config.Load))
+}
+
+func run(stdout, stderr io.Writer, load func() (*config.Config, error)) int {
+	cfg, err := load()
+	if err != nil {
+		fmt.Fprintf(stderr, "asl: %v\n", err)
+		return 1
+	}
+	def, err := statemachine.Generate(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "asl: %v\n", err)
+		return 1
+	}
+	if _, err := stdout.Write(def); err != nil {
+		fmt.Fprintf(stderr, "asl: write: %v\n", err)
+		return 1
+	}
+	return 0
+}

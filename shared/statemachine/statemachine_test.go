@@ -1,0 +1,220 @@
+package statemachine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pushline/pushline/shared/config"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.asl.json goldens")
+
+// configs returns the example configs of testdata, by base name.
+func configs(t testing.TB) map[string]*config.Config {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*config.Config{}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".asl.json") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Parse(data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[strings.TrimSuffix(filepath.Base(f), ".json")] = cfg
+	}
+	if len(out) < 6 {
+		t.Fatalf("only %d example configs", len(out))
+	}
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	for name, cfg := range configs(t) {
+		t.Run(name, func(t *testing.T) {
+			def, err := Generate(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := Generate(cfg)
+			if !bytes.Equal(def, again) {
+				t.Fatal("Generate is not deterministic")
+			}
+			golden := filepath.Join("testdata", name+".asl.json")
+			if *update {
+				if err := os.WriteFile(golden, def, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./shared/statemachine -update)", err)
+			}
+			if d := cmp.Diff(string(want), string(def)); d != "" {
+				t.Errorf("definition differs from %s (-want +got; refresh with -update):\n%s", golden, d)
+			}
+		})
+	}
+}
+
+// TestASLValidator runs npm's asl-validator on every golden definition.
+func TestASLValidator(t *testing.T) {
+	bin, err := filepath.Abs("../../node_modules/.bin/asl-validator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("asl-validator missing (run npm ci): %v", err)
+		}
+		t.Skipf("asl-validator missing (run npm ci): %v", err)
+	}
+	goldens, _ := filepath.Glob("testdata/*.asl.json")
+	if len(goldens) == 0 {
+		t.Fatal("no goldens")
+	}
+	args := []string{}
+	for _, g := range goldens {
+		args = append(args, "--json-path", g)
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("asl-validator: %v\n%s", err, out)
+	}
+	if n := strings.Count(string(out), "is valid"); n != len(goldens) {
+		t.Errorf("asl-validator validated %d of %d definitions:\n%s", n, len(goldens), out)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	cfgs := configs(t)
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"cdk", []string{"ArtifactBucket", "EventBusName", "SourceFunctionArn", "NotifyFunctionArn", "ProjectBuild", "ProjectTest", "ProjectDeploy"}},
+		{"minimal", []string{"ArtifactBucket", "EventBusName", "SourceFunctionArn", "ProjectBuild"}},
+		{"queued", []string{"ArtifactBucket", "EventBusName", "SourceFunctionArn", "NotifyFunctionArn", "QueueFunctionArn", "ProjectPlan", "ProjectApply"}},
+		{"inputs", []string{"ArtifactBucket", "EventBusName", "SourceFunctionArn", "NotifyFunctionArn", "ProjectCompile", "ProjectLintCode", "ProjectPackageZip", "ProjectDeploy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if d := cmp.Diff(tt.want, Keys(cfgs[tt.name])); d != "" {
+				t.Errorf("Keys (-want +got):\n%s", d)
+			}
+		})
+	}
+	// Every key Keys lists is used, and every placeholder is listed.
+	for name, cfg := range cfgs {
+		def, _ := Generate(cfg)
+		var used []string
+		for _, m := range placeholderRE.FindAllSubmatch(def, -1) {
+			if k := string(m[1]); !contains(used, k) {
+				used = append(used, k)
+			}
+		}
+		keys := Keys(cfg)
+		for _, k := range keys {
+			if !contains(used, k) {
+				t.Errorf("%s: key %s listed but not used", name, k)
+			}
+		}
+		for _, k := range used {
+			if !contains(keys, k) {
+				t.Errorf("%s: placeholder %s used but not listed", name, k)
+			}
+		}
+	}
+}
+
+func contains(l []string, s string) bool {
+	for _, v := range l {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestProjectKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"Build": "ProjectBuild", "deploy-prod": "ProjectDeployProd", "unit_tests": "ProjectUnitTests",
+		"Step01": "ProjectStep01", "a-b_c": "ProjectABC",
+	} {
+		if got := ProjectKey(in); got != want {
+			t.Errorf("ProjectKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSubstitute(t *testing.T) {
+	cfg := configs(t)["cdk"]
+	def, _ := Generate(cfg)
+	values := map[string]string{
+		"ArtifactBucket":    "pushline-app-artifacts",
+		"EventBusName":      "pushline-app",
+		"SourceFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:pushline-app-source",
+		"NotifyFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:pushline-app-notify",
+		"ProjectBuild":      "pushline-app-Build",
+		"ProjectTest":       "pushline-app-Test",
+		"ProjectDeploy":     `odd "name" \ here`,
+		"Unused":            "x",
+	}
+	out, err := Substitute(def, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out, []byte("${")) {
+		t.Error("placeholders left")
+	}
+	var v map[string]any
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("substituted definition is not JSON: %v", err)
+	}
+	if !bytes.Contains(out, []byte(`"ProjectName": "odd \"name\" \\ here"`)) {
+		t.Error("value not escaped for JSON")
+	}
+
+	delete(values, "ProjectTest")
+	delete(values, "EventBusName")
+	_, err = Substitute(def, values)
+	if !errors.Is(err, ErrMissingKey) || err.Error() != "substitute EventBusName, ProjectTest: definition placeholder without a value" {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestGenerateInvalid(t *testing.T) {
+	if _, err := Generate(nil); err == nil {
+		t.Error("nil config: no error")
+	}
+	_, err := Generate(&config.Config{Name: "x"})
+	if !errors.Is(err, config.ErrInvalid) {
+		t.Errorf("err = %v, want config.ErrInvalid", err)
+	}
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	cfg := configs(b)["many"]
+	for b.Loop() {
+		if _, err := Generate(cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
