@@ -1,0 +1,518 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pushline/pushline/shared/config"
+	"github.com/pushline/pushline/shared/event"
+	"github.com/pushline/pushline/shared/push"
+	"github.com/pushline/pushline/shared/webhook"
+)
+
+const (
+	machine    = "arn:aws:states:us-east-1:000000000000:stateMachine:pushline-app"
+	testSecret = "pushline-test-secret"
+	eventsDir  = "../../events/webhook"
+)
+
+func testConfig(mode string) *config.Config {
+	return &config.Config{
+		Name: "app",
+		Mode: mode,
+		Repositories: []config.Repository{
+			{Provider: "github", Repository: "Codertocat/Hello-World", CloneURL: "file:///srv/git/hello.git", Branches: []string{"master", "release/*"}, Tags: []string{"simple-*"}},
+			{Provider: "gitlab", Repository: "mike/diaspora"},
+			{Provider: "gitlab", Repository: "jsmith/example", Tags: []string{"v*"}},
+			{Provider: "bitbucket", Repository: "acme/app", Branches: []string{"main"}, Tags: []string{"v*"}},
+			{Provider: "gitea", Repository: "gitea/webhooks", Paths: []string{"src/**"}},
+		},
+		Stages: []config.Stage{{Name: "Build", Buildspec: "buildspec.yml"}},
+	}
+}
+
+type env struct {
+	t      *testing.T
+	sfn    *fakeSFN
+	events *fakeEvents
+	h      *Handler
+}
+
+func newEnv(t *testing.T, mode string) *env {
+	t.Helper()
+	f := newFakeSFN(t, machine)
+	ev := &fakeEvents{t: t, bus: "pushline-app"}
+	h, err := New(Options{
+		Config: testConfig(mode), Secret: []byte(testSecret), StateMachineARN: machine,
+		SFN: f, Events: ev, EventBus: "pushline-app",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:    func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, sfn: f, events: ev, h: h}
+}
+
+// delivery loads events/webhook/<name> (body and headers).
+func delivery(t testing.TB, name string) (http.Header, []byte) {
+	t.Helper()
+	base := filepath.Join(eventsDir, name)
+	body, err := os.ReadFile(base + ".json")
+	if errors.Is(err, os.ErrNotExist) {
+		body, err = os.ReadFile(base + ".form")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, err := os.ReadFile(base + ".headers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(hb, &m); err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	for k, v := range m {
+		h.Set(k, v)
+	}
+	return h, body
+}
+
+func sign(h http.Header, body []byte) {
+	p, v, _ := webhook.Detect(h)
+	k, val := webhook.SignatureHeader(p, v, []byte(testSecret), body)
+	h.Set(k, val)
+}
+
+func (e *env) post(h http.Header, body []byte) (int, Response) {
+	e.t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+	r.Header = h.Clone()
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		e.t.Errorf("Content-Type = %q", ct)
+	}
+	var resp Response
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+		e.t.Fatalf("body %q: %v", w.Body.String(), err)
+	}
+	return w.Code, resp
+}
+
+func TestDeliveries(t *testing.T) {
+	tests := []struct {
+		fixture string
+		edit    func(h http.Header, body []byte) (http.Header, []byte)
+		code    int
+		status  string
+		reason  string // substring of reason or error
+		starts  int
+	}{
+		{fixture: "github/push-branch", code: 202, status: "started", starts: 1},
+		{fixture: "github/push-branch-form", code: 202, status: "started", starts: 1},
+		{fixture: "github/push-tag-created", code: 202, status: "started", starts: 1},
+		{fixture: "github/push-tag-deleted", code: 200, status: "ignored", reason: "tag simple-tag was deleted"},
+		{fixture: "github/ping", code: 200, status: "ignored", reason: "ping"},
+		{fixture: "github/issues-opened", code: 200, status: "ignored", reason: `event "issues" is not a push`},
+		{fixture: "github/push-skip-ci", code: 200, status: "ignored", reason: "says [skip ci]"},
+		{fixture: "gitlab/push", code: 202, status: "started", starts: 1},
+		{fixture: "gitlab/tag-push", code: 202, status: "started", starts: 1},
+		{fixture: "gitlab/push-branch-deleted", code: 200, status: "ignored", reason: "branch feature/old was deleted"},
+		{fixture: "gitlab/merge-request", code: 200, status: "ignored"},
+		{fixture: "bitbucket/push", code: 202, status: "started", starts: 1},
+		{fixture: "bitbucket/pullrequest-created", code: 200, status: "ignored"},
+		{fixture: "gitea/push", code: 202, status: "started", starts: 1},
+		{fixture: "gitea/push-forgejo", code: 202, status: "started", starts: 1},
+		{fixture: "gitea/create", code: 200, status: "ignored"},
+		{fixture: "gitea/push-tag", code: 200, status: "ignored", reason: "tag v1.0.0: no tags are configured"},
+		{fixture: "github/push-branch", code: 200, status: "ignored", reason: "branch feature/x matches none of master, release/*",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) {
+				b = bytes.ReplaceAll(b, []byte(`"refs/heads/master"`), []byte(`"refs/heads/feature/x"`))
+				sign(h, b)
+				return h, b
+			}},
+		{fixture: "gitea/push", code: 200, status: "ignored", reason: "no changed file matches paths src/**",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) {
+				b = bytes.ReplaceAll(b, []byte(`"src/hooks.go"`), []byte(`"docs/hooks.md"`))
+				sign(h, b)
+				return h, b
+			}},
+		{fixture: "github/push-branch", code: 200, status: "ignored", reason: "repository someone/else on github is not configured",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) {
+				b = bytes.ReplaceAll(b, []byte(`"Codertocat/Hello-World"`), []byte(`"someone/else"`))
+				sign(h, b)
+				return h, b
+			}},
+		// client mistakes
+		{fixture: "github/push-branch", code: 401, reason: "bad signature",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) { return h, append(b, ' ') }},
+		{fixture: "gitlab/push", code: 401, reason: "bad signature",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) { h.Set("X-Gitlab-Token", "guess"); return h, b }},
+		{fixture: "bitbucket/push", code: 401, reason: "missing signature",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) { h.Del("X-Hub-Signature"); return h, b }},
+		{fixture: "gitea/push", code: 401, reason: "bad signature",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) {
+				h.Set("X-Gitea-Signature", strings.Repeat("0", 64))
+				return h, b
+			}},
+		{fixture: "github/push-branch", code: 400, reason: "malformed",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) { b = b[:100]; sign(h, b); return h, b }},
+		{fixture: "github/push-branch", code: 400, reason: "unknown webhook provider",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) { h.Del("X-GitHub-Event"); return h, b }},
+		{fixture: "github/push-branch", code: 415, reason: "unsupported content type",
+			edit: func(h http.Header, b []byte) (http.Header, []byte) { h.Set("Content-Type", "text/xml"); return h, b }},
+	}
+	for _, tt := range tests {
+		name := tt.fixture
+		if tt.edit != nil {
+			name += "/" + tt.reason
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, config.ModeSuperseded)
+			h, b := delivery(t, tt.fixture)
+			if tt.edit != nil {
+				h, b = tt.edit(h, b)
+			}
+			code, resp := e.post(h, b)
+			if code != tt.code || resp.Status != tt.status {
+				t.Fatalf("answer %d %+v, want %d %q", code, resp, tt.code, tt.status)
+			}
+			if !strings.Contains(resp.Reason+resp.Error, tt.reason) {
+				t.Errorf("reason/error %q, want it to contain %q", resp.Reason+resp.Error, tt.reason)
+			}
+			if code >= 400 && resp.Error == "" {
+				t.Error("error answer without error message")
+			}
+			if e.sfn.starts != tt.starts {
+				t.Errorf("%d executions started, want %d", e.sfn.starts, tt.starts)
+			}
+			if tt.status == "started" && !strings.HasPrefix(resp.Execution, "arn:aws:states:us-east-1:000000000000:execution:pushline-app:") {
+				t.Errorf("execution %q", resp.Execution)
+			}
+		})
+	}
+}
+
+func TestInput(t *testing.T) {
+	e := newEnv(t, config.ModeSuperseded)
+	h, b := delivery(t, "github/push-branch")
+	code, resp := e.post(h, b)
+	if code != 202 {
+		t.Fatalf("code %d %+v", code, resp)
+	}
+	name := nameOf(resp.Execution)
+	if want := "master-25d6d9e64a7b-" + RefKey("app", "Codertocat/Hello-World", "refs/heads/master"); name != want {
+		t.Errorf("name %q, want %q", name, want)
+	}
+	var in push.Input
+	if err := json.Unmarshal([]byte(e.sfn.get(name).input), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Pipeline != "app" || in.Push.CloneURL != "file:///srv/git/hello.git" || in.Push.Files != nil ||
+		in.Push.After != "25d6d9e64a7bc5d1c1a2e0c4f8fbbd6a2b5c7e11" || in.Push.DeliveryID != "e1f2a3b4-cc78-11e3-81ab-4c9367dc0958" {
+		t.Errorf("input %+v", in)
+	}
+}
+
+func TestMethodAndSize(t *testing.T) {
+	e := newEnv(t, config.ModeSuperseded)
+	r := httptest.NewRequest(http.MethodGet, "/webhook", nil)
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	if w.Code != 405 || w.Header().Get("Allow") != "POST" || !strings.Contains(w.Body.String(), `"error"`) {
+		t.Errorf("GET: %d %q allow %q", w.Code, w.Body.String(), w.Header().Get("Allow"))
+	}
+
+	e.h.o.MaxBody = 1 << 10
+	h, b := delivery(t, "github/push-branch")
+	// declared too large: refused before reading
+	r = httptest.NewRequest(http.MethodPost, "/webhook", &failReader{t: t})
+	r.Header = h
+	r.ContentLength = 2 << 10
+	w = httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	if w.Code != 413 {
+		t.Errorf("declared large: %d %s", w.Code, w.Body.String())
+	}
+	// undeclared (chunked) too large: reading stops at the limit
+	lr := &countingReader{r: bytes.NewReader(bytes.Repeat(b, 100))}
+	r = httptest.NewRequest(http.MethodPost, "/webhook", lr)
+	r.Header = h
+	r.ContentLength = -1
+	w = httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	if w.Code != 413 {
+		t.Errorf("chunked large: %d %s", w.Code, w.Body.String())
+	}
+	if lr.n > 2<<10+64<<10 {
+		t.Errorf("read %d bytes of an oversized body", lr.n)
+	}
+}
+
+type failReader struct{ t *testing.T }
+
+func (f *failReader) Read([]byte) (int, error) {
+	f.t.Error("body read although Content-Length is over the limit")
+	return 0, io.EOF
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+func TestDuplicates(t *testing.T) {
+	e := newEnv(t, config.ModeSuperseded)
+	h, b := delivery(t, "github/push-branch")
+	code, first := e.post(h, b)
+	if code != 202 {
+		t.Fatalf("first: %d %+v", code, first)
+	}
+	// the same push from another hook (another delivery id)
+	h2 := h.Clone()
+	h2.Set("X-GitHub-Delivery", "another-delivery")
+	code, resp := e.post(h2, b)
+	if code != 200 || resp.Status != "duplicate" || resp.Execution != first.Execution {
+		t.Errorf("other delivery id: %d %+v", code, resp)
+	}
+	// a redelivery (same id, same input) a minute later
+	e.sfn.mu.Lock()
+	e.sfn.now = e.sfn.now.Add(time.Minute)
+	e.sfn.mu.Unlock()
+	code, resp = e.post(h, b)
+	if code != 200 || resp.Status != "duplicate" || resp.Execution != first.Execution {
+		t.Errorf("redelivery: %d %+v", code, resp)
+	}
+	if e.sfn.starts != 1 {
+		t.Errorf("%d executions, want 1", e.sfn.starts)
+	}
+}
+
+// TestConcurrentDuplicates: many deliveries of one push at once start
+// exactly one execution and answer started exactly once.
+func TestConcurrentDuplicates(t *testing.T) {
+	e := newEnv(t, config.ModeSuperseded)
+	h, b := delivery(t, "github/push-branch")
+	const n = 40
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	arns := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hh := h.Clone()
+			hh.Set("X-GitHub-Delivery", "delivery-"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+			r := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(b))
+			r.Header = hh
+			w := httptest.NewRecorder()
+			e.h.ServeHTTP(w, r)
+			var resp Response
+			json.Unmarshal(w.Body.Bytes(), &resp)
+			codes <- w.Code
+			arns <- resp.Execution
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	close(arns)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if diff := cmp.Diff(map[int]int{202: 1, 200: n - 1}, count); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	first := ""
+	for a := range arns {
+		if first == "" {
+			first = a
+		}
+		if a != first || a == "" {
+			t.Errorf("execution %q, want all %q", a, first)
+		}
+	}
+	if e.sfn.starts != 1 {
+		t.Errorf("%d executions started, want exactly 1", e.sfn.starts)
+	}
+}
+
+func TestBitbucketMulti(t *testing.T) {
+	e := newEnv(t, config.ModeSuperseded)
+	h, b := delivery(t, "bitbucket/push-multi")
+	code, resp := e.post(h, b)
+	if code != 202 || resp.Status != "started" || len(resp.Results) != 3 {
+		t.Fatalf("%d %+v", code, resp)
+	}
+	var got []string
+	for _, r := range resp.Results {
+		got = append(got, r.Ref+" "+r.Status)
+	}
+	want := []string{"refs/heads/main started", "refs/heads/feature/login ignored", "refs/tags/v1.2.0 started"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	if e.sfn.starts != 2 {
+		t.Errorf("%d executions, want 2", e.sfn.starts)
+	}
+}
+
+// pushCommit returns the github/push-branch delivery moved to commit c.
+func pushCommit(t *testing.T, c string) (http.Header, []byte) {
+	h, b := delivery(t, "github/push-branch")
+	b = bytes.ReplaceAll(b, []byte("25d6d9e64a7bc5d1c1a2e0c4f8fbbd6a2b5c7e11"), []byte(c))
+	sign(h, b)
+	return h, b
+}
+
+func TestSuperseded(t *testing.T) {
+	e := newEnv(t, config.ModeSuperseded)
+	_, old := e.post(pushCommit(t, strings.Repeat("a", 40)))
+	_, other := e.post(delivery(t, "github/push-tag-created")) // another ref: untouched
+	code, cur := e.post(pushCommit(t, strings.Repeat("b", 40)))
+	if code != 202 {
+		t.Fatalf("%d %+v", code, cur)
+	}
+	o := e.sfn.get(nameOf(old.Execution))
+	if o.status != "ABORTED" || o.stopError != Superseded || o.cause != "superseded by "+nameOf(cur.Execution) {
+		t.Errorf("old execution %+v", o)
+	}
+	if s := e.sfn.get(nameOf(other.Execution)).status; s != "RUNNING" {
+		t.Errorf("other ref's execution %s, want RUNNING", s)
+	}
+	if s := e.sfn.get(nameOf(cur.Execution)).status; s != "RUNNING" {
+		t.Errorf("new execution %s, want RUNNING", s)
+	}
+	if len(e.events.events) != 1 {
+		t.Fatalf("%d events, want 1", len(e.events.events))
+	}
+	ent := e.events.events[0].Entries[0]
+	var d event.Detail
+	if err := json.Unmarshal([]byte(aws.ToString(ent.Detail)), &d); err != nil {
+		t.Fatal(err)
+	}
+	want := event.Detail{Pipeline: "app", Execution: old.Execution, State: event.Superseded, Repository: "Codertocat/Hello-World",
+		Ref: "refs/heads/master", Commit: strings.Repeat("a", 40), Cause: "superseded by " + nameOf(cur.Execution), SupersededBy: cur.Execution}
+	if diff := cmp.Diff(want, d); diff != "" || aws.ToString(ent.DetailType) != event.PipelineExecution {
+		t.Errorf("event %s (-want +got):\n%s", aws.ToString(ent.DetailType), diff)
+	}
+}
+
+func TestParallelAndQueued(t *testing.T) {
+	for _, mode := range []string{config.ModeParallel, config.ModeQueued} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEnv(t, mode)
+			_, old := e.post(pushCommit(t, strings.Repeat("a", 40)))
+			_, cur := e.post(pushCommit(t, strings.Repeat("b", 40)))
+			if e.sfn.get(nameOf(old.Execution)).status != "RUNNING" || len(e.events.events) != 0 {
+				t.Errorf("%s: older execution stopped", mode)
+			}
+			if mode != config.ModeQueued {
+				return
+			}
+			q := &Queue{SFN: e.sfn, Logger: e.h.o.Logger}
+			got, err := q.Handle(t.Context(), QueueRequest{Execution: cur.Execution})
+			if err != nil || !got.Wait || got.Ahead != 1 {
+				t.Errorf("newer: %+v %v, want wait behind 1", got, err)
+			}
+			got, err = q.Handle(t.Context(), QueueRequest{Execution: old.Execution})
+			if err != nil || got.Wait {
+				t.Errorf("older: %+v %v, want no wait", got, err)
+			}
+			e.sfn.get(nameOf(old.Execution)).status = "SUCCEEDED"
+			got, err = q.Handle(t.Context(), QueueRequest{Execution: cur.Execution})
+			if err != nil || got.Wait {
+				t.Errorf("newer after older ended: %+v %v, want no wait", got, err)
+			}
+			if _, err := q.Handle(t.Context(), QueueRequest{Execution: "nonsense"}); err == nil {
+				t.Error("bad ARN: want error")
+			}
+		})
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	for name, err := range map[string]error{
+		"throttled":          &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded", Fault: smithy.FaultClient},
+		"server fault":       &smithy.GenericAPIError{Code: "InternalFailure", Fault: smithy.FaultServer},
+		"connection refused": &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, config.ModeSuperseded)
+			e.sfn.err = err
+			code, resp := e.post(delivery(t, "github/push-branch"))
+			if code != 503 || resp.Error == "" || strings.Contains(resp.Error, "Rate") {
+				t.Errorf("%d %+v, want 503 with a generic error", code, resp)
+			}
+		})
+	}
+}
+
+func TestNames(t *testing.T) {
+	p := push.Push{Repository: "Acme/App", Ref: "refs/heads/feature/ÜBER-long/" + strings.Repeat("x", 80), Branch: "feature/ÜBER-long/" + strings.Repeat("x", 80),
+		After: "0123456789abcdef0123456789abcdef01234567"}
+	n := ExecutionName("app", p)
+	if len(n) > 80 || strings.Trim(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+		t.Errorf("name %q: not ≤ 80 of [A-Za-z0-9_-]", n)
+	}
+	if !strings.HasPrefix(n, "feature-BER-long-xxxx") || !strings.Contains(n, "-0123456789ab-") {
+		t.Errorf("name %q", n)
+	}
+	p2 := p
+	p2.Repository, p2.After = "acme/app", "fedcba9876543210fedcba9876543210fedcba98"
+	if !SameRef(ExecutionName("app", p2), RefKey("app", "ACME/APP", p.Ref)) {
+		t.Error("same repository (any case) and ref: suffixes differ")
+	}
+	if SameRef(ExecutionName("other", p), RefKey("app", p.Repository, p.Ref)) {
+		t.Error("another pipeline shares the suffix")
+	}
+	if got := commitOf(n); got != "0123456789ab" {
+		t.Errorf("commitOf = %q", got)
+	}
+	if got := StateMachineARN(ExecutionARN(machine, n)); got != machine {
+		t.Errorf("StateMachineARN(ExecutionARN) = %q", got)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	f := newFakeSFN(t, machine)
+	good := Options{Config: testConfig(""), Secret: []byte("s"), StateMachineARN: machine, SFN: f}
+	if _, err := New(good); err != nil {
+		t.Fatal(err)
+	}
+	bad := good
+	bad.Secret = nil
+	if _, err := New(bad); !errors.Is(err, webhook.ErrNoSecret) {
+		t.Errorf("no secret: %v", err)
+	}
+	bad = good
+	bad.StateMachineARN = ""
+	if _, err := New(bad); err == nil {
+		t.Error("no state machine: want error")
+	}
+}
