@@ -130,7 +130,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	h.render(w, http.StatusOK, page{
 		Status:   "approval needed",
-		Title:    fmt.Sprintf("Approve %s of %s?", rec.Stage, rec.Pipeline),
+		Title:    fmt.Sprintf("Approval needed: %s (%s)", rec.Stage, rec.Pipeline),
 		Approval: summarize(rec),
 		Form:     &formView{Token: h.Signer.FormToken(l), Approver: l.Approver, MaxComment: MaxComment},
 	})

@@ -82,6 +82,7 @@ func (n *Notifier) Handle(ctx context.Context, req Request) error {
 		if err != nil {
 			return err
 		}
+		m.Date = now
 		if err := n.Mail.Send(ctx, m); err != nil {
 			log.ErrorContext(ctx, "approval mail not sent", "approval", rec, "approver", a, "err", err)
 			continue

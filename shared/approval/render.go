@@ -2,9 +2,12 @@ package approval
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	htmltemplate "html/template"
+	netmail "net/mail"
 	"net/url"
 	"strings"
 	texttemplate "text/template"
@@ -98,8 +101,9 @@ func RequestMail(r *Record, from, approver, link string) (mail.Message, error) {
 		return mail.Message{}, fmt.Errorf("render mail html: %w", err)
 	}
 	s := data.Approval
-	subject := fmt.Sprintf("[%s] Approve %s: %s %s %s (%s)", s.Pipeline, s.Stage, s.Repository, strings.ToLower(s.RefKind), s.RefName, s.Short)
+	subject := fmt.Sprintf("[%s] Approval needed for %s: %s %s %s (%s)", s.Pipeline, s.Stage, s.Repository, strings.ToLower(s.RefKind), s.RefName, s.Short)
 	return mail.Message{
+		ID:      messageID(r.ID, from, approver),
 		From:    from,
 		To:      []string{approver},
 		Subject: subject,
@@ -143,4 +147,17 @@ func renderPage(p page) ([]byte, error) {
 		return nil, fmt.Errorf("render page: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// messageID is the Message-ID of the mail of approval id to approver: the
+// same for a retried notify, so mail clients show one message.
+func messageID(id, from, approver string) string {
+	domain := "pushline.invalid"
+	if a, err := netmail.ParseAddress(from); err == nil {
+		if i := strings.LastIndexByte(a.Address, '@'); i >= 0 {
+			domain = a.Address[i+1:]
+		}
+	}
+	sum := sha256.Sum256([]byte(strings.ToLower(approver)))
+	return "approval." + id + "." + hex.EncodeToString(sum[:4]) + "@" + domain
 }
