@@ -58,7 +58,7 @@ const (
 		"known only at run time."
 	reasonS3Source = "CDK's grant for the project's S3 source (Source.s3): read-only, on the artifact bucket only; " +
 		"the state machine overrides the location with each run's input."
-	reasonKMS = "CDK's grant for the project's encryption key (CodeBuild encrypts its artifacts with it): scoped to that one key."
+	reasonKMS       = "CDK's grant for the project's encryption key (CodeBuild encrypts its artifacts with it): scoped to that one key."
 	reasonBuildLogs = "CDK's default grant to CodeBuild's own log group /aws/codebuild/<project>; " +
 		"log stream names are build ids, known only at run time."
 	reasonSecretRotation = "Generated once; rotating it would break every provider's webhook (or every outstanding approval link) " +

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/event"
+	"github.com/pushline/pushline/shared/statemachine"
 )
 
 // Defaults of the options.
@@ -69,14 +71,6 @@ type Permission struct {
 type Options struct {
 	// Config is the pipeline config (config.Load()).
 	Config *config.Config
-	// Definition is statemachine.Generate(Config): the ASL with ${Key}
-	// placeholders.
-	Definition []byte
-	// Keys is statemachine.Keys(Config): the placeholders Definition uses.
-	Keys []string
-	// ProjectKey is statemachine.ProjectKey: the placeholder of a build
-	// stage's CodeBuild project.
-	ProjectKey func(config.Stage) string
 	// AssetDir holds <function>/bootstrap for every function (make build);
 	// default DefaultAssetDir.
 	AssetDir string
@@ -101,6 +95,10 @@ type Built struct {
 	// Suppressions are the cdk-nag findings accepted on its constructs,
 	// already recorded on them.
 	Suppressions []Suppression
+	// Definition is the state machine definition in the template:
+	// statemachine.Generate(config), placeholders filled by
+	// DefinitionSubstitutions.
+	Definition []byte
 }
 
 // New builds the pushline stack of opts.Config into app.
@@ -117,6 +115,11 @@ func New(app constructs.Construct, opts Options) (*Built, error) {
 		return nil, fmt.Errorf("%w: the config is %d bytes of JSON; Lambda allows 4 KB of environment in all", ErrOptions, len(configJSON))
 	}
 
+	definition, err := statemachine.Generate(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrOptions, err)
+	}
+
 	props := opts.StackProps
 	if props.StackName == nil {
 		props.StackName = jsii.String(ID(cfg.Name))
@@ -126,20 +129,16 @@ func New(app constructs.Construct, opts Options) (*Built, error) {
 	}
 	stack := awscdk.NewStack(app, jsii.String(ID(cfg.Name)), &props)
 	awscdk.Tags_Of(stack).Add(jsii.String("pushline:pipeline"), jsii.String(cfg.Name), nil)
-	b := &builder{stack: stack, opts: opts, cfg: cfg, configJSON: string(configJSON)}
-	b.build()
-	return &Built{Stack: stack, Suppressions: b.sups}, nil
+	b := &builder{stack: stack, opts: opts, cfg: cfg, configJSON: string(configJSON), definition: definition}
+	if err := b.build(); err != nil {
+		return nil, err
+	}
+	return &Built{Stack: stack, Suppressions: b.sups, Definition: definition}, nil
 }
 
 func (o *Options) fill() error {
 	if o.Config == nil {
 		return fmt.Errorf("%w: no config", ErrOptions)
-	}
-	if len(o.Definition) == 0 {
-		return fmt.Errorf("%w: no state machine definition", ErrOptions)
-	}
-	if o.ProjectKey == nil {
-		return fmt.Errorf("%w: no ProjectKey", ErrOptions)
 	}
 	if o.AssetDir == "" {
 		o.AssetDir = DefaultAssetDir
@@ -175,30 +174,10 @@ func (o *Options) fill() error {
 			}
 		}
 	}
-	known := knownKeys(o.Config, o.ProjectKey)
-	for _, k := range o.Keys {
-		if !known[k] {
-			return fmt.Errorf("%w: the definition needs ${%s}, which the stack does not provide", ErrOptions, k)
-		}
-	}
 	if t := o.ProviderTokens; t != "" && t != "create" && !strings.HasPrefix(t, "arn:") {
 		return fmt.Errorf("%w: provider tokens %q: want \"create\" or a secret ARN", ErrOptions, t)
 	}
 	return nil
-}
-
-// knownKeys are the definition placeholders the stack can fill.
-func knownKeys(cfg *config.Config, projectKey func(config.Stage) string) map[string]bool {
-	known := map[string]bool{"ArtifactBucket": true, "EventBusName": true, "SourceFunctionArn": true, "NotifyFunctionArn": true}
-	if cfg.Mode == config.ModeQueued {
-		known["QueueFunctionArn"] = true
-	}
-	for _, s := range cfg.Stages {
-		if !s.IsApproval() {
-			known[projectKey(s)] = true
-		}
-	}
-	return known
 }
 
 // functionNames lists the Lambda functions a config needs.
@@ -216,6 +195,7 @@ type builder struct {
 	opts       Options
 	cfg        *config.Config
 	configJSON string
+	definition []byte
 
 	key          awskms.Key
 	logBucket    awss3.Bucket
@@ -235,7 +215,7 @@ type builder struct {
 	executionArn *string
 }
 
-func (b *builder) build() {
+func (b *builder) build() error {
 	b.machineName = ID(b.cfg.Name)
 	// The machine's ARN is built from its fixed name, not referenced: the
 	// queue function needs it and the machine needs the queue function.
@@ -254,9 +234,12 @@ func (b *builder) build() {
 	b.approvals()
 	b.lambdas()
 	b.codebuild()
-	b.stateMachine()
+	if err := b.stateMachine(); err != nil {
+		return err
+	}
 	b.restAPI()
 	b.outputs()
+	return nil
 }
 
 func (b *builder) encryptionKey() {
@@ -330,7 +313,7 @@ func (b *builder) events() {
 		},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(topic, nil)},
 	})
-	if from := b.cfg.Notifications.From; from != "" {
+	if from := senderAddress(b.cfg.Notifications.From); from != "" {
 		b.identity = awsses.NewEmailIdentity(b.stack, jsii.String("Sender"), &awsses.EmailIdentityProps{
 			Identity: awsses.Identity_Email(jsii.String(from)),
 		})
@@ -523,7 +506,7 @@ func (b *builder) codebuild() {
 		if st.IsApproval() {
 			continue
 		}
-		id := b.opts.ProjectKey(st) // unique per stage by contract
+		id := statemachine.ProjectKey(st.Name) // unique per stage (config validation)
 		role := awsiam.NewRole(b.stack, jsii.String(id+"Role"), &awsiam.RoleProps{
 			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codebuild.amazonaws.com"), nil),
 			Description: jsii.String("pushline " + b.cfg.Name + ": the " + st.Name + " stage's builds"),
@@ -617,7 +600,7 @@ func (b *builder) executionPattern() string {
 	return "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:" + b.machineName + ":*"
 }
 
-func (b *builder) stateMachine() {
+func (b *builder) stateMachine() error {
 	logs := awslogs.NewLogGroup(b.stack, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
 		// Step Functions requires the /aws/vendedlogs/ prefix to avoid the
 		// resource policy size limit.
@@ -648,10 +631,15 @@ func (b *builder) stateMachine() {
 				ResourceName: jsii.String(ManagedRule), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 			})))
 	}
+	keys := statemachine.Keys(b.cfg)
 	var invoke []*string
-	for _, name := range []string{Source, Notify, Queue} {
-		if f, ok := b.functions[name]; ok {
-			invoke = append(invoke, f.FunctionArn())
+	for _, f := range []struct{ key, name string }{
+		{statemachine.KeySourceFunctionArn, Source},
+		{statemachine.KeyNotifyFunctionArn, Notify},
+		{statemachine.KeyQueueFunctionArn, Queue},
+	} {
+		if slices.Contains(keys, f.key) {
+			invoke = append(invoke, b.functions[f.name].FunctionArn())
 		}
 	}
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -662,27 +650,31 @@ func (b *builder) stateMachine() {
 	role.AddToPolicy(statement("PutEvents", []string{"events:PutEvents"}, b.bus.EventBusArn()))
 
 	values := map[string]*string{
-		"ArtifactBucket":    b.bucket.BucketName(),
-		"EventBusName":      b.bus.EventBusName(),
-		"SourceFunctionArn": b.functions[Source].FunctionArn(),
-		"NotifyFunctionArn": b.functions[Notify].FunctionArn(),
+		statemachine.KeyArtifactBucket:    b.bucket.BucketName(),
+		statemachine.KeyEventBusName:      b.bus.EventBusName(),
+		statemachine.KeySourceFunctionArn: b.functions[Source].FunctionArn(),
+		statemachine.KeyNotifyFunctionArn: b.functions[Notify].FunctionArn(),
 	}
 	if q, ok := b.functions[Queue]; ok {
-		values["QueueFunctionArn"] = q.FunctionArn()
+		values[statemachine.KeyQueueFunctionArn] = q.FunctionArn()
 	}
 	for _, st := range b.cfg.Stages {
 		if p, ok := b.projects[st.Name]; ok {
-			values[b.opts.ProjectKey(st)] = p.ProjectName()
+			values[statemachine.ProjectKey(st.Name)] = p.ProjectName()
 		}
 	}
 	subs := map[string]*string{}
-	for _, k := range b.opts.Keys {
-		subs[k] = values[k] // fill checked that every key is known
+	for _, k := range keys {
+		v, ok := values[k]
+		if !ok {
+			return fmt.Errorf("%w: the definition needs ${%s}, which the stack does not provide", ErrOptions, k)
+		}
+		subs[k] = v
 	}
 	b.machine = awsstepfunctions.NewStateMachine(b.stack, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
 		StateMachineName:        jsii.String(b.machineName),
 		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
-		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(b.opts.Definition))),
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(b.definition))),
 		DefinitionSubstitutions: &subs,
 		Role:                    role,
 		TracingEnabled:          jsii.Bool(true),
@@ -696,6 +688,7 @@ func (b *builder) stateMachine() {
 	})
 	b.suppress(role, "AwsSolutions-IAM5", []string{"Resource::*"}, "CDK's grants for logging and tracing: CloudWatch Logs "+
 		"log delivery (logs:CreateLogDelivery, …) and X-Ray (xray:PutTraceSegments, …) support no resource-level permissions.")
+	return nil
 }
 
 func (b *builder) restAPI() {
@@ -795,6 +788,15 @@ func (b *builder) outputs() {
 	if b.tokens != nil {
 		out("ProviderTokensSecretArn", "the secret holding provider tokens for private repositories", b.tokens.SecretArn())
 	}
+}
+
+// senderAddress is the bare address of notifications.from, which may be
+// "Name <address>"; SES verifies (and IAM names) the address.
+func senderAddress(from string) string {
+	if a, err := mail.ParseAddress(from); err == nil {
+		return a.Address
+	}
+	return from
 }
 
 func statement(sid string, actions []string, resources ...*string) awsiam.PolicyStatement {
