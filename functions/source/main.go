@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pushline/pushline/shared/secret"
 	"github.com/pushline/pushline/shared/source"
 )
 
@@ -32,8 +32,12 @@ func main() {
 		S3:     s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }),
 		Bucket: os.Getenv("PUSHLINE_ARTIFACT_BUCKET"),
 	}
-	if arn := os.Getenv("PUSHLINE_PROVIDER_TOKENS_ARN"); arn != "" {
-		h.Tokens = &source.SecretTokens{Client: secretsmanager.NewFromConfig(cfg), ARN: arn}
+	// Optional: the provider tokens secret (PUSHLINE_PROVIDER_TOKENS_ARN), or
+	// the JSON itself in PUSHLINE_PROVIDER_TOKENS (local use); read on first need.
+	if os.Getenv("PUSHLINE_PROVIDER_TOKENS_ARN") != "" || os.Getenv("PUSHLINE_PROVIDER_TOKENS") != "" {
+		h.Tokens = &source.LazyTokens{Load: func(ctx context.Context) ([]byte, error) {
+			return secret.FromEnv(ctx, "PUSHLINE_PROVIDER_TOKENS")
+		}}
 	}
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 		lambda.Start(h.Handle)

@@ -20,7 +20,8 @@
 // Private repositories: an optional token per provider or per repository
 // (Tokens; in AWS the Secrets Manager secret PUSHLINE_PROVIDER_TOKENS_ARN
 // holding {"<provider>": "<token>", "<provider>:<repository>": "<token>"},
-// the more specific key winning). It is sent as each provider documents:
+// the more specific key winning; functions/source also accepts the JSON
+// itself in PUSHLINE_PROVIDER_TOKENS, via secret.FromEnv). It is sent as each provider documents:
 // GitHub "Authorization: Bearer", GitLab "PRIVATE-TOKEN", Gitea
 // "Authorization: token", Bitbucket "Authorization: Bearer" for access
 // tokens, or Basic when the token is "user:app-password" (it holds a colon).
@@ -42,7 +43,9 @@
 // runner recreate them as symlinks; a tool that ignores Unix attributes
 // sees a small file holding the target path. Directories are implied by the
 // file paths and get no entries of their own (git has no empty directories).
-// Submodules are not included (archive APIs leave them out too).
+// Like the providers' archives (which are `git archive` too), the snapshot
+// honours export-ignore/export-subst attributes, leaves submodules out and
+// holds Git LFS pointers rather than LFS content.
 //
 // Errors: Handle returns one of RequestError, FetchError, ArchiveError,
 // UploadError or TokenError (pointer types). aws-lambda-go reports the type

@@ -66,6 +66,8 @@ func (h *Handler) logger() *slog.Logger {
 	return slog.Default()
 }
 
+const deadlineMargin = 5 * time.Second
+
 var commitRE = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 
 // Handle snapshots req.Push.After into s3://bucket/key as a zip. Its errors
@@ -73,6 +75,13 @@ var commitRE = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 // *TokenError, never wrapped, so the Lambda errorType names the failing part.
 func (h *Handler) Handle(ctx context.Context, req Request) (Artifact, error) {
 	start := time.Now()
+	// Stop a little before Lambda's deadline, so a snapshot that runs out of
+	// time still aborts its upload and reports why.
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) > 4*deadlineMargin {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineMargin))
+		defer cancel()
+	}
 	p := req.Push
 	bucket, key := req.Bucket, req.Key
 	if bucket == "" {
@@ -184,7 +193,7 @@ func (h *Handler) snapshotHosted(ctx context.Context, p push.Push, archiveURL st
 	case up.err != nil:
 		return st, cr.n, &UploadError{Bucket: bucket, Key: key, Err: up.err}
 	case ctx.Err() != nil:
-		return st, cr.n, fail(fmt.Errorf("after %d bytes: %w", cr.n, ctx.Err()))
+		return st, cr.n, fail(fmt.Errorf("stopped after %d bytes: %w", cr.n, ctx.Err()))
 	case errors.Is(cr.err, io.ErrUnexpectedEOF) || (cr.err == nil && errors.Is(err, io.ErrUnexpectedEOF)):
 		return st, cr.n, fail(fmt.Errorf("%w after %d bytes", ErrTruncated, cr.n))
 	case cr.err != nil:

@@ -55,37 +55,48 @@ func (m TokenMap) Token(_ context.Context, provider, repository string) (string,
 	return m[p], nil
 }
 
-// SecretGetter is the Secrets Manager call SecretTokens makes;
-// *secretsmanager.Client satisfies it.
-type SecretGetter interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
-// SecretTokens reads the TokenMap from a Secrets Manager secret on first
-// use and keeps it for the life of the process (a failed read is retried on
-// the next call).
-type SecretTokens struct {
-	Client SecretGetter
-	ARN    string
+// LazyTokens loads the token secret with Load on first use and keeps the
+// parsed TokenMap for the life of the process (a failed load is retried on
+// the next call). functions/source loads it with secret.FromEnv.
+type LazyTokens struct {
+	Load func(ctx context.Context) ([]byte, error)
 
 	mu sync.Mutex
 	m  TokenMap
 }
 
 // Token implements Tokens.
-func (s *SecretTokens) Token(ctx context.Context, provider, repository string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		out, err := s.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.ARN)})
+func (l *LazyTokens) Token(ctx context.Context, provider, repository string) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		data, err := l.Load(ctx)
 		if err != nil {
-			return "", fmt.Errorf("get secret %s: %w", s.ARN, err)
+			return "", err
 		}
-		m, err := ParseTokens([]byte(aws.ToString(out.SecretString)))
+		m, err := ParseTokens(data)
 		if err != nil {
-			return "", fmt.Errorf("secret %s: %w", s.ARN, err)
+			return "", err
 		}
-		s.m = m
+		l.m = m
 	}
-	return s.m.Token(ctx, provider, repository)
+	return l.m.Token(ctx, provider, repository)
+}
+
+// SecretGetter is the Secrets Manager call SecretTokens makes;
+// *secretsmanager.Client satisfies it.
+type SecretGetter interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// SecretTokens returns Tokens read from the Secrets Manager secret arn
+// (a JSON string) on first use.
+func SecretTokens(c SecretGetter, arn string) *LazyTokens {
+	return &LazyTokens{Load: func(ctx context.Context) ([]byte, error) {
+		out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			return nil, fmt.Errorf("get secret %s: %w", arn, err)
+		}
+		return []byte(aws.ToString(out.SecretString)), nil
+	}}
 }
