@@ -545,10 +545,14 @@ func (g *gen) failure() {
 		g.entry(event.StageExecution, event.Failed, buildDetail),
 		g.entry(event.PipelineExecution, event.Failed, buildDetail),
 	}, stBuildFailed)
+	timeoutDetail := obj{}.
+		with("stage.$", "$.failed.stage").
+		with("error.$", "$.error.Error").
+		with("cause", "no decision before the approval timed out")
 	failEvents(stFailEvTimeout, []obj{
-		g.entry(event.Approval, event.TimedOut, failDetail),
-		g.entry(event.StageExecution, event.Failed, failDetail),
-		g.entry(event.PipelineExecution, event.Failed, failDetail),
+		g.entry(event.Approval, event.TimedOut, timeoutDetail),
+		g.entry(event.StageExecution, event.Failed, timeoutDetail),
+		g.entry(event.PipelineExecution, event.Failed, timeoutDetail),
 	}, stApprovalTimed)
 	failEvents(stFailEvStage, []obj{
 		g.entry(event.StageExecution, event.Failed, failDetail),
