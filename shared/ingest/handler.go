@@ -157,7 +157,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if code >= 500 {
 			lvl = slog.LevelError
 		}
-		log.Log(r.Context(), lvl, "webhook refused", "status", code, "err", err)
+		log.Log(r.Context(), lvl, "webhook refused", "delivery", webhook.DeliveryID(r.Header), "status", code, "err", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -63,6 +63,17 @@ func Detect(h http.Header) (provider, variant string, err error) {
 	return "", "", fmt.Errorf("%w: no X-GitHub-Event, X-Gitlab-Event, X-Event-Key (Bitbucket), X-Gitea-Event or X-Forgejo-Event header", ErrUnknownProvider)
 }
 
+// DeliveryID returns the delivery id a provider put in the headers, ""
+// if none (for logging deliveries that fail before parsing).
+func DeliveryID(h http.Header) string {
+	for _, k := range []string{"X-GitHub-Delivery", "X-Gitea-Delivery", "X-Forgejo-Delivery", "X-Gitlab-Event-UUID", "X-Request-UUID"} {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // Parse verifies a delivery with secret and parses it. body is the raw
 // request body, exactly as received.
 func Parse(secret []byte, h http.Header, body []byte) (Delivery, error) {
