@@ -44,7 +44,8 @@ func Build(m Message) ([]byte, error) {
 		tos[i] = a.String()
 	}
 	header(&hdr, "To", strings.Join(tos, ", "))
-	header(&hdr, "Subject", mime.QEncoding.Encode("utf-8", oneLine(m.Subject)))
+	// Encoded words are folded onto continuation lines (RFC 2047 §2).
+	header(&hdr, "Subject", strings.ReplaceAll(mime.QEncoding.Encode("utf-8", oneLine(m.Subject)), "?= =?", "?=\r\n =?"))
 	header(&hdr, "Date", date.Format(time.RFC1123Z))
 	header(&hdr, "Message-ID", "<"+id+">")
 	header(&hdr, "MIME-Version", "1.0")

@@ -1,0 +1,117 @@
+package mail
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+	"unicode/utf8"
+
+	"github.com/pushline/pushline/shared/event"
+)
+
+// maxCause bounds the cause quoted in a failure notice.
+const maxCause = 4000
+
+const failureText = `{{.Pipeline}}: {{.What}}
+
+Repository: {{.Repository}}
+Ref: {{.Ref}}
+Commit: {{.Commit}}{{if .Stage}}
+Stage: {{.Stage}}{{end}}{{if .BuildID}}
+Build: {{.BuildID}}{{end}}{{if .LogsURL}}
+Logs: {{.LogsURL}}{{end}}{{if .Approver}}
+By: {{.Approver}}{{end}}{{if .Comment}}
+Comment: {{.Comment}}{{end}}
+Execution: {{.Execution}}
+{{if .Error}}
+Error: {{.Error}}{{end}}{{if .Cause}}
+Cause:
+{{.Cause}}{{end}}
+`
+
+const failureHTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.What}}</title></head>
+<body style="font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2328;line-height:1.5">
+<h1 style="font-size:20px">{{.Pipeline}}: {{.What}}</h1>
+<table cellpadding="4" style="border-collapse:collapse">
+<tr><td style="color:#59636e">Repository</td><td>{{.Repository}}</td></tr>
+<tr><td style="color:#59636e">Ref</td><td>{{.Ref}}</td></tr>
+<tr><td style="color:#59636e">Commit</td><td><code>{{.Commit}}</code></td></tr>
+{{- if .Stage}}<tr><td style="color:#59636e">Stage</td><td>{{.Stage}}</td></tr>{{end}}
+{{- if .BuildID}}<tr><td style="color:#59636e">Build</td><td>{{.BuildID}}</td></tr>{{end}}
+{{- if .LogsURL}}<tr><td style="color:#59636e">Logs</td><td><a href="{{.LogsURL}}">{{.LogsURL}}</a></td></tr>{{end}}
+{{- if .Approver}}<tr><td style="color:#59636e">By</td><td>{{.Approver}}</td></tr>{{end}}
+{{- if .Comment}}<tr><td style="color:#59636e">Comment</td><td>{{.Comment}}</td></tr>{{end}}
+<tr><td style="color:#59636e">Execution</td><td>{{.Execution}}</td></tr>
+</table>
+{{- if .Error}}
+<p><strong>Error:</strong> {{.Error}}</p>
+{{- end}}
+{{- if .Cause}}
+<pre style="white-space:pre-wrap;background:#f6f8fa;padding:8px">{{.Cause}}</pre>
+{{- end}}
+</body></html>
+`
+
+var (
+	failureTextTmpl = texttemplate.Must(texttemplate.New("text").Parse(failureText))
+	failureHTMLTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(failureHTML))
+)
+
+// Failure renders the notice of a failure event (a FAILED pipeline or
+// stage, a REJECTED or TIMED_OUT approval) for the config's
+// notifications.failures.
+func Failure(from string, to []string, d event.Detail) (Message, error) {
+	what := strings.ToLower(strings.ReplaceAll(d.State, "_", " "))
+	switch {
+	case d.Stage != "" && (d.State == event.Rejected || d.State == event.TimedOut):
+		what = "approval of " + d.Stage + " " + what
+	case d.Stage != "":
+		what = "stage " + d.Stage + " " + what
+	default:
+		what = "pipeline " + what
+	}
+	v := struct {
+		event.Detail
+		What string
+	}{d, what}
+	if u, err := url.Parse(v.LogsURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		v.LogsURL = ""
+	}
+	if len(v.Cause) > maxCause {
+		c := v.Cause[:maxCause]
+		for !utf8.ValidString(c) {
+			c = c[:len(c)-1]
+		}
+		v.Cause = c + "…"
+	}
+	var text, html bytes.Buffer
+	if err := failureTextTmpl.Execute(&text, v); err != nil {
+		return Message{}, fmt.Errorf("render failure text: %w", err)
+	}
+	if err := failureHTMLTmpl.Execute(&html, v); err != nil {
+		return Message{}, fmt.Errorf("render failure html: %w", err)
+	}
+	ref := strings.TrimPrefix(strings.TrimPrefix(d.Ref, "refs/heads/"), "refs/tags/")
+	commit := d.Commit
+	if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	return Message{
+		From:    from,
+		To:      to,
+		Subject: fmt.Sprintf("[%s] %s: %s %s (%s)", d.Pipeline, capitalize(what), d.Repository, ref, commit),
+		Text:    text.String(),
+		HTML:    html.String(),
+	}, nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
