@@ -1,0 +1,899 @@
+package states
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pushline/pushline/infra/states/intrinsic"
+	"github.com/pushline/pushline/infra/states/jsonpath"
+)
+
+// Diagnostic is one definition problem, as ValidateStateMachineDefinition
+// reports it.
+type Diagnostic struct {
+	Severity string `json:"severity"` // ERROR | WARNING
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Location string `json:"location,omitempty"`
+}
+
+// machine is a parsed state list: the top level, a Parallel branch or a
+// Map item processor.
+type machine struct {
+	StartAt        string
+	States         map[string]*state
+	TimeoutSeconds int // top level only; 0 = none
+}
+
+// path is an optional path field: absent means "$" (set=false), JSON null
+// means discard (null=true).
+type path struct {
+	p    *jsonpath.Path
+	null bool
+}
+
+type retrier struct {
+	ErrorEquals    []string
+	Interval       float64
+	MaxAttempts    int
+	BackoffRate    float64
+	MaxDelay       float64 // 0 = none
+	JitterFull     bool
+	maxAttemptsSet bool
+}
+
+type catcher struct {
+	ErrorEquals []string
+	Next        string
+	ResultPath  path
+}
+
+type state struct {
+	Name       string
+	Type       string
+	Next       string
+	End        bool
+	InputPath  path
+	OutputPath path
+	ResultPath path
+	Parameters *tmpl // also Map's ItemSelector
+	Selector   *tmpl // ResultSelector
+	Result     any   // Pass
+	hasResult  bool
+
+	Resource        string
+	Timeout         int // seconds; 0 = none
+	TimeoutPath     *ref
+	Heartbeat       int
+	HeartbeatPath   *ref
+	Retry           []retrier
+	Catch           []catcher
+	Choices         []*rule
+	Default         string
+	Seconds         *float64
+	SecondsPath     *ref
+	Timestamp       string
+	TimestampPath   *ref
+	Error, Cause    string
+	ErrorPath       *ref
+	CausePath       *ref
+	Branches        []*machine
+	Processor       *machine
+	ItemsPath       path
+	MaxConcurrency  int
+	MaxConcPath     *ref
+	resourceService string // "lambda" for "arn:aws:states:::lambda:invoke"
+	resourceAction  string
+	pattern         string // "", "sync", "waitForTaskToken"
+	baseResource    string
+}
+
+// ref is a path (on the input, or the context with $$) or an intrinsic call.
+type ref struct {
+	src  string
+	p    *jsonpath.Path
+	ctx  bool
+	call *intrinsic.Call
+}
+
+func (r *ref) eval(input, ctx any) (any, error) {
+	if r.call != nil {
+		return r.call.Eval(input, ctx)
+	}
+	root := input
+	if r.ctx {
+		root = ctx
+	}
+	return r.p.Get(root)
+}
+
+func compileRef(s string, allowIntrinsic bool) (*ref, error) {
+	if allowIntrinsic && intrinsic.Is(s) {
+		c, err := intrinsic.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		return &ref{src: s, call: c}, nil
+	}
+	r := &ref{src: s}
+	text := s
+	if strings.HasPrefix(s, "$$") {
+		r.ctx = true
+		text = s[1:]
+	}
+	p, err := jsonpath.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	r.p = p
+	return r, nil
+}
+
+// tmpl is a compiled payload template (Parameters, ResultSelector,
+// ItemSelector).
+type tmpl struct {
+	lit    any // a value without any ".$" key below it
+	fields []tmplField
+	items  []*tmpl
+	kind   byte // 'l' literal, 'o' object, 'a' array
+}
+
+type tmplField struct {
+	key string
+	ref *ref
+	sub *tmpl
+}
+
+type rule struct {
+	And, Or  []*rule
+	Not      *rule
+	Variable *ref
+	Op       string
+	Value    any
+	ValueRef *ref
+	Next     string
+}
+
+type definitionError struct{ diags []Diagnostic }
+
+func (e *definitionError) Error() string {
+	var parts []string
+	for _, d := range e.diags {
+		parts = append(parts, d.Code+": "+d.Message+" at "+d.Location)
+	}
+	return "Invalid State Machine Definition: '" + strings.Join(parts, ", ") + "'"
+}
+
+type checker struct {
+	diags []Diagnostic
+}
+
+func (c *checker) add(code, loc, format string, args ...any) {
+	if len(c.diags) < 20 {
+		c.diags = append(c.diags, Diagnostic{Severity: "ERROR", Code: code, Message: fmt.Sprintf(format, args...), Location: loc})
+	}
+}
+
+func (c *checker) schema(loc, format string, args ...any) {
+	c.add("SCHEMA_VALIDATION_FAILED", loc, format, args...)
+}
+
+// parseDefinition parses and validates a definition; the error, if any, is
+// a *definitionError.
+func parseDefinition(src string) (*machine, []Diagnostic) {
+	var raw any
+	d := json.NewDecoder(strings.NewReader(src))
+	d.UseNumber()
+	if err := d.Decode(&raw); err != nil {
+		return nil, []Diagnostic{{Severity: "ERROR", Code: "INVALID_JSON_DESCRIPTION", Message: err.Error(), Location: "/"}}
+	}
+	if d.More() {
+		return nil, []Diagnostic{{Severity: "ERROR", Code: "INVALID_JSON_DESCRIPTION", Message: "Unexpected content after the definition", Location: "/"}}
+	}
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return nil, []Diagnostic{{Severity: "ERROR", Code: "SCHEMA_VALIDATION_FAILED", Message: "The definition must be a JSON object", Location: "/"}}
+	}
+	c := &checker{}
+	if ql, ok := obj["QueryLanguage"]; ok && ql != "JSONPath" {
+		c.schema("/QueryLanguage", "Only the JSONPath query language is supported by the local engine, got %v", ql)
+	}
+	m := c.machine(obj, "", true)
+	if len(c.diags) > 0 {
+		return nil, c.diags
+	}
+	return m, nil
+}
+
+var topFields = set("Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage")
+var subFields = set("Comment", "StartAt", "States", "ProcessorConfig", "QueryLanguage")
+
+func set(s ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, x := range s {
+		m[x] = true
+	}
+	return m
+}
+
+func (c *checker) unknown(obj map[string]any, allowed map[string]bool, loc string) {
+	for _, k := range sortedKeys(obj) {
+		if !allowed[k] {
+			c.schema(loc, "Field '%s' is not supported", k)
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (c *checker) machine(obj map[string]any, loc string, top bool) *machine {
+	if top {
+		c.unknown(obj, topFields, loc+"/")
+	} else {
+		c.unknown(obj, subFields, loc)
+	}
+	m := &machine{States: map[string]*state{}}
+	m.StartAt = c.str(obj, "StartAt", loc, true)
+	if top {
+		if n, ok := c.intField(obj, "TimeoutSeconds", loc, 0, 99999999); ok {
+			m.TimeoutSeconds = n
+		}
+	}
+	statesRaw, ok := obj["States"].(map[string]any)
+	if !ok {
+		if _, present := obj["States"]; present {
+			c.schema(loc+"/States", "The value for the field 'States' must be an OBJECT")
+		} else {
+			c.schema(loc+"/", "These fields are required: [States]")
+		}
+		return m
+	}
+	if len(statesRaw) == 0 {
+		c.schema(loc+"/States", "The field 'States' must not be empty")
+	}
+	for _, name := range sortedKeys(statesRaw) {
+		sloc := loc + "/States/" + name
+		if len(name) > 80 {
+			c.schema(sloc, "State names must be at most 80 characters")
+		}
+		so, ok := statesRaw[name].(map[string]any)
+		if !ok {
+			c.schema(sloc, "A state must be a JSON object")
+			continue
+		}
+		m.States[name] = c.state(name, so, sloc)
+	}
+	if m.StartAt != "" {
+		if _, ok := m.States[m.StartAt]; !ok && len(statesRaw) > 0 {
+			c.add("MISSING_TRANSITION_TARGET", loc+"/StartAt", "Missing 'Next' target: %s", m.StartAt)
+		}
+	}
+	// transitions and reachability
+	reach := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if reach[n] {
+			return
+		}
+		s, ok := m.States[n]
+		if !ok {
+			return
+		}
+		reach[n] = true
+		for _, t := range s.targets() {
+			visit(t)
+		}
+	}
+	terminal := false
+	for _, name := range sortedKeys(statesRaw) {
+		s := m.States[name]
+		if s == nil {
+			continue
+		}
+		for _, t := range s.targetsWithLoc() {
+			if _, ok := m.States[t[0]]; !ok {
+				c.add("MISSING_TRANSITION_TARGET", loc+"/States/"+name+t[1], "Missing 'Next' target: %s", t[0])
+			}
+		}
+		if s.End || s.Type == "Succeed" || s.Type == "Fail" {
+			terminal = true
+		}
+	}
+	if len(c.diags) == 0 {
+		if !terminal {
+			c.add("MISSING_END_STATE", loc+"/States", "Workflow has no terminal state")
+		}
+		visit(m.StartAt)
+		for _, name := range sortedKeys(statesRaw) {
+			if !reach[name] {
+				c.add("UNREACHABLE_STATE", loc+"/States/"+name, "State \"%s\" is not reachable", name)
+			}
+		}
+	}
+	return m
+}
+
+func (s *state) targets() []string {
+	var out []string
+	for _, t := range s.targetsWithLoc() {
+		out = append(out, t[0])
+	}
+	return out
+}
+
+func (s *state) targetsWithLoc() [][2]string {
+	var out [][2]string
+	if s.Next != "" {
+		out = append(out, [2]string{s.Next, "/Next"})
+	}
+	if s.Default != "" {
+		out = append(out, [2]string{s.Default, "/Default"})
+	}
+	for i, ch := range s.Choices {
+		out = append(out, [2]string{ch.Next, fmt.Sprintf("/Choices/%d/Next", i)})
+	}
+	for i, ca := range s.Catch {
+		out = append(out, [2]string{ca.Next, fmt.Sprintf("/Catch/%d/Next", i)})
+	}
+	return out
+}
+
+var common = set("Type", "Comment")
+var fieldsByType = map[string]map[string]bool{
+	"Task": set("Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch",
+		"Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials", "Assign"),
+	"Pass":    set("Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "Result", "Assign"),
+	"Choice":  set("Type", "Comment", "InputPath", "OutputPath", "Choices", "Default", "Assign"),
+	"Wait":    set("Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath", "Assign"),
+	"Succeed": set("Type", "Comment", "InputPath", "OutputPath"),
+	"Fail":    set("Type", "Comment", "Error", "ErrorPath", "Cause", "CausePath"),
+	"Parallel": set("Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch",
+		"Branches", "Assign"),
+	"Map": set("Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Parameters", "ItemSelector", "ResultSelector", "ResultPath", "Retry", "Catch",
+		"Iterator", "ItemProcessor", "ItemsPath", "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailureCount", "ToleratedFailurePercentage", "Label", "Assign"),
+}
+
+func (c *checker) state(name string, obj map[string]any, loc string) *state {
+	s := &state{Name: name}
+	s.Type = c.str(obj, "Type", loc, true)
+	allowed, ok := fieldsByType[s.Type]
+	if !ok {
+		if s.Type != "" {
+			c.schema(loc+"/Type", "The value for the field 'Type' must be one of: [Task, Pass, Choice, Wait, Succeed, Fail, Parallel, Map]")
+		}
+		return s
+	}
+	c.unknown(obj, allowed, loc)
+	if _, ok := obj["Assign"]; ok {
+		c.schema(loc+"/Assign", "Variables (Assign) are not supported by the local engine")
+	}
+	s.Next = c.str(obj, "Next", loc, false)
+	if v, ok := obj["End"]; ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			c.schema(loc+"/End", "The value for the field 'End' must be a BOOLEAN")
+		}
+		s.End = b
+	}
+	switch s.Type {
+	case "Task", "Pass", "Wait", "Parallel", "Map":
+		switch {
+		case s.Next != "" && s.End:
+			c.schema(loc, "Only one of 'Next' or 'End' may be set")
+		case s.Next == "" && !s.End:
+			c.schema(loc, "These fields are required: [Next | End]")
+		}
+	}
+	s.InputPath = c.path(obj, "InputPath", loc, false)
+	s.OutputPath = c.path(obj, "OutputPath", loc, false)
+	s.ResultPath = c.path(obj, "ResultPath", loc, true)
+	if v, ok := obj["Parameters"]; ok {
+		s.Parameters = c.tmpl(v, loc+"/Parameters")
+	}
+	if v, ok := obj["ItemSelector"]; ok {
+		if s.Parameters != nil {
+			c.schema(loc, "Only one of 'Parameters' or 'ItemSelector' may be set")
+		}
+		s.Parameters = c.tmpl(v, loc+"/ItemSelector")
+	}
+	if v, ok := obj["ResultSelector"]; ok {
+		if _, isObj := v.(map[string]any); !isObj {
+			c.schema(loc+"/ResultSelector", "The value for the field 'ResultSelector' must be an OBJECT")
+		}
+		s.Selector = c.tmpl(v, loc+"/ResultSelector")
+	}
+	if v, ok := obj["Result"]; ok {
+		s.Result, s.hasResult = v, true
+	}
+	c.retry(s, obj, loc)
+	c.catch(s, obj, loc)
+	switch s.Type {
+	case "Task":
+		s.Resource = c.str(obj, "Resource", loc, true)
+		if s.Resource != "" && !strings.HasPrefix(s.Resource, "arn:") {
+			c.schema(loc+"/Resource", "The value for the field 'Resource' must be a valid ARN")
+		}
+		s.splitResource()
+		if s.pattern == "waitForTaskToken" || s.pattern == "sync" {
+			s.Timeout = 0
+		}
+		s.Timeout, _ = c.intField(obj, "TimeoutSeconds", loc, 1, 99999999)
+		s.Heartbeat, _ = c.intField(obj, "HeartbeatSeconds", loc, 1, 99999999)
+		s.TimeoutPath = c.refField(obj, "TimeoutSecondsPath", loc, false)
+		s.HeartbeatPath = c.refField(obj, "HeartbeatSecondsPath", loc, false)
+		if s.Timeout > 0 && s.TimeoutPath != nil {
+			c.schema(loc, "Only one of 'TimeoutSeconds' or 'TimeoutSecondsPath' may be set")
+		}
+		if s.Heartbeat > 0 && s.HeartbeatPath != nil {
+			c.schema(loc, "Only one of 'HeartbeatSeconds' or 'HeartbeatSecondsPath' may be set")
+		}
+		if s.Heartbeat > 0 && s.Timeout > 0 && s.Heartbeat >= s.Timeout {
+			c.schema(loc+"/HeartbeatSeconds", "HeartbeatSeconds must be smaller than TimeoutSeconds")
+		}
+	case "Choice":
+		arr, ok := obj["Choices"].([]any)
+		if !ok || len(arr) == 0 {
+			c.schema(loc, "These fields are required: [Choices] (a non-empty array)")
+		}
+		for i, r := range arr {
+			s.Choices = append(s.Choices, c.rule(r, fmt.Sprintf("%s/Choices/%d", loc, i), true))
+		}
+		s.Default = c.str(obj, "Default", loc, false)
+	case "Wait":
+		n := 0
+		if v, ok := obj["Seconds"]; ok {
+			f, isNum := num(v)
+			if !isNum || f < 0 || f > 99999999 || f != math.Trunc(f) {
+				c.schema(loc+"/Seconds", "The value for the field 'Seconds' must be a non-negative integer")
+			}
+			s.Seconds = &f
+			n++
+		}
+		if _, ok := obj["SecondsPath"]; ok {
+			s.SecondsPath = c.refField(obj, "SecondsPath", loc, false)
+			n++
+		}
+		if _, ok := obj["Timestamp"]; ok {
+			s.Timestamp = c.str(obj, "Timestamp", loc, true)
+			if _, ok := parseTimestamp(s.Timestamp); !ok {
+				c.schema(loc+"/Timestamp", "The value for the field 'Timestamp' must be an RFC3339 timestamp")
+			}
+			n++
+		}
+		if _, ok := obj["TimestampPath"]; ok {
+			s.TimestampPath = c.refField(obj, "TimestampPath", loc, false)
+			n++
+		}
+		if n != 1 {
+			c.schema(loc, "Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set")
+		}
+	case "Fail":
+		s.Error = c.str(obj, "Error", loc, false)
+		s.Cause = c.str(obj, "Cause", loc, false)
+		s.ErrorPath = c.refField(obj, "ErrorPath", loc, true)
+		s.CausePath = c.refField(obj, "CausePath", loc, true)
+		if s.Error != "" && s.ErrorPath != nil {
+			c.schema(loc, "Only one of 'Error' or 'ErrorPath' may be set")
+		}
+		if s.Cause != "" && s.CausePath != nil {
+			c.schema(loc, "Only one of 'Cause' or 'CausePath' may be set")
+		}
+	case "Parallel":
+		arr, ok := obj["Branches"].([]any)
+		if !ok || len(arr) == 0 {
+			c.schema(loc, "These fields are required: [Branches] (a non-empty array)")
+		}
+		for i, b := range arr {
+			bo, ok := b.(map[string]any)
+			bloc := fmt.Sprintf("%s/Branches/%d", loc, i)
+			if !ok {
+				c.schema(bloc, "A branch must be a JSON object")
+				continue
+			}
+			s.Branches = append(s.Branches, c.machine(bo, bloc, false))
+		}
+	case "Map":
+		key := "ItemProcessor"
+		p, ok := obj[key].(map[string]any)
+		if !ok {
+			key = "Iterator"
+			p, ok = obj[key].(map[string]any)
+		}
+		if !ok {
+			c.schema(loc, "These fields are required: [ItemProcessor | Iterator]")
+		} else {
+			if pc, ok := p["ProcessorConfig"].(map[string]any); ok {
+				if mode, _ := pc["Mode"].(string); mode == "DISTRIBUTED" {
+					c.schema(loc+"/"+key+"/ProcessorConfig/Mode", "Distributed Map is not supported by the local engine")
+				}
+			}
+			s.Processor = c.machine(p, loc+"/"+key, false)
+		}
+		s.ItemsPath = c.path(obj, "ItemsPath", loc, false)
+		if v, ok := obj["MaxConcurrency"]; ok {
+			f, isNum := num(v)
+			if !isNum || f < 0 || f != math.Trunc(f) {
+				c.schema(loc+"/MaxConcurrency", "The value for the field 'MaxConcurrency' must be a non-negative integer")
+			}
+			s.MaxConcurrency = int(f)
+		}
+		s.MaxConcPath = c.refField(obj, "MaxConcurrencyPath", loc, false)
+	}
+	return s
+}
+
+func (s *state) splitResource() {
+	r := s.Resource
+	s.baseResource = r
+	for _, suf := range []string{".sync:2", ".sync", ".waitForTaskToken"} {
+		if strings.HasSuffix(r, suf) {
+			s.pattern = strings.TrimPrefix(strings.TrimSuffix(suf, ":2"), ".")
+			s.baseResource = strings.TrimSuffix(r, suf)
+			break
+		}
+	}
+	// resourceType / resource as history events show them
+	if rest, ok := strings.CutPrefix(r, "arn:aws:states:::"); ok {
+		svc, action, _ := strings.Cut(rest, ":")
+		s.resourceService, s.resourceAction = svc, action
+		return
+	}
+	parts := strings.Split(r, ":")
+	if len(parts) > 2 {
+		s.resourceService = parts[2]
+	}
+	s.resourceAction = r
+}
+
+func num(v any) (float64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	f, err := n.Float64()
+	return f, err == nil
+}
+
+func (c *checker) str(obj map[string]any, key, loc string, required bool) string {
+	v, ok := obj[key]
+	if !ok {
+		if required {
+			c.schema(loc, "These fields are required: [%s]", key)
+		}
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		c.schema(loc+"/"+key, "The value for the field '%s' must be a STRING", key)
+	}
+	if ok && s == "" && required {
+		c.schema(loc+"/"+key, "The value for the field '%s' must not be empty", key)
+	}
+	return s
+}
+
+func (c *checker) intField(obj map[string]any, key, loc string, lo, hi int) (int, bool) {
+	v, ok := obj[key]
+	if !ok {
+		return 0, false
+	}
+	f, isNum := num(v)
+	if !isNum || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+		c.schema(loc+"/"+key, "The value for the field '%s' must be an integer between %d and %d", key, lo, hi)
+		return 0, false
+	}
+	return int(f), true
+}
+
+func (c *checker) path(obj map[string]any, key, loc string, reference bool) path {
+	v, ok := obj[key]
+	if !ok {
+		return path{}
+	}
+	if v == nil {
+		return path{null: true}
+	}
+	s, ok := v.(string)
+	if !ok {
+		c.schema(loc+"/"+key, "The value for the field '%s' must be a STRING or null", key)
+		return path{}
+	}
+	p, err := jsonpath.Parse(s)
+	if err != nil {
+		c.add("INVALID_JSON_PATH", loc+"/"+key, "The value for the field '%s' must be a valid JSONPath: %s", key, s)
+		return path{}
+	}
+	if reference && !p.Reference() {
+		c.add("INVALID_JSON_PATH", loc+"/"+key, "The value for the field '%s' must be a valid Reference Path: %s", key, s)
+		return path{}
+	}
+	return path{p: p}
+}
+
+func (c *checker) refField(obj map[string]any, key, loc string, allowIntrinsic bool) *ref {
+	v, ok := obj[key]
+	if !ok {
+		return nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		c.schema(loc+"/"+key, "The value for the field '%s' must be a STRING", key)
+		return nil
+	}
+	r, err := compileRef(s, allowIntrinsic)
+	if err != nil {
+		c.add("INVALID_JSON_PATH", loc+"/"+key, "The value for the field '%s' must be a valid JSONPath%s: %s", key, map[bool]string{true: " or intrinsic function"}[allowIntrinsic], s)
+		return nil
+	}
+	return r
+}
+
+func (c *checker) tmpl(v any, loc string) *tmpl {
+	switch t := v.(type) {
+	case map[string]any:
+		out := &tmpl{kind: 'o'}
+		dynamic := false
+		for _, k := range sortedKeys(t) {
+			x := t[k]
+			if name, ok := strings.CutSuffix(k, ".$"); ok {
+				s, isStr := x.(string)
+				if !isStr {
+					c.schema(loc+"/"+k, "The value for the field '%s' must be a STRING that contains a JSONPath or an intrinsic function", k)
+					continue
+				}
+				r, err := compileRef(s, true)
+				if err != nil {
+					c.schema(loc+"/"+k, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", k)
+					continue
+				}
+				out.fields = append(out.fields, tmplField{key: name, ref: r})
+				dynamic = true
+				continue
+			}
+			sub := c.tmpl(x, loc+"/"+k)
+			if sub.kind != 'l' {
+				dynamic = true
+			}
+			out.fields = append(out.fields, tmplField{key: k, sub: sub})
+		}
+		if !dynamic {
+			return &tmpl{kind: 'l', lit: v}
+		}
+		return out
+	case []any:
+		out := &tmpl{kind: 'a'}
+		dynamic := false
+		for i, x := range t {
+			sub := c.tmpl(x, loc+"/"+strconv.Itoa(i))
+			if sub.kind != 'l' {
+				dynamic = true
+			}
+			out.items = append(out.items, sub)
+		}
+		if !dynamic {
+			return &tmpl{kind: 'l', lit: v}
+		}
+		return out
+	}
+	return &tmpl{kind: 'l', lit: v}
+}
+
+var comparisons = map[string]string{ // operator → value kind: s string, n number, b bool, t timestamp, p path, x type test
+	"StringEquals": "s", "StringLessThan": "s", "StringGreaterThan": "s", "StringLessThanEquals": "s", "StringGreaterThanEquals": "s", "StringMatches": "s",
+	"NumericEquals": "n", "NumericLessThan": "n", "NumericGreaterThan": "n", "NumericLessThanEquals": "n", "NumericGreaterThanEquals": "n",
+	"BooleanEquals":   "b",
+	"TimestampEquals": "t", "TimestampLessThan": "t", "TimestampGreaterThan": "t", "TimestampLessThanEquals": "t", "TimestampGreaterThanEquals": "t",
+	"IsNull": "x", "IsPresent": "x", "IsNumeric": "x", "IsString": "x", "IsBoolean": "x", "IsTimestamp": "x",
+}
+
+func (c *checker) rule(v any, loc string, top bool) *rule {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		c.schema(loc, "A choice rule must be a JSON object")
+		return &rule{}
+	}
+	r := &rule{}
+	allowed := set("Comment", "Variable", "And", "Or", "Not")
+	if top {
+		allowed["Next"] = true
+		r.Next = c.str(obj, "Next", loc, true)
+	}
+	for op, kind := range comparisons {
+		allowed[op] = true
+		if kind != "x" {
+			allowed[op+"Path"] = true
+		}
+	}
+	c.unknown(obj, allowed, loc)
+	ops := 0
+	for _, k := range sortedKeys(obj) {
+		x := obj[k]
+		switch k {
+		case "And", "Or":
+			arr, ok := x.([]any)
+			if !ok || len(arr) == 0 {
+				c.schema(loc+"/"+k, "The value for the field '%s' must be a non-empty array", k)
+				continue
+			}
+			for i, e := range arr {
+				sub := c.rule(e, fmt.Sprintf("%s/%s/%d", loc, k, i), false)
+				if k == "And" {
+					r.And = append(r.And, sub)
+				} else {
+					r.Or = append(r.Or, sub)
+				}
+			}
+			ops++
+		case "Not":
+			r.Not = c.rule(x, loc+"/Not", false)
+			ops++
+		case "Variable":
+			s, _ := x.(string)
+			ref, err := compileRef(s, false)
+			if err != nil {
+				c.add("INVALID_JSON_PATH", loc+"/Variable", "The value for the field 'Variable' must be a valid JSONPath")
+				continue
+			}
+			r.Variable = ref
+		case "Comment", "Next":
+		default:
+			op := strings.TrimSuffix(k, "Path")
+			kind, ok := comparisons[k]
+			if !ok {
+				kind = comparisons[op]
+				s, _ := x.(string)
+				ref, err := compileRef(s, false)
+				if err != nil {
+					c.add("INVALID_JSON_PATH", loc+"/"+k, "The value for the field '%s' must be a valid JSONPath", k)
+				}
+				r.Op, r.ValueRef = op, ref
+				ops++
+				continue
+			}
+			r.Op, r.Value = k, x
+			ops++
+			valid := true
+			switch kind {
+			case "s":
+				_, valid = x.(string)
+			case "n":
+				_, valid = num(x)
+			case "b", "x":
+				_, valid = x.(bool)
+			case "t":
+				s, _ := x.(string)
+				_, valid = parseTimestamp(s)
+			}
+			if !valid {
+				c.schema(loc+"/"+k, "The value for the field '%s' has the wrong type", k)
+			}
+		}
+	}
+	if ops != 1 {
+		c.schema(loc, "A choice rule must have exactly one comparison operator, And, Or or Not")
+	}
+	if r.Op != "" && r.Variable == nil {
+		c.schema(loc, "These fields are required: [Variable]")
+	}
+	return r
+}
+
+var errorNames = set("States.ALL", "States.DataLimitExceeded", "States.Runtime", "States.Timeout", "States.TaskFailed", "States.Permissions",
+	"States.ResultPathMatchFailure", "States.ParameterPathFailure", "States.BranchFailed", "States.NoChoiceMatched", "States.IntrinsicFailure",
+	"States.HeartbeatTimeout", "States.ExceedToleratedFailureThreshold", "States.ItemReaderFailed", "States.ResultWriterFailed", "States.QueryEvaluationError")
+
+func (c *checker) errorEquals(obj map[string]any, loc string) []string {
+	arr, ok := obj["ErrorEquals"].([]any)
+	if !ok || len(arr) == 0 {
+		c.schema(loc, "These fields are required: [ErrorEquals] (a non-empty array)")
+		return nil
+	}
+	var out []string
+	for i, e := range arr {
+		s, ok := e.(string)
+		if !ok || s == "" {
+			c.schema(fmt.Sprintf("%s/ErrorEquals/%d", loc, i), "An error name must be a non-empty STRING")
+			continue
+		}
+		if strings.HasPrefix(s, "States.") && !errorNames[s] {
+			c.schema(fmt.Sprintf("%s/ErrorEquals/%d", loc, i), "'%s' is not a predefined error name", s)
+		}
+		if s == "States.ALL" && len(arr) > 1 {
+			c.schema(loc+"/ErrorEquals", "'States.ALL' must appear alone in ErrorEquals")
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (c *checker) retry(s *state, obj map[string]any, loc string) {
+	v, ok := obj["Retry"]
+	if !ok {
+		return
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		c.schema(loc+"/Retry", "The value for the field 'Retry' must be an ARRAY")
+		return
+	}
+	for i, e := range arr {
+		rloc := fmt.Sprintf("%s/Retry/%d", loc, i)
+		o, ok := e.(map[string]any)
+		if !ok {
+			c.schema(rloc, "A retrier must be a JSON object")
+			continue
+		}
+		c.unknown(o, set("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"), rloc)
+		r := retrier{ErrorEquals: c.errorEquals(o, rloc), Interval: 1, MaxAttempts: 3, BackoffRate: 2}
+		if n, ok := c.intField(o, "IntervalSeconds", rloc, 1, 99999999); ok {
+			r.Interval = float64(n)
+		}
+		if n, ok := c.intField(o, "MaxAttempts", rloc, 0, 99999999); ok {
+			r.MaxAttempts, r.maxAttemptsSet = n, true
+		}
+		if n, ok := c.intField(o, "MaxDelaySeconds", rloc, 1, 31622400); ok {
+			r.MaxDelay = float64(n)
+		}
+		if x, ok := o["BackoffRate"]; ok {
+			f, isNum := num(x)
+			if !isNum || f < 1 {
+				c.schema(rloc+"/BackoffRate", "The value for the field 'BackoffRate' must be a number >= 1.0")
+			}
+			r.BackoffRate = f
+		}
+		if x, ok := o["JitterStrategy"]; ok {
+			switch x {
+			case "FULL":
+				r.JitterFull = true
+			case "NONE":
+			default:
+				c.schema(rloc+"/JitterStrategy", "The value for the field 'JitterStrategy' must be one of: [FULL, NONE]")
+			}
+		}
+		for _, name := range r.ErrorEquals {
+			if name == "States.ALL" && i != len(arr)-1 {
+				c.schema(rloc, "A retrier with 'States.ALL' must be the last one")
+			}
+		}
+		s.Retry = append(s.Retry, r)
+	}
+}
+
+func (c *checker) catch(s *state, obj map[string]any, loc string) {
+	v, ok := obj["Catch"]
+	if !ok {
+		return
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		c.schema(loc+"/Catch", "The value for the field 'Catch' must be an ARRAY")
+		return
+	}
+	for i, e := range arr {
+		cloc := fmt.Sprintf("%s/Catch/%d", loc, i)
+		o, ok := e.(map[string]any)
+		if !ok {
+			c.schema(cloc, "A catcher must be a JSON object")
+			continue
+		}
+		c.unknown(o, set("ErrorEquals", "Next", "ResultPath", "Comment", "Assign"), cloc)
+		ca := catcher{ErrorEquals: c.errorEquals(o, cloc), Next: c.str(o, "Next", cloc, true), ResultPath: c.path(o, "ResultPath", cloc, true)}
+		for _, name := range ca.ErrorEquals {
+			if name == "States.ALL" && i != len(arr)-1 {
+				c.schema(cloc, "A catcher with 'States.ALL' must be the last one")
+			}
+		}
+		s.Catch = append(s.Catch, ca)
+	}
+}

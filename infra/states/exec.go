@@ -1,0 +1,1254 @@
+package states
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pushline/pushline/infra/states/intrinsic"
+	"github.com/pushline/pushline/infra/states/jsonpath"
+)
+
+// execution is one running (or just finished) execution.
+type execution struct {
+	e                                         *Engine
+	id                                        int64
+	arn, name, smArn, smName, roleArn, defSrc string
+	traceHeader                               string
+	m                                         *machine
+	inputRaw                                  string
+	input                                     any
+	start                                     time.Time
+	redriveCount                              int
+	redriveDate                               time.Time
+	resumeCP                                  *checkpoint
+
+	mu                     sync.Mutex
+	status                 string
+	output, errName, cause string
+	hasOutput, hasErr      bool
+	stop                   time.Time
+	lastID                 int64
+	pending                []HistoryEvent
+	overLimit              bool
+
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	finished chan struct{}
+}
+
+// checkpoint is where a top-level execution is: about to run (or running)
+// State with Input. Phase says how far the state got:
+//
+//	""       not started (or restart it)
+//	"task"   a task's Invoke is in flight (a restart fails it: RestartCause)
+//	"token"  waiting for a task token (a restart keeps waiting)
+//	"result" the task's result (or error) is known, not yet processed
+//	"wait"   a Wait state waits until Until
+//	"retry"  a retry waits until Until
+type checkpoint struct {
+	State       string     `json:"state"`
+	Input       any        `json:"input"`
+	Entered     bool       `json:"entered,omitempty"`
+	EnteredID   int64      `json:"enteredId,omitempty"`
+	EnteredTime time.Time  `json:"enteredTime,omitzero"`
+	Phase       string     `json:"phase,omitempty"`
+	Retries     []int      `json:"retries,omitempty"`
+	Token       string     `json:"token,omitempty"`
+	Until       time.Time  `json:"until,omitzero"`
+	HBUntil     time.Time  `json:"hbUntil,omitzero"`
+	Result      any        `json:"result,omitempty"`
+	Err         *TaskError `json:"err,omitempty"`
+	Prev        int64      `json:"prev,omitempty"`
+}
+
+func decodeCheckpoint(s string) (*checkpoint, error) {
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	var cp checkpoint
+	if err := d.Decode(&cp); err != nil {
+		return nil, fmt.Errorf("decode checkpoint: %w", err)
+	}
+	return &cp, nil
+}
+
+// frame is one running state list: the top level, a branch, an iteration.
+type frame struct {
+	top     bool
+	prev    int64 // previous event id in this frame
+	mapItem map[string]any
+}
+
+func (e *Engine) launch(x *execution, cp *checkpoint) {
+	x.ctx, x.cancel = context.WithCancelCause(e.ctx)
+	x.finished = make(chan struct{})
+	if x.m.TimeoutSeconds > 0 {
+		left := time.Until(x.start.Add(time.Duration(x.m.TimeoutSeconds) * time.Second))
+		if !x.redriveDate.IsZero() {
+			left = time.Until(x.redriveDate.Add(time.Duration(x.m.TimeoutSeconds) * time.Second))
+		}
+		t := time.AfterFunc(max(left, 0), func() { x.cancel(errExecTimeout) })
+		go func() { <-x.finished; t.Stop() }()
+	}
+	e.wg.Add(1)
+	go x.run(cp)
+}
+
+var errExecTimeout = errors.New("execution timed out")
+
+// emit records an event (in memory, until the next flush) and returns its id.
+func (x *execution) emit(fr *frame, ev HistoryEvent) int64 {
+	x.mu.Lock()
+	x.lastID++
+	ev.ID = x.lastID
+	ev.PreviousEventID = fr.prev
+	ev.Timestamp = Timestamp{time.Now()}
+	if max := x.e.o.MaxHistoryEvents; max > 0 && x.lastID >= int64(max) {
+		x.overLimit = true
+	}
+	x.pending = append(x.pending, ev)
+	x.mu.Unlock()
+	fr.prev = ev.ID
+	if obs := x.e.o.Observer; obs != nil {
+		ev.ExecutionArn = x.arn
+		obs(ev)
+	}
+	return ev.ID
+}
+
+// flush queues the pending events with a checkpoint (top-level frames
+// only; nil leaves it unchanged). done, if set, receives the commit result.
+func (x *execution) flush(cp *checkpoint, done chan error, final *finalInfo, after func()) {
+	x.mu.Lock()
+	evs := x.pending
+	x.pending = nil
+	total := x.lastID
+	x.mu.Unlock()
+	x.e.st.submit(&op{exec: x.id, events: evs, cp: cp, total: total, final: final, done: done, after: after})
+}
+
+func (x *execution) flushWait(ctx context.Context, cp *checkpoint) error {
+	done := make(chan error, 1)
+	x.flush(cp, done, nil, nil)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var errCancelled = &TaskError{Name: "States.Cancelled"}
+
+func (x *execution) run(cp *checkpoint) {
+	defer x.e.wg.Done()
+	fr := &frame{top: true, prev: cp.Prev}
+	if fr.prev == 0 {
+		x.mu.Lock()
+		fr.prev = x.lastID
+		x.mu.Unlock()
+	}
+	out, terr := x.runMachine(x.ctx, fr, x.m, cp)
+	cause := context.Cause(x.ctx)
+	if errors.Is(cause, errShutdown) {
+		// leave the checkpoint as it is: the next Open resumes
+		x.flush(nil, nil, nil, func() { close(x.finished) })
+		return
+	}
+	f := &finalInfo{}
+	var sc *stopCause
+	switch {
+	case errors.As(cause, &sc):
+		f.status, f.errName, f.cause, f.hasError = "ABORTED", sc.errName, sc.cause, true
+		x.emit(fr, HistoryEvent{Type: "ExecutionAborted", ExecutionAbortedEventDetails: &ErrorDetails{Error: sc.errName, Cause: sc.cause}})
+	case errors.Is(cause, errExecTimeout):
+		f.status, f.errName, f.cause, f.hasError = "TIMED_OUT", ErrNameTimeout, "The execution timed out (TimeoutSeconds)", true
+		x.emit(fr, HistoryEvent{Type: "ExecutionTimedOut", ExecutionTimedOutEventDetails: &ErrorDetails{Error: f.errName, Cause: f.cause}})
+	case terr != nil:
+		f.status, f.errName, f.cause, f.hasError = "FAILED", terr.Name, terr.Cause, true
+		x.emit(fr, HistoryEvent{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: terr.Name, Cause: terr.Cause}})
+	default:
+		b, _ := intrinsic.Marshal(out)
+		if len(b) > MaxPayload {
+			f.status, f.errName, f.cause, f.hasError = "FAILED", ErrNameDataLimitExceeded, "The state/task returned a result with a size exceeding the maximum number of bytes service limit.", true
+			x.emit(fr, HistoryEvent{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: f.errName, Cause: f.cause}})
+		} else {
+			f.status, f.output, f.hasOutput = "SUCCEEDED", string(b), true
+			x.emit(fr, HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceededEventDetails: &OutputDetails{Output: f.output, OutputDetails: &HistoryDataDetails{}}})
+		}
+	}
+	now := time.Now().UTC()
+	f.stop = epoch(now)
+	x.mu.Lock()
+	x.status, x.output, x.hasOutput, x.errName, x.cause, x.hasErr, x.stop = f.status, f.output, f.hasOutput, f.errName, f.cause, f.hasError, now
+	x.mu.Unlock()
+	x.flush(nil, nil, f, func() {
+		x.e.mu.Lock()
+		if x.e.running[x.arn] == x {
+			delete(x.e.running, x.arn)
+		}
+		x.e.mu.Unlock()
+		close(x.finished)
+	})
+}
+
+func (x *execution) describe() *DescribeExecutionOutput {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	in := x.inputRaw
+	d := &DescribeExecutionOutput{ExecutionArn: x.arn, StateMachineArn: x.smArn, Name: x.name, Status: x.status, StartDate: Timestamp{x.start},
+		Input: &in, InputDetails: &DataDetails{Included: true}, TraceHeader: x.traceHeader, RedriveCount: x.redriveCount, RedriveDate: ts(x.redriveDate)}
+	if !x.stop.IsZero() {
+		d.StopDate = ts(x.stop)
+	}
+	if x.hasOutput {
+		out := x.output
+		d.Output, d.OutputDetails = &out, &DataDetails{Included: true}
+	}
+	if x.hasErr {
+		en, c := x.errName, x.cause
+		d.Error, d.Cause = &en, &c
+	}
+	d.RedriveStatus, d.RedriveStatusReason = redriveStatus(x.status)
+	return d
+}
+
+// runMachine runs states from cp until an end state, returning the output
+// or the error that ended it.
+func (x *execution) runMachine(ctx context.Context, fr *frame, m *machine, cp *checkpoint) (any, *TaskError) {
+	for {
+		if ctx.Err() != nil {
+			return nil, errCancelled
+		}
+		x.mu.Lock()
+		over := x.overLimit
+		x.mu.Unlock()
+		if over {
+			return nil, &TaskError{Name: ErrNameRuntime, Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", x.e.o.MaxHistoryEvents)}
+		}
+		s := m.States[cp.State]
+		out, next, terr := x.execState(ctx, fr, s, cp)
+		if terr != nil {
+			if ctx.Err() != nil {
+				return nil, errCancelled
+			}
+			return nil, terr
+		}
+		if next == "" {
+			if fr.top {
+				x.flush(nil, nil, nil, nil)
+			}
+			return out, nil
+		}
+		cp = &checkpoint{State: next, Input: out, Prev: fr.prev}
+		if fr.top {
+			c := *cp
+			x.flush(&c, nil, nil, nil)
+		}
+	}
+}
+
+func (x *execution) checkpointNow(fr *frame, cp *checkpoint, wait bool) error {
+	if !fr.top {
+		return nil
+	}
+	c := *cp
+	c.Prev = fr.prev
+	if wait {
+		return x.flushWait(x.e.ctx, &c)
+	}
+	x.flush(&c, nil, nil, nil)
+	return nil
+}
+
+func marshal(v any) string {
+	b, err := intrinsic.Marshal(v)
+	if err != nil {
+		return "null"
+	}
+	return string(b)
+}
+
+func runtimeErr(s *state, cp *checkpoint, format string, args ...any) *TaskError {
+	return &TaskError{Name: ErrNameRuntime, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", s.Name, cp.EnteredID) + fmt.Sprintf(format, args...)}
+}
+
+func (x *execution) ctxObject(fr *frame, s *state, cp *checkpoint, retry int, token string) map[string]any {
+	c := map[string]any{
+		"Execution": map[string]any{
+			"Id": x.arn, "Input": x.input, "Name": x.name, "RoleArn": x.roleArn,
+			"StartTime": x.start.UTC().Format("2006-01-02T15:04:05.000Z"), "RedriveCount": json.Number(fmt.Sprint(x.redriveCount)),
+		},
+		"State": map[string]any{
+			"EnteredTime": cp.EnteredTime.UTC().Format("2006-01-02T15:04:05.000Z"), "Name": s.Name, "RetryCount": json.Number(fmt.Sprint(retry)),
+		},
+		"StateMachine": map[string]any{"Id": x.smArn, "Name": x.smName},
+	}
+	if token != "" {
+		c["Task"] = map[string]any{"Token": token}
+	}
+	if fr.mapItem != nil {
+		c["Map"] = map[string]any{"Item": fr.mapItem}
+	}
+	return c
+}
+
+// applyPath applies InputPath or OutputPath.
+func applyPath(p path, v any) (any, error) {
+	if p.null {
+		return map[string]any{}, nil
+	}
+	if p.p == nil {
+		return v, nil
+	}
+	return p.p.Get(v)
+}
+
+func applyResultPath(p path, raw, result any) (any, *TaskError) {
+	if p.null {
+		return raw, nil
+	}
+	if p.p == nil {
+		return result, nil
+	}
+	out, err := p.p.Set(raw, result)
+	if err != nil {
+		return nil, &TaskError{Name: ErrNameResultPathMatch, Cause: fmt.Sprintf("Unable to apply ResultPath \"%s\" to input \"%s\"", p.p, marshal(raw))}
+	}
+	return out, nil
+}
+
+func (x *execution) evalTmpl(s *state, cp *checkpoint, t *tmpl, field string, input, ctx any) (any, *TaskError) {
+	switch t.kind {
+	case 'l':
+		return t.lit, nil
+	case 'a':
+		out := make([]any, len(t.items))
+		for i, it := range t.items {
+			v, err := x.evalTmpl(s, cp, it, field, input, ctx)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	}
+	out := make(map[string]any, len(t.fields))
+	for _, f := range t.fields {
+		if f.sub != nil {
+			v, err := x.evalTmpl(s, cp, f.sub, field, input, ctx)
+			if err != nil {
+				return nil, err
+			}
+			out[f.key] = v
+			continue
+		}
+		v, err := f.ref.eval(input, ctx)
+		if err != nil {
+			return nil, refError(s, cp, f.ref, f.key+".$", input, err)
+		}
+		out[f.key] = v
+	}
+	return out, nil
+}
+
+func refError(s *state, cp *checkpoint, r *ref, field string, input any, err error) *TaskError {
+	switch {
+	case errors.Is(err, intrinsic.ErrFailure):
+		te := runtimeErr(s, cp, "The evaluation of the intrinsic function for the field '%s' failed: %s", field, err.Error())
+		te.Name = ErrNameIntrinsicFailure
+		return te
+	case errors.Is(err, intrinsic.ErrPath):
+		return runtimeErr(s, cp, "The evaluation of the intrinsic function for the field '%s' failed: %s", field, err.Error())
+	}
+	return runtimeErr(s, cp, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", r.src, field, marshal(input))
+}
+
+func matchesError(names []string, name string) bool {
+	for _, n := range names {
+		switch {
+		case n == name:
+			return true
+		case n == ErrNameAll && name != ErrNameRuntime && name != ErrNameDataLimitExceeded:
+			return true
+		case n == ErrNameTaskFailed && name != ErrNameTimeout && name != ErrNameRuntime && name != ErrNameDataLimitExceeded:
+			return true
+		}
+	}
+	return false
+}
+
+var stateEnteredType = map[string]string{"Task": "TaskStateEntered", "Pass": "PassStateEntered", "Choice": "ChoiceStateEntered", "Wait": "WaitStateEntered",
+	"Succeed": "SucceedStateEntered", "Fail": "FailStateEntered", "Parallel": "ParallelStateEntered", "Map": "MapStateEntered"}
+
+// execState runs one state from cp. It returns the state output and the
+// next state ("" at the end), or the error that ends this state list.
+func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *checkpoint) (any, string, *TaskError) {
+	if !cp.Entered {
+		cp.EnteredTime = time.Now().UTC()
+		cp.EnteredID = x.emit(fr, HistoryEvent{Type: stateEnteredType[s.Type], StateEnteredEventDetails: &StateEnteredDetails{Name: s.Name, Input: marshal(cp.Input), InputDetails: &HistoryDataDetails{}}})
+		cp.Entered = true
+	}
+	raw := cp.Input
+	exit := func(out any, next string) (any, string, *TaskError) {
+		text := marshal(out)
+		if len(text) > MaxPayload {
+			return nil, "", &TaskError{Name: ErrNameDataLimitExceeded, Cause: "The state/task '" + s.Name + "' returned a result with a size exceeding the maximum number of bytes service limit."}
+		}
+		x.emit(fr, HistoryEvent{Type: s.Type + "StateExited", StateExitedEventDetails: &StateExitedDetails{Name: s.Name, Output: text, OutputDetails: &HistoryDataDetails{}}})
+		return out, next, nil
+	}
+	switch s.Type {
+	case "Pass":
+		eff, err := applyPath(s.InputPath, raw)
+		if err != nil {
+			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+		}
+		result := eff
+		if s.Parameters != nil {
+			v, terr := x.evalTmpl(s, cp, s.Parameters, "Parameters", eff, x.ctxObject(fr, s, cp, 0, ""))
+			if terr != nil {
+				return nil, "", terr
+			}
+			result = v
+		}
+		if s.hasResult {
+			result = s.Result
+		}
+		out, terr := applyResultPath(s.ResultPath, raw, result)
+		if terr != nil {
+			return nil, "", terr
+		}
+		if out, err = applyPath(s.OutputPath, out); err != nil {
+			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+		}
+		return exit(out, s.Next)
+	case "Choice":
+		eff, err := applyPath(s.InputPath, raw)
+		if err != nil {
+			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+		}
+		next := ""
+		for _, r := range s.Choices {
+			ok, terr := evalRule(s, cp, r, eff)
+			if terr != nil {
+				return nil, "", terr
+			}
+			if ok {
+				next = r.Next
+				break
+			}
+		}
+		if next == "" {
+			next = s.Default
+		}
+		if next == "" {
+			return nil, "", &TaskError{Name: ErrNameNoChoiceMatched, Cause: "No Choice Rules matched and no Default specified"}
+		}
+		out, err := applyPath(s.OutputPath, eff)
+		if err != nil {
+			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+		}
+		return exit(out, next)
+	case "Wait":
+		eff, err := applyPath(s.InputPath, raw)
+		if err != nil {
+			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+		}
+		until := cp.Until
+		if cp.Phase != "wait" {
+			u, terr := waitUntil(s, cp, eff)
+			if terr != nil {
+				return nil, "", terr
+			}
+			until = u
+			c := *cp
+			c.Phase, c.Until = "wait", until
+			x.checkpointNow(fr, &c, false)
+		}
+		if err := sleepUntil(ctx, until); err != nil {
+			return nil, "", errCancelled
+		}
+		out, err := applyPath(s.OutputPath, eff)
+		if err != nil {
+			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+		}
+		return exit(out, s.Next)
+	case "Succeed":
+		eff, err := applyPath(s.InputPath, raw)
+		if err != nil {
+			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+		}
+		out, err := applyPath(s.OutputPath, eff)
+		if err != nil {
+			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+		}
+		return exit(out, "")
+	case "Fail":
+		te := &TaskError{Name: s.Error, Cause: s.Cause}
+		for _, p := range []struct {
+			r   *ref
+			dst *string
+		}{{s.ErrorPath, &te.Name}, {s.CausePath, &te.Cause}} {
+			if p.r == nil {
+				continue
+			}
+			v, err := p.r.eval(raw, x.ctxObject(fr, s, cp, 0, ""))
+			if err != nil {
+				return nil, "", refError(s, cp, p.r, "ErrorPath/CausePath", raw, err)
+			}
+			str, ok := v.(string)
+			if !ok {
+				return nil, "", runtimeErr(s, cp, "The value of '%s' must be a string", p.r.src)
+			}
+			*p.dst = str
+		}
+		return nil, "", te
+	}
+	// Task, Parallel, Map: retriers and catchers
+	if len(cp.Retries) != len(s.Retry) {
+		cp.Retries = make([]int, len(s.Retry))
+	}
+	for {
+		if cp.Phase == "retry" {
+			if err := sleepUntil(ctx, cp.Until); err != nil {
+				return nil, "", errCancelled
+			}
+			cp.Phase = ""
+		}
+		retry := 0
+		for _, n := range cp.Retries {
+			retry += n
+		}
+		var out any
+		var terr *TaskError
+		switch s.Type {
+		case "Task":
+			out, terr = x.task(ctx, fr, s, cp, retry)
+		case "Parallel":
+			out, terr = x.parallel(ctx, fr, s, cp, retry)
+		case "Map":
+			out, terr = x.mapState(ctx, fr, s, cp, retry)
+		}
+		if terr == nil {
+			return exit(out, s.Next)
+		}
+		if terr == errCancelled || ctx.Err() != nil || terr.Name == ErrNameRuntime {
+			return nil, "", terr
+		}
+		retried := false
+		for i, r := range s.Retry {
+			if !matchesError(r.ErrorEquals, terr.Name) {
+				continue
+			}
+			if cp.Retries[i] >= r.MaxAttempts {
+				break
+			}
+			delay := r.Interval * math.Pow(r.BackoffRate, float64(cp.Retries[i]))
+			if r.MaxDelay > 0 {
+				delay = min(delay, r.MaxDelay)
+			}
+			if r.JitterFull {
+				delay = rand.Float64() * delay
+			}
+			cp.Retries = append([]int(nil), cp.Retries...)
+			cp.Retries[i]++
+			cp.Phase, cp.Until = "retry", time.Now().Add(time.Duration(delay*float64(time.Second)))
+			cp.Result, cp.Err, cp.Token = nil, nil, ""
+			x.checkpointNow(fr, cp, false)
+			retried = true
+			break
+		}
+		if retried {
+			continue
+		}
+		for _, c := range s.Catch {
+			if !matchesError(c.ErrorEquals, terr.Name) {
+				continue
+			}
+			errObj := map[string]any{"Error": terr.Name, "Cause": terr.Cause}
+			out, rerr := applyResultPath(c.ResultPath, raw, errObj)
+			if rerr != nil {
+				return nil, "", rerr
+			}
+			return exit(out, c.Next)
+		}
+		return nil, "", terr
+	}
+}
+
+func sleepUntil(ctx context.Context, until time.Time) error {
+	d := time.Until(until)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func parseTimestamp(s string) (time.Time, bool) {
+	if !strings.Contains(s, "T") {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+func waitUntil(s *state, cp *checkpoint, eff any) (time.Time, *TaskError) {
+	now := time.Now()
+	switch {
+	case s.Seconds != nil:
+		return now.Add(time.Duration(*s.Seconds * float64(time.Second))), nil
+	case s.SecondsPath != nil:
+		v, err := s.SecondsPath.eval(eff, nil)
+		if err != nil {
+			return now, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.SecondsPath.src, s.SecondsPath.src)
+		}
+		f, ok := num(v)
+		if !ok || f < 0 || f != math.Trunc(f) {
+			return now, runtimeErr(s, cp, "The SecondsPath parameter does not reference a valid non-negative integer: %s", marshal(v))
+		}
+		return now.Add(time.Duration(f) * time.Second), nil
+	case s.Timestamp != "":
+		t, _ := parseTimestamp(s.Timestamp)
+		return t, nil
+	default:
+		v, err := s.TimestampPath.eval(eff, nil)
+		if err != nil {
+			return now, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.TimestampPath.src, s.TimestampPath.src)
+		}
+		str, _ := v.(string)
+		t, ok := parseTimestamp(str)
+		if !ok {
+			return now, runtimeErr(s, cp, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", marshal(v))
+		}
+		return t, nil
+	}
+}
+
+// ---- Choice ----
+
+func evalRule(s *state, cp *checkpoint, r *rule, input any) (bool, *TaskError) {
+	switch {
+	case r.And != nil:
+		for _, sub := range r.And {
+			ok, err := evalRule(s, cp, sub, input)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+		return true, nil
+	case r.Or != nil:
+		for _, sub := range r.Or {
+			ok, err := evalRule(s, cp, sub, input)
+			if err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
+	case r.Not != nil:
+		ok, err := evalRule(s, cp, r.Not, input)
+		return !ok, err
+	}
+	v, err := r.Variable.eval(input, nil)
+	if r.Op == "IsPresent" {
+		return (err == nil) == (r.Value == true), nil
+	}
+	if err != nil {
+		return false, runtimeErr(s, cp, "Invalid path '%s': The choice state's condition path references an invalid value.", r.Variable.src)
+	}
+	want := r.Value
+	if r.ValueRef != nil {
+		w, err := r.ValueRef.eval(input, nil)
+		if err != nil {
+			return false, runtimeErr(s, cp, "Invalid path '%s': The choice state's condition path references an invalid value.", r.ValueRef.src)
+		}
+		want = w
+	}
+	switch r.Op {
+	case "IsNull":
+		return (v == nil) == (want == true), nil
+	case "IsNumeric":
+		_, ok := v.(json.Number)
+		return ok == (want == true), nil
+	case "IsString":
+		_, ok := v.(string)
+		return ok == (want == true), nil
+	case "IsBoolean":
+		_, ok := v.(bool)
+		return ok == (want == true), nil
+	case "IsTimestamp":
+		str, ok := v.(string)
+		if ok {
+			_, ok = parseTimestamp(str)
+		}
+		return ok == (want == true), nil
+	case "BooleanEquals":
+		a, ok1 := v.(bool)
+		b, ok2 := want.(bool)
+		return ok1 && ok2 && a == b, nil
+	case "StringMatches":
+		a, ok1 := v.(string)
+		pat, ok2 := want.(string)
+		return ok1 && ok2 && stringMatches(pat, a), nil
+	}
+	kind := comparisons[r.Op]
+	var c int
+	switch kind {
+	case "s":
+		a, ok1 := v.(string)
+		b, ok2 := want.(string)
+		if !ok1 || !ok2 {
+			return false, nil
+		}
+		c = strings.Compare(a, b)
+	case "n":
+		a, ok1 := num(v)
+		b, ok2 := num(want)
+		if !ok1 || !ok2 {
+			return false, nil
+		}
+		c = cmpFloat(a, b)
+	case "t":
+		as, _ := v.(string)
+		bs, _ := want.(string)
+		a, ok1 := parseTimestamp(as)
+		b, ok2 := parseTimestamp(bs)
+		if !ok1 || !ok2 {
+			return false, nil
+		}
+		c = a.Compare(b)
+	}
+	op := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(r.Op, "String"), "Numeric"), "Timestamp")
+	switch op {
+	case "Equals":
+		return c == 0, nil
+	case "LessThan":
+		return c < 0, nil
+	case "GreaterThan":
+		return c > 0, nil
+	case "LessThanEquals":
+		return c <= 0, nil
+	case "GreaterThanEquals":
+		return c >= 0, nil
+	}
+	return false, nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+var matchCache sync.Map // pattern → *regexp.Regexp
+
+// stringMatches implements StringMatches: '*' matches any run of
+// characters; '\*' and '\\' are a literal '*' and '\'.
+func stringMatches(pat, s string) bool {
+	if re, ok := matchCache.Load(pat); ok {
+		return re.(*regexp.Regexp).MatchString(s)
+	}
+	var b strings.Builder
+	b.WriteString("^(?s:")
+	for i := 0; i < len(pat); i++ {
+		c := pat[i]
+		switch {
+		case c == '\\' && i+1 < len(pat):
+			b.WriteString(regexp.QuoteMeta(string(pat[i+1])))
+			i++
+		case c == '*':
+			b.WriteString(".*")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString(")$")
+	re := regexp.MustCompile(b.String())
+	matchCache.Store(pat, re)
+	return re.MatchString(s)
+}
+
+// ---- Task ----
+
+func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
+	raw := cp.Input
+	eff, err := applyPath(s.InputPath, raw)
+	if err != nil {
+		return nil, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+	}
+	token := ""
+	if s.pattern == "waitForTaskToken" {
+		token = cp.Token
+		if token == "" {
+			token = x.e.newToken(x.id)
+		}
+	}
+	cobj := x.ctxObject(fr, s, cp, retry, token)
+	params := eff
+	if s.Parameters != nil {
+		v, terr := x.evalTmpl(s, cp, s.Parameters, "Parameters", eff, cobj)
+		if terr != nil {
+			return nil, terr
+		}
+		params = v
+	}
+	timeout, heartbeat := s.Timeout, s.Heartbeat
+	for _, p := range []struct {
+		r   *ref
+		dst *int
+	}{{s.TimeoutPath, &timeout}, {s.HeartbeatPath, &heartbeat}} {
+		if p.r == nil {
+			continue
+		}
+		v, err := p.r.eval(eff, cobj)
+		f, ok := num(v)
+		if err != nil || !ok || f < 1 || f != math.Trunc(f) {
+			return nil, runtimeErr(s, cp, "The value of '%s' must be a positive integer", p.r.src)
+		}
+		*p.dst = int(f)
+	}
+	lambdaARN := strings.HasPrefix(s.Resource, "arn:aws:lambda:")
+	rType, rName := s.resourceService, s.resourceAction
+	paramText := marshal(params)
+
+	var result any
+	var terr *TaskError
+	phase := cp.Phase
+	cp.Phase = ""
+	switch phase {
+	case "result":
+		result, terr = cp.Result, cp.Err
+	case "task":
+		terr = &TaskError{Name: ErrNameTaskFailed, Cause: RestartCause}
+		x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
+	default:
+		if phase != "token" {
+			if lambdaARN {
+				x.emit(fr, HistoryEvent{Type: "LambdaFunctionScheduled", LambdaFunctionScheduledDetails: &LambdaScheduledDetails{Resource: s.Resource, Input: paramText, InputDetails: &HistoryDataDetails{}, TimeoutInSeconds: int64(timeout)}})
+			} else {
+				x.emit(fr, HistoryEvent{Type: "TaskScheduled", TaskScheduledEventDetails: &TaskScheduledDetails{ResourceType: rType, Resource: rName, Region: x.e.o.Region,
+					Parameters: paramText, TimeoutInSeconds: int64(timeout), HeartbeatInSeconds: int64(heartbeat)}})
+			}
+		}
+		result, terr = x.invoke(ctx, fr, s, cp, params, paramText, token, timeout, heartbeat, phase == "token", lambdaARN)
+		if terr == errCancelled {
+			return nil, terr
+		}
+		// the result is known: a restart must not invoke again
+		c := *cp
+		c.Phase, c.Result, c.Err, c.Token = "result", result, terr, ""
+		if fr.top {
+			c.Prev = fr.prev
+			x.flush(&c, nil, nil, nil)
+		}
+	}
+	if terr != nil {
+		return nil, terr
+	}
+	if s.Selector != nil {
+		v, e := x.evalTmpl(s, cp, s.Selector, "ResultSelector", result, cobj)
+		if e != nil {
+			return nil, e
+		}
+		result = v
+	}
+	out, rerr := applyResultPath(s.ResultPath, raw, result)
+	if rerr != nil {
+		return nil, rerr
+	}
+	if out, err = applyPath(s.OutputPath, out); err != nil {
+		return nil, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+	}
+	return out, nil
+}
+
+func (x *execution) emitTaskFailed(fr *frame, lambdaARN bool, rType, rName string, terr *TaskError) {
+	if lambdaARN {
+		x.emit(fr, HistoryEvent{Type: "LambdaFunctionFailed", LambdaFunctionFailedDetails: &ErrorDetails{Error: terr.Name, Cause: terr.Cause}})
+		return
+	}
+	x.emit(fr, HistoryEvent{Type: "TaskFailed", TaskFailedEventDetails: &TaskErrorDetails{ResourceType: rType, Resource: rName, Error: terr.Name, Cause: terr.Cause}})
+}
+
+type invokeResult struct {
+	out json.RawMessage
+	err error
+}
+
+// invoke runs the integration and waits for the result, a token, a
+// timeout or cancellation.
+func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpoint, params any, paramText, token string, timeout, heartbeat int, resumeToken, lambdaARN bool) (any, *TaskError) {
+	rType, rName := s.resourceService, s.resourceAction
+	now := time.Now()
+	deadline, hbDeadline := cp.Until, cp.HBUntil
+	if !resumeToken {
+		deadline, hbDeadline = time.Time{}, time.Time{}
+		if timeout > 0 {
+			deadline = now.Add(time.Duration(timeout) * time.Second)
+		}
+		if heartbeat > 0 {
+			hbDeadline = now.Add(time.Duration(heartbeat) * time.Second)
+		}
+	}
+	var tw *tokenWait
+	if token != "" {
+		tw = &tokenWait{x: x, ch: make(chan tokenMsg, 8)}
+		x.e.mu.Lock()
+		x.e.tokens[token] = tw
+		x.e.mu.Unlock()
+		defer func() {
+			x.e.mu.Lock()
+			delete(x.e.tokens, token)
+			for {
+				select {
+				case m := <-tw.ch:
+					if m.heartbeat {
+						m.done <- nil
+					} else {
+						m.done <- apiErr("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+					}
+					continue
+				default:
+				}
+				break
+			}
+			x.e.mu.Unlock()
+		}()
+	}
+	// make the in-flight state durable before the side effect
+	if fr.top {
+		c := *cp
+		c.Phase, c.Token, c.Until, c.HBUntil = "task", "", deadline, hbDeadline
+		if token != "" {
+			c.Phase, c.Token = "token", token
+		}
+		if err := x.checkpointNow(fr, &c, true); err != nil {
+			return nil, errCancelled
+		}
+	}
+	ictx, icancel := context.WithCancel(ctx)
+	defer icancel()
+	hbCh := make(chan struct{}, 1)
+	var resCh chan invokeResult
+	in := x.e.integration(s.baseResource)
+	if !resumeToken {
+		if lambdaARN {
+			x.emit(fr, HistoryEvent{Type: "LambdaFunctionStarted"})
+		} else {
+			x.emit(fr, HistoryEvent{Type: "TaskStarted", TaskStartedEventDetails: &TaskResourceDetails{ResourceType: rType, Resource: rName}})
+		}
+		if in == nil {
+			terr := &TaskError{Name: ErrNameTaskFailed, Cause: fmt.Sprintf("No integration serves the resource '%s' in the local Step Functions engine.", s.baseResource)}
+			x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
+			return nil, terr
+		}
+		resCh = make(chan invokeResult, 1)
+		t := Task{Resource: s.baseResource, Pattern: s.pattern, Parameters: json.RawMessage(paramText), ExecutionArn: x.arn, StateMachineArn: x.smArn,
+			StateName: s.Name, Token: token, Heartbeat: func() {
+				select {
+				case hbCh <- struct{}{}:
+				default:
+				}
+			}}
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					resCh <- invokeResult{err: fmt.Errorf("integration panicked: %v", p)}
+				}
+			}()
+			out, err := in.Invoke(ictx, t)
+			resCh <- invokeResult{out, err}
+		}()
+	}
+	var tokCh chan tokenMsg
+	if tw != nil {
+		tokCh = tw.ch
+	}
+	timer := func(t time.Time) (<-chan time.Time, func()) {
+		if t.IsZero() {
+			return nil, func() {}
+		}
+		tm := time.NewTimer(max(time.Until(t), 0))
+		return tm.C, func() { tm.Stop() }
+	}
+	toC, toStop := timer(deadline)
+	defer toStop()
+	hbC, hbStop := timer(hbDeadline)
+	defer func() { hbStop() }()
+	fail := func(terr *TaskError) (any, *TaskError) {
+		x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
+		return nil, terr
+	}
+	for {
+		select {
+		case r := <-resCh:
+			resCh = nil
+			if r.err != nil {
+				if ctx.Err() != nil {
+					return nil, errCancelled
+				}
+				var te *TaskError
+				if !errors.As(r.err, &te) {
+					te = &TaskError{Name: ErrNameTaskFailed, Cause: r.err.Error()}
+				}
+				return fail(te)
+			}
+			if token != "" {
+				continue // the token decides
+			}
+			if len(r.out) > MaxPayload {
+				return fail(&TaskError{Name: ErrNameDataLimitExceeded, Cause: "The state/task '" + s.Name + "' returned a result with a size exceeding the maximum number of bytes service limit."})
+			}
+			v, err := decodeJSON(string(r.out))
+			if err != nil {
+				return fail(&TaskError{Name: ErrNameTaskFailed, Cause: "The integration returned invalid JSON: " + err.Error()})
+			}
+			x.emitTaskSucceeded(fr, lambdaARN, rType, rName, marshal(v))
+			return v, nil
+		case m := <-tokCh:
+			if m.heartbeat {
+				if heartbeat > 0 {
+					hbStop()
+					hbC, hbStop = timer(time.Now().Add(time.Duration(heartbeat) * time.Second))
+				}
+				m.done <- nil
+				continue
+			}
+			// the answer: record it durably, acknowledge after commit
+			tokCh = nil
+			x.e.mu.Lock()
+			delete(x.e.tokens, token)
+			x.e.mu.Unlock()
+			var result any
+			var terr *TaskError
+			if m.err != nil {
+				terr = m.err
+				x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
+			} else {
+				result = m.output
+				x.emitTaskSucceeded(fr, lambdaARN, rType, rName, marshal(result))
+			}
+			c := *cp
+			c.Phase, c.Result, c.Err, c.Token, c.Prev = "result", result, terr, "", fr.prev
+			if !fr.top {
+				x.flush(nil, m.done, nil, nil)
+			} else {
+				x.flush(&c, m.done, nil, nil)
+			}
+			icancel()
+			return result, terr
+		case <-hbCh:
+			if heartbeat > 0 {
+				hbStop()
+				hbC, hbStop = timer(time.Now().Add(time.Duration(heartbeat) * time.Second))
+			}
+		case <-toC:
+			icancel()
+			return x.timedOut(fr, lambdaARN, rType, rName, &TaskError{Name: ErrNameTimeout, Cause: "Task timed out."})
+		case <-hbC:
+			icancel()
+			return x.timedOut(fr, lambdaARN, rType, rName, &TaskError{Name: ErrNameHeartbeatTimeout, Cause: "Task heartbeat timed out."})
+		case <-ctx.Done():
+			return nil, errCancelled
+		}
+	}
+}
+
+func (x *execution) timedOut(fr *frame, lambdaARN bool, rType, rName string, terr *TaskError) (any, *TaskError) {
+	if lambdaARN {
+		x.emit(fr, HistoryEvent{Type: "LambdaFunctionTimedOut", LambdaFunctionTimedOutDetails: &ErrorDetails{Error: terr.Name, Cause: terr.Cause}})
+	} else {
+		x.emit(fr, HistoryEvent{Type: "TaskTimedOut", TaskTimedOutEventDetails: &TaskErrorDetails{ResourceType: rType, Resource: rName, Error: terr.Name, Cause: terr.Cause}})
+	}
+	return nil, terr
+}
+
+func (x *execution) emitTaskSucceeded(fr *frame, lambdaARN bool, rType, rName, out string) {
+	if lambdaARN {
+		x.emit(fr, HistoryEvent{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceededDetails: &OutputDetails{Output: out, OutputDetails: &HistoryDataDetails{}}})
+		return
+	}
+	x.emit(fr, HistoryEvent{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{ResourceType: rType, Resource: rName, Output: out, OutputDetails: &HistoryDataDetails{}}})
+}
+
+// ---- Parallel and Map ----
+
+func (x *execution) prepare(fr *frame, s *state, cp *checkpoint, retry int) (eff any, terr *TaskError) {
+	eff, err := applyPath(s.InputPath, cp.Input)
+	if err != nil {
+		return nil, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+	}
+	return eff, nil
+}
+
+func (x *execution) finish(fr *frame, s *state, cp *checkpoint, retry int, result any) (any, *TaskError) {
+	if s.Selector != nil {
+		v, terr := x.evalTmpl(s, cp, s.Selector, "ResultSelector", result, x.ctxObject(fr, s, cp, retry, ""))
+		if terr != nil {
+			return nil, terr
+		}
+		result = v
+	}
+	out, terr := applyResultPath(s.ResultPath, cp.Input, result)
+	if terr != nil {
+		return nil, terr
+	}
+	out, err := applyPath(s.OutputPath, out)
+	if err != nil {
+		return nil, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+	}
+	return out, nil
+}
+
+func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
+	eff, terr := x.prepare(fr, s, cp, retry)
+	if terr != nil {
+		return nil, terr
+	}
+	input := eff
+	if s.Parameters != nil {
+		if input, terr = x.evalTmpl(s, cp, s.Parameters, "Parameters", eff, x.ctxObject(fr, s, cp, retry, "")); terr != nil {
+			return nil, terr
+		}
+	}
+	started := x.emit(fr, HistoryEvent{Type: "ParallelStateStarted"})
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]any, len(s.Branches))
+	errs := make([]*TaskError, len(s.Branches))
+	var wg sync.WaitGroup
+	for i, b := range s.Branches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bf := &frame{prev: started}
+			out, terr := x.runMachine(bctx, bf, b, &checkpoint{State: b.StartAt, Input: input})
+			results[i], errs[i] = out, terr
+			if terr != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, errCancelled
+	}
+	for _, e := range errs {
+		if e != nil && e != errCancelled {
+			x.emit(fr, HistoryEvent{Type: "ParallelStateFailed"})
+			return nil, e
+		}
+	}
+	x.emit(fr, HistoryEvent{Type: "ParallelStateSucceeded"})
+	return x.finish(fr, s, cp, retry, results)
+}
+
+func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
+	eff, terr := x.prepare(fr, s, cp, retry)
+	if terr != nil {
+		return nil, terr
+	}
+	itemsV, err := applyPath(s.ItemsPath, eff)
+	items, ok := itemsV.([]any)
+	if err != nil || !ok {
+		p := "$"
+		if s.ItemsPath.p != nil {
+			p = s.ItemsPath.p.String()
+		}
+		return nil, runtimeErr(s, cp, "Invalid path '%s': The ItemsPath must reference a JSON array", p)
+	}
+	conc := s.MaxConcurrency
+	if s.MaxConcPath != nil {
+		v, err := s.MaxConcPath.eval(eff, nil)
+		f, ok := num(v)
+		if err != nil || !ok || f < 0 {
+			return nil, runtimeErr(s, cp, "The MaxConcurrencyPath must reference a non-negative integer")
+		}
+		conc = int(f)
+	}
+	if conc <= 0 || conc > len(items) {
+		conc = max(len(items), 1)
+	}
+	started := x.emit(fr, HistoryEvent{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStartedDetails{Length: len(items)}})
+	inputs := make([]any, len(items))
+	for i, it := range items {
+		inputs[i] = it
+		if s.Parameters != nil {
+			ifr := &frame{mapItem: map[string]any{"Index": json.Number(fmt.Sprint(i)), "Value": it}}
+			v, terr := x.evalTmpl(s, cp, s.Parameters, "ItemSelector", eff, x.ctxObject(ifr, s, cp, retry, ""))
+			if terr != nil {
+				return nil, terr
+			}
+			inputs[i] = v
+		}
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]any, len(items))
+	var firstErr *TaskError
+	var mu sync.Mutex
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i := range items {
+		select {
+		case sem <- struct{}{}:
+		case <-mctx.Done():
+		}
+		if mctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ifr := &frame{prev: started}
+			x.emit(ifr, HistoryEvent{Type: "MapIterationStarted", MapIterationStartedEventDetails: &MapIterationDetails{Name: s.Name, Index: i}})
+			out, terr := x.runMachine(mctx, ifr, s.Processor, &checkpoint{State: s.Processor.StartAt, Input: inputs[i]})
+			switch {
+			case terr == errCancelled:
+				x.emit(ifr, HistoryEvent{Type: "MapIterationAborted", MapIterationAbortedEventDetails: &MapIterationDetails{Name: s.Name, Index: i}})
+			case terr != nil:
+				x.emit(ifr, HistoryEvent{Type: "MapIterationFailed", MapIterationFailedEventDetails: &MapIterationDetails{Name: s.Name, Index: i}})
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = terr
+				}
+				mu.Unlock()
+				cancel()
+			default:
+				x.emit(ifr, HistoryEvent{Type: "MapIterationSucceeded", MapIterationSucceededDetails: &MapIterationDetails{Name: s.Name, Index: i}})
+				results[i] = out
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, errCancelled
+	}
+	if firstErr != nil {
+		x.emit(fr, HistoryEvent{Type: "MapStateFailed"})
+		return nil, firstErr
+	}
+	x.emit(fr, HistoryEvent{Type: "MapStateSucceeded"})
+	return x.finish(fr, s, cp, retry, results)
+}
+
+var _ = jsonpath.ErrNoMatch

@@ -1,0 +1,320 @@
+package states
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS state_machines (
+	arn TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	definition TEXT NOT NULL,
+	role_arn TEXT NOT NULL,
+	type TEXT NOT NULL,
+	created REAL NOT NULL,
+	updated REAL NOT NULL,
+	revision TEXT NOT NULL,
+	status TEXT NOT NULL,
+	logging TEXT,
+	tracing TEXT
+);
+CREATE TABLE IF NOT EXISTS executions (
+	id INTEGER PRIMARY KEY,
+	arn TEXT NOT NULL UNIQUE,
+	sm_arn TEXT NOT NULL,
+	name TEXT NOT NULL,
+	status TEXT NOT NULL,
+	start REAL NOT NULL,
+	stop REAL,
+	input TEXT NOT NULL,
+	output TEXT,
+	error TEXT,
+	cause TEXT,
+	definition TEXT NOT NULL,
+	role_arn TEXT NOT NULL,
+	trace_header TEXT NOT NULL DEFAULT '',
+	checkpoint TEXT,
+	events INTEGER NOT NULL DEFAULT 0,
+	redrive_count INTEGER NOT NULL DEFAULT 0,
+	redrive_date REAL
+);
+CREATE INDEX IF NOT EXISTS executions_by_machine ON executions(sm_arn, id);
+CREATE INDEX IF NOT EXISTS executions_running ON executions(status) WHERE status = 'RUNNING';
+CREATE TABLE IF NOT EXISTS history (
+	exec_id INTEGER NOT NULL,
+	first INTEGER NOT NULL,
+	last INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY (exec_id, first)
+) WITHOUT ROWID;
+`
+
+// store owns the database: one writer goroutine applies ops in batches,
+// one transaction per batch (group commit); readers use their own pool.
+type store struct {
+	w, r   *sql.DB
+	ops    chan *op
+	closed chan struct{}
+	once   sync.Once
+}
+
+// op is one unit of durable work. Exec ops for the same execution within a
+// batch are coalesced: their events become one history row and only the
+// last checkpoint is written.
+type op struct {
+	fn func(tx *sql.Tx) error // generic statement(s), run in order
+
+	exec   int64 // execution id for events/checkpoint/final
+	events []HistoryEvent
+	cp     *checkpoint // nil = unchanged
+	total  int64       // the execution's event count after events
+	final  *finalInfo
+
+	done  chan error // closed (after sending the error, if any) once committed
+	after func()     // run by the writer after commit
+}
+
+type finalInfo struct {
+	status, output, errName, cause string
+	hasOutput, hasError            bool
+	stop                           float64
+}
+
+func openStore(path string) (*store, error) {
+	var w, r *sql.DB
+	var err error
+	if path == "" {
+		w, err = sql.Open("sqlite", "file::memory:")
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		r = w
+	} else {
+		q := url.Values{}
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "foreign_keys(OFF)")
+		dsn := "file:" + path + "?" + q.Encode()
+		if w, err = sql.Open("sqlite", dsn); err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		if r, err = sql.Open("sqlite", dsn+"&mode=ro"); err != nil {
+			w.Close()
+			return nil, err
+		}
+		r.SetMaxOpenConns(4)
+	}
+	if _, err := w.Exec(schema); err != nil {
+		w.Close()
+		if r != w {
+			r.Close()
+		}
+		return nil, fmt.Errorf("create schema: %w", err)
+	}
+	s := &store{w: w, r: r, ops: make(chan *op, 8192), closed: make(chan struct{})}
+	go s.loop()
+	return s, nil
+}
+
+// submit queues an op. It never blocks on the disk, only on a full queue.
+func (s *store) submit(o *op) {
+	s.ops <- o
+}
+
+// do queues an op and waits until it is committed.
+func (s *store) do(ctx context.Context, o *op) error {
+	o.done = make(chan error, 1)
+	s.submit(o)
+	select {
+	case err := <-o.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// barrier waits until everything queued before it is committed.
+func (s *store) barrier(ctx context.Context) error {
+	return s.do(ctx, &op{})
+}
+
+func (s *store) close() {
+	s.once.Do(func() {
+		close(s.ops)
+		<-s.closed
+		if s.r != s.w {
+			s.r.Close()
+		}
+		s.w.Close()
+	})
+}
+
+type execAcc struct {
+	events []HistoryEvent
+	cp     *checkpoint
+	total  int64
+	final  *finalInfo
+}
+
+func (s *store) loop() {
+	defer close(s.closed)
+	var batch []*op
+	for o := range s.ops {
+		batch = append(batch[:0], o)
+	drain:
+		for len(batch) < 4096 {
+			select {
+			case o2, ok := <-s.ops:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o2)
+			default:
+				break drain
+			}
+		}
+		err := s.apply(batch)
+		for _, o := range batch {
+			if o.done != nil {
+				o.done <- err
+				close(o.done)
+			}
+			if o.after != nil {
+				o.after()
+			}
+		}
+	}
+}
+
+func (s *store) apply(batch []*op) error {
+	tx, err := s.w.Begin()
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	accs := map[int64]*execAcc{}
+	var order []int64
+	for _, o := range batch {
+		if o.fn != nil {
+			if err := o.fn(tx); err != nil {
+				// a failed generic op fails only itself
+				if o.done != nil {
+					o.done <- err
+					close(o.done)
+					o.done = nil
+				}
+			}
+		}
+		if o.exec == 0 {
+			continue
+		}
+		a := accs[o.exec]
+		if a == nil {
+			a = &execAcc{}
+			accs[o.exec] = a
+			order = append(order, o.exec)
+		}
+		a.events = append(a.events, o.events...)
+		if o.cp != nil {
+			a.cp = o.cp
+		}
+		if o.total > a.total {
+			a.total = o.total
+		}
+		if o.final != nil {
+			a.final = o.final
+		}
+	}
+	var buf bytes.Buffer
+	for _, id := range order {
+		a := accs[id]
+		if len(a.events) > 0 {
+			buf.Reset()
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			for i := range a.events {
+				if err := enc.Encode(&a.events[i]); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(`INSERT OR REPLACE INTO history(exec_id, first, last, data) VALUES (?,?,?,?)`,
+				id, a.events[0].ID, a.events[len(a.events)-1].ID, buf.Bytes()); err != nil {
+				return fmt.Errorf("insert history: %w", err)
+			}
+		}
+		if a.cp != nil {
+			b, err := json.Marshal(a.cp)
+			if err != nil {
+				return fmt.Errorf("encode checkpoint: %w", err)
+			}
+			if _, err := tx.Exec(`UPDATE executions SET checkpoint = ?, events = ? WHERE id = ?`, b, a.total, id); err != nil {
+				return fmt.Errorf("update checkpoint: %w", err)
+			}
+		} else if a.total > 0 {
+			if _, err := tx.Exec(`UPDATE executions SET events = ? WHERE id = ?`, a.total, id); err != nil {
+				return fmt.Errorf("update events: %w", err)
+			}
+		}
+		if f := a.final; f != nil {
+			if _, err := tx.Exec(`UPDATE executions SET status = ?, stop = ?, output = ?, error = ?, cause = ? WHERE id = ?`,
+				f.status, f.stop, nullStr(f.output, f.hasOutput), nullStr(f.errName, f.hasError), nullStr(f.cause, f.hasError), id); err != nil {
+				return fmt.Errorf("update status: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func nullStr(s string, ok bool) any {
+	if !ok {
+		return nil
+	}
+	return s
+}
+
+// readHistory returns every event of an execution in order.
+func (s *store) readHistory(ctx context.Context, id int64) ([]HistoryEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT data FROM history WHERE exec_id = ? ORDER BY first`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HistoryEvent
+	seen := map[int64]bool{}
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		for {
+			var ev HistoryEvent
+			if err := dec.Decode(&ev); err != nil {
+				if errors.Is(err, ioEOF) {
+					break
+				}
+				return nil, fmt.Errorf("decode history: %w", err)
+			}
+			if !seen[ev.ID] {
+				seen[ev.ID] = true
+				out = append(out, ev)
+			}
+		}
+	}
+	return out, rows.Err()
+}
