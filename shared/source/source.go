@@ -152,8 +152,8 @@ func (h *Handler) snapshotLocal(ctx context.Context, p push.Push, dir string, up
 	}
 	st, err := h.archiveLocal(ctx, dir, commit, up)
 	if err != nil {
-		if up.err != nil {
-			return st, commit, &UploadError{Bucket: up.bucket, Key: up.key, Err: up.err}
+		if uerr := up.failure(); uerr != nil {
+			return st, commit, &UploadError{Bucket: up.bucket, Key: up.key, Err: uerr}
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return st, commit, fail(fmt.Errorf("%w: %w", ErrTruncated, err))
@@ -190,8 +190,8 @@ func (h *Handler) snapshotHosted(ctx context.Context, p push.Push, archiveURL st
 			URL: redact(archiveURL), Status: http.StatusOK, Err: err}
 	}
 	switch {
-	case up.err != nil:
-		return st, cr.n, &UploadError{Bucket: bucket, Key: key, Err: up.err}
+	case up.failure() != nil:
+		return st, cr.n, &UploadError{Bucket: bucket, Key: key, Err: up.failure()}
 	case ctx.Err() != nil:
 		return st, cr.n, fail(fmt.Errorf("stopped after %d bytes: %w", cr.n, ctx.Err()))
 	case errors.Is(cr.err, io.ErrUnexpectedEOF) || (cr.err == nil && errors.Is(err, io.ErrUnexpectedEOF)):

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
 
@@ -433,5 +434,71 @@ func TestSecretTokens(t *testing.T) {
 	var te *TokenError
 	if !errors.As(err, &te) {
 		t.Errorf("err = %T %v, want *TokenError", err, err)
+	}
+}
+
+// failS3 fails one kind of S3 call.
+type failS3 struct {
+	*recS3
+	failOn string
+	part   int32 // for UploadPart: the part that fails
+}
+
+func (f *failS3) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	if f.failOn == "PutObject" {
+		return nil, errors.New("SlowDown")
+	}
+	return f.recS3.PutObject(ctx, in, o...)
+}
+
+func (f *failS3) UploadPart(ctx context.Context, in *s3.UploadPartInput, o ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	if f.failOn == "UploadPart" && aws.ToInt32(in.PartNumber) == f.part {
+		f.rec("UploadPart")
+		return nil, errors.New("InternalError")
+	}
+	return f.recS3.UploadPart(ctx, in, o...)
+}
+
+func (f *failS3) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, o ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
+	if f.failOn == "CompleteMultipartUpload" {
+		f.rec("CompleteMultipartUpload")
+		return nil, errors.New("InvalidPart")
+	}
+	return f.recS3.CompleteMultipartUpload(ctx, in, o...)
+}
+
+func TestUploadErrors(t *testing.T) {
+	repo := newRepo(t)
+	c := fakeS3(t)
+	for _, tc := range []struct {
+		name      string
+		failOn    string
+		part      int32
+		partSize  int
+		wantAbort bool
+	}{
+		{"put object", "PutObject", 0, 0, false},
+		{"first part", "UploadPart", 1, 16 << 10, true},
+		{"later part", "UploadPart", 3, 16 << 10, true},
+		{"complete", "CompleteMultipartUpload", 0, 16 << 10, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := &failS3{recS3: &recS3{S3: c}, failOn: tc.failOn, part: tc.part}
+			h := &Handler{S3: fs, Bucket: testBucket, PartSize: tc.partSize, Log: quietLog(new(bytes.Buffer))}
+			key := "upload/" + strings.ReplaceAll(tc.name, " ", "-") + ".zip"
+			_, err := h.Handle(context.Background(), Request{Key: key, Push: push.Push{
+				Provider: push.GitHub, Repository: "acme/app", CloneURL: repo.bare, After: repo.first}})
+			var ue *UploadError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err = %T %v, want *UploadError", err, err)
+			}
+			if got := fs.count("AbortMultipartUpload") == 1; got != tc.wantAbort {
+				t.Errorf("aborted = %v, want %v (calls %v)", got, tc.wantAbort, fs.calls)
+			}
+			if objectExists(t, c, key) {
+				t.Errorf("object %s exists after a failed upload", key)
+			}
+			t.Logf("message: %v", err)
+		})
 	}
 }
