@@ -1,0 +1,362 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/pushline/pushline/infra/codebuild"
+	"github.com/pushline/pushline/infra/states"
+	"github.com/pushline/pushline/shared/approval"
+	"github.com/pushline/pushline/shared/config"
+	"github.com/pushline/pushline/shared/ingest"
+	"github.com/pushline/pushline/shared/mail"
+	"github.com/pushline/pushline/shared/source"
+	"github.com/pushline/pushline/shared/statemachine"
+)
+
+// The local stack's AWS identity and resource names.
+const (
+	Region  = "us-east-1"
+	Account = "000000000000"
+	Bucket  = "pushline-artifacts"
+)
+
+// Options configure the local stack. Zero values take the defaults of
+// DESIGN.md's "Local stack" table.
+type Options struct {
+	DataDir       string // default .pushline
+	HTTPAddr      string // default 127.0.0.1:8080; port 0 picks a free one
+	AWSAddr       string // default 127.0.0.1:4566; port 0 picks a free one
+	WebhookSecret string // default: generated once, kept in the data dir
+	SMTPAddr      string // default: mail goes to $DataDir/outbox as .eml files
+	Config        *config.Config
+	Out           io.Writer // the console: progress, build logs, events (default os.Stdout)
+	Logger        *slog.Logger
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	o          Options
+	cfg        *config.Config
+	secret     string
+	machineARN string
+	httpURL    string
+	awsURL     string
+
+	objects *objects
+	bus     *bus
+	console *console
+	engine  *states.Engine
+	runner  *codebuild.Runner
+	sfn     *sfn.Client
+
+	servers []*http.Server
+	wg      sync.WaitGroup
+	closing sync.Once
+}
+
+// Start brings the local stack up: it opens the data dir, starts the
+// engine, the runner and the servers, and creates (or updates) the
+// pipeline's state machine from the config. It returns once both
+// endpoints serve.
+func Start(ctx context.Context, o Options) (s *Stack, err error) {
+	if o.Config == nil {
+		return nil, errors.New("no pipeline config")
+	}
+	if o.DataDir == "" {
+		o.DataDir = ".pushline"
+	}
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = "127.0.0.1:8080"
+	}
+	if o.AWSAddr == "" {
+		o.AWSAddr = "127.0.0.1:4566"
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.DataDir, err = filepath.Abs(o.DataDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	s = &Stack{o: o, cfg: o.Config}
+	defer func() {
+		if err != nil {
+			s.Close(context.Background())
+		}
+	}()
+
+	s.secret = o.WebhookSecret
+	if s.secret == "" {
+		if s.secret, err = keep(o.DataDir, "webhook-secret"); err != nil {
+			return nil, err
+		}
+	}
+	approvalKey, err := keep(o.DataDir, "approval-key")
+	if err != nil {
+		return nil, err
+	}
+
+	httpLn, err := net.Listen("tcp", o.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on PUSHLINE_HTTP_ADDR %s: %w", o.HTTPAddr, err)
+	}
+	awsLn, err := net.Listen("tcp", o.AWSAddr)
+	if err != nil {
+		httpLn.Close()
+		return nil, fmt.Errorf("listen on PUSHLINE_AWS_ADDR %s: %w", o.AWSAddr, err)
+	}
+	s.httpURL = "http://" + httpLn.Addr().String()
+	s.awsURL = "http://" + awsLn.Addr().String()
+
+	if s.objects, err = openObjects(filepath.Join(o.DataDir, "s3"), Bucket); err != nil {
+		return nil, err
+	}
+	if s.bus, err = openBus(filepath.Join(o.DataDir, "events.jsonl"), Region, Account); err != nil {
+		return nil, err
+	}
+	s.console = newConsole(o.Out)
+	s.bus.subscribe(s.console.event)
+
+	if s.engine, err = states.Open(ctx, states.Options{
+		Path: filepath.Join(o.DataDir, "states.db"), Region: Region, Account: Account,
+		Logger: o.Logger, Observer: s.observe,
+	}); err != nil {
+		return nil, err
+	}
+	s.runner = codebuild.New(codebuild.Options{
+		Dir: filepath.Join(o.DataDir, "builds"), Objects: s.objects, Log: o.Out, Logger: o.Logger,
+		Region: Region, Account: Account, LogsBaseURL: s.httpURL + "/builds/",
+	})
+
+	awsCfg := aws.Config{
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint: aws.String(s.awsURL),
+	}
+	s.sfn = sfn.NewFromConfig(awsCfg)
+	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
+
+	var sender mail.Sender = mail.Outbox{Dir: filepath.Join(o.DataDir, "outbox")}
+	if o.SMTPAddr != "" {
+		sender = mail.SMTP{Addr: o.SMTPAddr}
+	}
+	sender = s.announce(sender)
+	s.bus.subscribe(s.failureMail(sender))
+
+	signer, err := approval.NewSigner([]byte(approvalKey))
+	if err != nil {
+		return nil, err
+	}
+	store, err := approval.NewDirStore(filepath.Join(o.DataDir, "approvals"))
+	if err != nil {
+		return nil, err
+	}
+	busName := "pushline-" + s.cfg.Name
+	fns := functions{
+		source: &source.Handler{S3: s3c, Bucket: Bucket, Log: o.Logger},
+		notify: &approval.Notifier{
+			Store: store, Signer: signer, Mail: sender, Events: s.bus, EventBus: busName,
+			BaseURL: s.httpURL, From: s.cfg.Notifications.From, Log: o.Logger,
+		},
+		queue: &ingest.Queue{SFN: s.sfn, Logger: o.Logger},
+	}
+	s.engine.Register("arn:aws:states:::lambda:invoke", states.LambdaIntegration(fns.invoke))
+	s.engine.Register("arn:aws:states:::codebuild:startBuild", states.IntegrationFunc(s.build))
+	s.engine.Register("arn:aws:states:::events:putEvents", states.EventsIntegration(s.putEvents))
+
+	if err := s.deploy(ctx, busName); err != nil {
+		return nil, err
+	}
+
+	hook, err := ingest.New(ingest.Options{
+		Config: s.cfg, Secret: []byte(s.secret), StateMachineARN: s.machineARN,
+		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pages := &approval.Handler{Store: store, Signer: signer, Tasks: s.sfn, Events: s.bus, EventBus: busName, Log: o.Logger}
+
+	web := http.NewServeMux()
+	web.Handle("/webhook", s.accepted(hook))
+	web.Handle("/approvals/", pages)
+	web.HandleFunc("GET /builds/{id}", s.buildLog)
+	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	s.serve(httpLn, web)
+	s.serve(awsLn, s.awsHandler())
+	s.engine.Resume()
+	return s, nil
+}
+
+// deploy creates the pipeline's state machine from the config, or updates
+// it when the definition changed, as cdk deploy would.
+func (s *Stack) deploy(ctx context.Context, busName string) error {
+	def, err := statemachine.Generate(s.cfg)
+	if err != nil {
+		return fmt.Errorf("generate the state machine: %w", err)
+	}
+	values := map[string]string{
+		statemachine.KeyArtifactBucket:    Bucket,
+		statemachine.KeyEventBusName:      busName,
+		statemachine.KeySourceFunctionArn: functionARN(s.cfg.Name, "source"),
+		statemachine.KeyNotifyFunctionArn: functionARN(s.cfg.Name, "notify"),
+		statemachine.KeyQueueFunctionArn:  functionARN(s.cfg.Name, "queue"),
+	}
+	for _, st := range s.cfg.Stages {
+		if !st.IsApproval() {
+			values[statemachine.ProjectKey(st.Name)] = s.cfg.Name + "-" + st.Name
+		}
+	}
+	if def, err = statemachine.Substitute(def, values); err != nil {
+		return err
+	}
+	name := "pushline-" + s.cfg.Name
+	role := "arn:aws:iam::" + Account + ":role/" + name
+	s.machineARN = "arn:aws:states:" + Region + ":" + Account + ":stateMachine:" + name
+	_, err = s.engine.DescribeStateMachine(ctx, states.DescribeStateMachineInput{StateMachineArn: s.machineARN})
+	if err != nil {
+		_, err = s.engine.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: name, Definition: string(def), RoleArn: role})
+		if err != nil {
+			return fmt.Errorf("create state machine %s: %w", name, err)
+		}
+		return nil
+	}
+	_, err = s.engine.UpdateStateMachine(ctx, states.UpdateStateMachineInput{StateMachineArn: s.machineARN, Definition: string(def)})
+	if err != nil {
+		return fmt.Errorf("update state machine %s: %w", name, err)
+	}
+	return nil
+}
+
+func functionARN(pipeline, fn string) string {
+	return "arn:aws:lambda:" + Region + ":" + Account + ":function:pushline-" + pipeline + "-" + fn
+}
+
+func (s *Stack) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.o.Logger.Error("server stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// awsHandler routes the one AWS endpoint: the JSON protocols by their
+// X-Amz-Target, everything else to S3.
+func (s *Stack) awsHandler() http.Handler {
+	sf, cb, s3h := s.engine.Handler(), s.runner.Handler(), s.objects.server
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := r.Header.Get("X-Amz-Target")
+		switch {
+		case strings.HasPrefix(target, "AWSStepFunctions."):
+			sf.ServeHTTP(w, r)
+		case strings.HasPrefix(target, "CodeBuild_20161006."):
+			cb.ServeHTTP(w, r)
+		default:
+			s3h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// buildLog serves a build's log: the logs link of its events.
+func (s *Stack) buildLog(w http.ResponseWriter, r *http.Request) {
+	path, err := s.runner.LogPath(r.PathValue("id"))
+	if err != nil {
+		http.Error(w, "no such build", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	http.ServeFile(w, r, path)
+}
+
+// HTTPURL is the base URL of the webhook, approval pages and /healthz.
+func (s *Stack) HTTPURL() string { return s.httpURL }
+
+// AWSURL is the AWS endpoint (Step Functions, S3, CodeBuild).
+func (s *Stack) AWSURL() string { return s.awsURL }
+
+// WebhookSecret is the webhook secret.
+func (s *Stack) WebhookSecret() string { return s.secret }
+
+// StateMachineARN is the pipeline's state machine.
+func (s *Stack) StateMachineARN() string { return s.machineARN }
+
+// Bucket is the artifact bucket.
+func (s *Stack) Bucket() string { return Bucket }
+
+// SFN is a Step Functions client of the local engine.
+func (s *Stack) SFN() *sfn.Client { return s.sfn }
+
+// PrintReady prints the ready line (its first words are fixed: tools wait
+// for "pushline local ready") and how to use the stack.
+func (s *Stack) PrintReady(w io.Writer) {
+	fmt.Fprintf(w, "pushline local ready: %s (POST /webhook, /approvals/, /healthz) and AWS endpoint %s (Step Functions, S3, CodeBuild)\n", s.httpURL, s.awsURL)
+	fmt.Fprintf(w, "  pipeline     %s: state machine %s\n", s.cfg.Name, s.machineARN)
+	secretFrom := filepath.Join(s.o.DataDir, "webhook-secret")
+	if s.o.WebhookSecret != "" {
+		secretFrom = "PUSHLINE_WEBHOOK_SECRET"
+	}
+	fmt.Fprintf(w, "  webhook      %s/webhook  secret %s (from %s)\n", s.httpURL, s.secret, secretFrom)
+	fmt.Fprintf(w, "  data         %s (events.jsonl, outbox/, builds/, s3/, states.db)\n", s.o.DataDir)
+	fmt.Fprintf(w, "  try          aws --endpoint-url %s stepfunctions list-executions --state-machine-arn %s\n", s.awsURL, s.machineARN)
+}
+
+// where tells where an execution's artifacts and logs are.
+func (s *Stack) where(execution string) string {
+	name := execName(execution)
+	return fmt.Sprintf("artifacts s3://%s/%s/%s/ (%s), logs %s",
+		Bucket, s.cfg.Name, name, filepath.Join(s.o.DataDir, "s3", Bucket, s.cfg.Name, name),
+		filepath.Join(s.o.DataDir, "builds"))
+}
+
+// Close stops the stack gracefully: no new requests, running steps see
+// their context cancelled and the engine checkpoints, so a restart with the
+// same data dir carries on.
+func (s *Stack) Close(ctx context.Context) error {
+	var errs []error
+	s.closing.Do(func() {
+		for _, srv := range s.servers {
+			if err := srv.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.wg.Wait()
+		if s.engine != nil {
+			errs = append(errs, s.engine.Close())
+		}
+		if s.runner != nil {
+			errs = append(errs, s.runner.Close())
+		}
+		if s.bus != nil {
+			errs = append(errs, s.bus.close())
+		}
+	})
+	return errors.Join(errs...)
+}
