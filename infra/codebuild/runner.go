@@ -72,6 +72,8 @@ type Runner struct {
 	numbers map[string]int64
 	closed  bool
 	wg      sync.WaitGroup
+
+	minute time.Duration // the length of a timeout minute (shortened by tests)
 }
 
 // run is one build known to the runner.
@@ -115,6 +117,7 @@ func New(o Options) *Runner {
 		out:     &lineWriter{w: o.Log},
 		runs:    map[string]*run{},
 		numbers: map[string]int64{},
+		minute:  time.Minute,
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		r.log.Error("codebuild: create builds folder", "dir", o.Dir, "err", err)
@@ -313,7 +316,7 @@ func (r *Runner) StartBuild(ctx context.Context, in StartBuildInput) (*Build, er
 		defer r.wg.Done()
 		defer close(rn.done)
 		defer cancel(nil)
-		tctx, tcancel := context.WithTimeoutCause(runCtx, time.Duration(timeout)*time.Minute, errTimedOut)
+		tctx, tcancel := context.WithTimeoutCause(runCtx, time.Duration(timeout)*r.minute, errTimedOut)
 		defer tcancel()
 		x := &execution{r: r, rn: rn, in: in, ctx: tctx, uuid: u}
 		x.execute()
