@@ -179,6 +179,12 @@ func (e *Engine) Resume() {
 		e.mu.Lock()
 		list := e.toResume
 		e.toResume = nil
+		for _, x := range list {
+			if x.resumeCP.Phase == "token" && x.resumeCP.Token != "" {
+				// accept the token before the execution goroutine runs
+				e.tokens[x.resumeCP.Token] = &tokenWait{x: x, ch: make(chan tokenMsg, 8)}
+			}
+		}
 		e.mu.Unlock()
 		for _, x := range list {
 			e.log.Info("resuming execution", "execution", x.arn, "state", x.resumeCP.State, "phase", x.resumeCP.Phase)

@@ -910,9 +910,12 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 	}
 	var tw *tokenWait
 	if token != "" {
-		tw = &tokenWait{x: x, ch: make(chan tokenMsg, 8)}
 		x.e.mu.Lock()
-		x.e.tokens[token] = tw
+		tw = x.e.tokens[token] // registered by Resume for a resumed wait
+		if tw == nil {
+			tw = &tokenWait{x: x, ch: make(chan tokenMsg, 8)}
+			x.e.tokens[token] = tw
+		}
 		x.e.mu.Unlock()
 		defer func() {
 			x.e.mu.Lock()
