@@ -263,7 +263,11 @@ func (p *proc) eventsOf(arn string) ([]string, []event.Event) {
 		if ev.Detail.Execution != arn {
 			continue
 		}
-		names = append(names, ev.DetailType+"/"+ev.Detail.Stage+"/"+ev.Detail.State)
+		stage := ev.Detail.Stage
+		if ev.DetailType == event.PipelineExecution {
+			stage = "" // a pipeline FAILED event may name the failing stage
+		}
+		names = append(names, ev.DetailType+"/"+stage+"/"+ev.Detail.State)
 		evs = append(evs, ev)
 	}
 	return names, evs

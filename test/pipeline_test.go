@@ -306,7 +306,7 @@ func TestApprovalTimeout(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r := setup(ctx, t, "superseded", "3s", nil)
+	r := setup(ctx, t, "superseded", "1m", nil) // the shortest approval timeout the config allows
 	arn := r.push(ctx, t)
 	link := r.p.link(ctx, 1)
 	d := r.p.wait(ctx, arn, nil)

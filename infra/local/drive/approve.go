@@ -37,6 +37,9 @@ func Outbox(dir string) ([]Mail, error) {
 	sort.Strings(names)
 	var out []Mail
 	for _, n := range names {
+		if strings.HasPrefix(filepath.Base(n), ".") { // a message being written
+			continue
+		}
 		m, err := readMail(n)
 		if err != nil {
 			return nil, err

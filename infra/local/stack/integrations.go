@@ -75,11 +75,12 @@ func (s *Stack) build(ctx context.Context, t states.Task) (json.RawMessage, erro
 		return nil, &states.TaskError{Name: "CodeBuild.InvalidInputException", Cause: err.Error()}
 	}
 	if t.Pattern == "sync" {
-		b, err = s.runner.Wait(ctx, b.Id)
+		id := b.Id
+		b, err = s.runner.Wait(ctx, id)
 		if err != nil {
 			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			_, _ = s.runner.StopBuild(stopCtx, b.Id)
+			_, _ = s.runner.StopBuild(stopCtx, id)
 			return nil, err
 		}
 		if name, cause := b.Failure(); name != "" {
