@@ -15,7 +15,9 @@
 //     Bitbucket Cloud GET https://bitbucket.org/{workspace}/{repo}/get/{sha}.tar.gz,
 //     Gitea/Forgejo GET {host}/api/v1/repos/{owner}/{repo}/archive/{sha}.tar.gz.
 //     The host (and a GitLab/Gitea relative URL root) comes from the push's
-//     cloneUrl when it is http(s), else from its webUrl.
+//     cloneUrl when it is http(s) (so the config's cloneUrl can point at a
+//     mirror or another host), else from its webUrl, else from an ssh
+//     cloneUrl's host.
 //
 // Private repositories: an optional token per provider or per repository
 // (Tokens; in AWS the Secrets Manager secret PUSHLINE_PROVIDER_TOKENS_ARN
@@ -25,6 +27,10 @@
 // GitHub "Authorization: Bearer", GitLab "PRIVATE-TOKEN", Gitea
 // "Authorization: token", Bitbucket "Authorization: Bearer" for access
 // tokens, or Basic when the token is "user:app-password" (it holds a colon).
+// Bitbucket's /get/ archive URL is a website URL, not api.bitbucket.org:
+// Atlassian documents Bearer access tokens for the API, so for a private
+// Bitbucket repository prefer "username:app-password" (or "email:api-token")
+// credentials; a refused token fails with ErrUnauthorized.
 // A token is never logged and never follows a redirect to another host.
 //
 // Conversion: the archive (tar.gz, or git archive's tar) is converted to a

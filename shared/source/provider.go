@@ -27,13 +27,13 @@ func locate(p push.Push) (location, error) {
 	if dir, ok := localPath(p.CloneURL); ok {
 		return location{dir: dir}, nil
 	}
-	base, err := baseURL(p)
+	base, repository, err := origin(p)
 	if err != nil {
 		return location{}, err
 	}
-	owner, name, ok := strings.Cut(p.Repository, "/")
+	owner, name, ok := strings.Cut(repository, "/")
 	if !ok || owner == "" || name == "" {
-		return location{}, fmt.Errorf("repository %q: want owner/name", p.Repository)
+		return location{}, fmt.Errorf("repository %q: want owner/name", repository)
 	}
 	seg := func(s string) string { // escape each path segment, keep the slashes
 		parts := strings.Split(s, "/")
@@ -49,14 +49,14 @@ func locate(p push.Push) (location, error) {
 		if u, _ := url.Parse(base); u != nil && (u.Host == "github.com" || u.Host == "www.github.com") {
 			api = "https://api.github.com"
 		}
-		return location{url: api + "/repos/" + seg(p.Repository) + "/tarball/" + sha}, nil
+		return location{url: api + "/repos/" + seg(repository) + "/tarball/" + sha}, nil
 	case push.GitLab:
-		return location{url: base + "/api/v4/projects/" + url.PathEscape(p.Repository) +
+		return location{url: base + "/api/v4/projects/" + url.PathEscape(repository) +
 			"/repository/archive.tar.gz?sha=" + url.QueryEscape(p.After)}, nil
 	case push.Bitbucket:
-		return location{url: base + "/" + seg(p.Repository) + "/get/" + sha + ".tar.gz"}, nil
+		return location{url: base + "/" + seg(repository) + "/get/" + sha + ".tar.gz"}, nil
 	case push.Gitea:
-		return location{url: base + "/api/v1/repos/" + seg(p.Repository) + "/archive/" + sha + ".tar.gz"}, nil
+		return location{url: base + "/api/v1/repos/" + seg(repository) + "/archive/" + sha + ".tar.gz"}, nil
 	}
 	return location{}, fmt.Errorf("provider %q: want github, gitlab, bitbucket or gitea", p.Provider)
 }
@@ -77,32 +77,41 @@ func localPath(clone string) (string, bool) {
 	return "", false
 }
 
-// baseURL is the provider's web root for the repository: scheme, host and
-// any relative URL root (a GitLab or Gitea served under a path), taken from
-// the cloneUrl when it is http(s), else from the webUrl, else from an
-// ssh clone URL's host.
-func baseURL(p push.Push) (string, error) {
+// origin returns the provider's web root (scheme, host and any relative
+// URL root, e.g. a GitLab or Gitea served under a path) and the
+// repository's path on it. They come from the cloneUrl when it is http(s)
+// (the config may point it elsewhere), else from the webUrl, else from an
+// ssh clone URL's host. When the URL's path ends with the push's
+// repository, that splits root and path; otherwise the URL's path is the
+// repository (its last two segments, or all of it for GitLab's nested groups).
+func origin(p push.Push) (base, repository string, err error) {
 	for _, raw := range []string{p.CloneURL, p.WebURL} {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			continue
 		}
 		path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), ".git")
-		root := ""
-		if suffix := "/" + strings.ToLower(p.Repository); strings.HasSuffix(strings.ToLower(path), suffix) {
+		root, repo := "", p.Repository
+		switch suffix := "/" + strings.ToLower(p.Repository); {
+		case p.Repository != "" && strings.HasSuffix(strings.ToLower(path), suffix):
 			root = path[:len(path)-len(suffix)]
+		case strings.Count(path, "/") >= 2 && p.Provider == push.GitLab:
+			repo = strings.TrimPrefix(path, "/")
+		case strings.Count(path, "/") >= 2:
+			i := strings.LastIndex(path[:strings.LastIndex(path, "/")], "/")
+			root, repo = path[:i], path[i+1:]
 		}
-		return u.Scheme + "://" + u.Host + root, nil
+		return u.Scheme + "://" + u.Host + root, repo, nil
 	}
 	for _, raw := range []string{p.CloneURL, p.WebURL} {
 		if host := sshHost(raw); host != "" {
-			return "https://" + host, nil
+			return "https://" + host, p.Repository, nil
 		}
 	}
 	if p.Provider == push.Bitbucket {
-		return "https://bitbucket.org", nil
+		return "https://bitbucket.org", p.Repository, nil
 	}
-	return "", errors.New("push has no http(s) cloneUrl or webUrl to find the provider's host")
+	return "", "", errors.New("push has no http(s) cloneUrl or webUrl to find the provider's host")
 }
 
 // sshHost returns the host of "ssh://git@host[:port]/path" or
