@@ -2,6 +2,7 @@ package source
 
 import (
 	"archive/tar"
+	"bufio"
 	"archive/zip"
 	"compress/flate"
 	"compress/gzip"
@@ -73,6 +74,18 @@ func GzipTarToZip(w io.Writer, r io.Reader, strip bool) (Stats, error) {
 		return st, fmt.Errorf("gzip trailer: %w", err)
 	}
 	return st, nil
+}
+
+// ArchiveToZip is GzipTarToZip, or TarToZip when r holds a plain tar (an
+// HTTP layer that already decompressed a gzip Content-Encoding, a provider
+// answering .tar): it sniffs the first block.
+func ArchiveToZip(w io.Writer, r io.Reader, strip bool) (Stats, error) {
+	br := bufio.NewReaderSize(r, 1024)
+	head, _ := br.Peek(512)
+	if len(head) == 512 && string(head[257:262]) == "ustar" {
+		return TarToZip(w, br, strip)
+	}
+	return GzipTarToZip(w, br, strip)
 }
 
 // TarToZip reads a tar stream from r and writes to w a complete zip of its

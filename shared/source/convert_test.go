@@ -199,7 +199,7 @@ func FuzzTarToZip(f *testing.F) {
 		var st Stats
 		var err error
 		if gzipped {
-			st, err = GzipTarToZip(&out, bytes.NewReader(data), strip)
+			st, err = ArchiveToZip(&out, bytes.NewReader(data), strip) // sniffs, then gunzips
 		} else {
 			st, err = TarToZip(&out, bytes.NewReader(data), strip)
 		}

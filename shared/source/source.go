@@ -181,7 +181,7 @@ func (h *Handler) snapshotHosted(ctx context.Context, p push.Push, archiveURL st
 	}
 	defer body.Close()
 	cr := &countReader{r: body}
-	st, err := GzipTarToZip(up, cr, true)
+	st, err := ArchiveToZip(up, cr, true)
 	if err == nil {
 		return st, cr.n, nil
 	}

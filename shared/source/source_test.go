@@ -2,6 +2,8 @@ package source
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -197,6 +199,12 @@ func (f *fakeProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(f.archive[:len(f.archive)/2])
 	case "corrupt":
 		w.Write([]byte("<html>this is not an archive</html>"))
+	case "plain": // a tar already decompressed by the HTTP layer
+		zr, err := gzip.NewReader(bytes.NewReader(f.archive))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		io.Copy(w, zr)
 	}
 }
 
@@ -229,6 +237,7 @@ func TestProviders(t *testing.T) {
 	}{
 		{"ok", false, outcome{}},
 		{"ok", true, outcome{}},
+		{"plain", false, outcome{}},
 		{"redirect", true, outcome{}},
 		{"notfound", false, outcome{"*source.FetchError", ErrNotFound, 404}},
 		{"unauthorized", true, outcome{"*source.FetchError", ErrUnauthorized, 401}},
