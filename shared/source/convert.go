@@ -2,8 +2,8 @@ package source
 
 import (
 	"archive/tar"
-	"bufio"
 	"archive/zip"
+	"bufio"
 	"compress/flate"
 	"compress/gzip"
 	"errors"

@@ -3,11 +3,11 @@ package source
 import (
 	"bytes"
 	"compress/gzip"
-	"io"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
