@@ -628,7 +628,7 @@ func TestStartBuildValidation(t *testing.T) {
 		{"artifacts type", StartBuildInput{ProjectName: "p1", SourceLocationOverride: "b/k", ArtifactsOverride: &ArtifactsOverride{Type: "CODEPIPELINE"}}, `invalid input: artifactsOverride.type "CODEPIPELINE" is not supported locally: use S3 or NO_ARTIFACTS`},
 		{"artifacts location", StartBuildInput{ProjectName: "p1", SourceLocationOverride: "b/k", ArtifactsOverride: &ArtifactsOverride{Type: "S3"}}, "invalid input: artifactsOverride.location (the bucket) is required for S3 artifacts"},
 		{"env type", StartBuildInput{ProjectName: "p1", SourceLocationOverride: "b/k", EnvironmentVariablesOverride: []EnvironmentVariable{{Name: "A", Type: "X"}}}, `invalid input: environment variable A has type "X"; allowed: PLAINTEXT, PARAMETER_STORE, SECRETS_MANAGER`},
-		{"timeout", StartBuildInput{ProjectName: "p1", SourceLocationOverride: "b/k", TimeoutInMinutesOverride: 3000}, "invalid input: timeoutInMinutesOverride 3000 must be between 5 and 2160"},
+		{"timeout", StartBuildInput{ProjectName: "p1", SourceLocationOverride: "b/k", TimeoutInMinutesOverride: 3000}, "invalid input: timeoutInMinutesOverride 3000 must be between 1 and 2160 (0: the default, 60)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

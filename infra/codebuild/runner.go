@@ -353,7 +353,7 @@ func validate(in *StartBuildInput) error {
 		return fmt.Errorf("%w: sourceTypeOverride %q is not supported locally: use S3 or NO_SOURCE", ErrInvalidInput, in.SourceTypeOverride)
 	}
 	if in.TimeoutInMinutesOverride < 0 || in.TimeoutInMinutesOverride > 2160 {
-		return fmt.Errorf("%w: timeoutInMinutesOverride %d must be between 5 and 2160", ErrInvalidInput, in.TimeoutInMinutesOverride)
+		return fmt.Errorf("%w: timeoutInMinutesOverride %d must be between 1 and 2160 (0: the default, 60)", ErrInvalidInput, in.TimeoutInMinutesOverride)
 	}
 	for _, v := range in.EnvironmentVariablesOverride {
 		if v.Name == "" {
