@@ -55,6 +55,11 @@
 // honours export-ignore/export-subst attributes, leaves submodules out and
 // holds Git LFS pointers rather than LFS content.
 //
+// Retries: a provider's 429/5xx answers and transport errors are retried
+// twice (1 s, 3 s) before any byte is read; a download cut mid-stream starts
+// over once with a fresh upload. Handle stops 5 s before its context's
+// deadline (Lambda's timeout) so it can still abort the upload and report.
+//
 // Errors: Handle returns one of RequestError, FetchError, ArchiveError,
 // UploadError or TokenError (pointer types). aws-lambda-go reports the type
 // name as the Lambda errorType, so the state machine's task error says which

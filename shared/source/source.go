@@ -121,6 +121,17 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Artifact, error) {
 	} else {
 		sourceAt = redact(loc.url)
 		st, fetched, stepErr = h.snapshotHosted(ctx, p, loc.url, up, bucket, key)
+		// A download cut mid-stream is usually a passing network failure:
+		// start over once, with a fresh upload.
+		var fe *FetchError
+		if errors.As(stepErr, &fe) && fe.Status == http.StatusOK && ctx.Err() == nil {
+			log.WarnContext(ctx, "source archive download cut, starting over", "err", stepErr, "bytesFetched", fetched)
+			if err := up.Abort(); err != nil {
+				log.ErrorContext(ctx, "source abort upload failed", "err", err)
+			}
+			up = newUploader(ctx, h.S3, bucket, key, h.PartSize)
+			st, fetched, stepErr = h.snapshotHosted(ctx, p, loc.url, up, bucket, key)
+		}
 	}
 	var size int64
 	if stepErr == nil {

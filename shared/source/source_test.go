@@ -273,6 +273,9 @@ func TestProviders(t *testing.T) {
 				if m.withToken && strings.Contains(logs.String()+fmt.Sprint(err), pv.token) {
 					t.Errorf("the token appears in the log or the error")
 				}
+				if wantReq := map[string]int{"truncated": 2, "cut": 2, "unavailable": 3}[m.mode]; wantReq != 0 && fp.requests != wantReq {
+					t.Errorf("%d requests, want %d (retries)", fp.requests, wantReq)
+				}
 				if fp.leaked {
 					t.Errorf("the token followed the redirect to another host")
 				}
@@ -295,7 +298,7 @@ func TestProviders(t *testing.T) {
 					if objectExists(t, c, key) {
 						t.Errorf("object written despite the failure")
 					}
-					if rs.count("CreateMultipartUpload") > 0 && rs.count("AbortMultipartUpload") != 1 {
+					if rs.count("CreateMultipartUpload") != rs.count("AbortMultipartUpload") {
 						t.Errorf("multipart upload not aborted: %v", rs.calls)
 					}
 					return
