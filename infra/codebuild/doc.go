@@ -33,7 +33,8 @@
 // at each phase change, so BatchGetBuilds answers after a restart), build.log
 // (CodeBuild-style: "[Container] <time> Running command …" lines and the
 // commands' output) and, while it runs, src/ (the source zip unpacked, file
-// modes and symbolic links kept; CODEBUILD_SRC_DIR) and tmp/ (TMPDIR).
+// modes and symbolic links kept; CODEBUILD_SRC_DIR), tmp/ (TMPDIR) and ctl/
+// (the runner's command files); KeepWorkDirs keeps them after the build.
 //
 // Phases are CodeBuild's: SUBMITTED, QUEUED, PROVISIONING, DOWNLOAD_SOURCE,
 // INSTALL, PRE_BUILD, BUILD, POST_BUILD, UPLOAD_ARTIFACTS, FINALIZING,

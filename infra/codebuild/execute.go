@@ -39,7 +39,8 @@ type execution struct {
 
 	status string // the build's status so far
 	srcDir string
-	tmpDir string
+	tmpDir string // TMPDIR of the build
+	ctlDir string // the runner's own files: command files, exported values
 	env    []string
 	spec   *buildspec.Spec
 	shell  string
@@ -62,10 +63,14 @@ const (
 
 func (x *execution) execute() {
 	x.status = StatusSucceeded
+	defer x.closeOutput()
 	if err := x.openOutput(); err != nil {
 		x.r.log.Error("codebuild: open build log", "build", x.rn.build.Id, "err", err)
+		x.endPhase(StatusFault, PhaseContext{StatusCode: "CLIENT_ERROR", Message: "cannot open the build log"})
+		x.status = StatusFault
+		x.finish()
+		return
 	}
-	defer x.closeOutput()
 
 	x.endPhase(StatusSucceeded) // SUBMITTED
 	x.beginPhase(PhaseQueued)
@@ -149,8 +154,10 @@ func (x *execution) finish() {
 	}
 	x.sessMu.Unlock()
 	if !x.r.o.KeepWorkDirs {
-		if err := os.RemoveAll(filepath.Join(x.rn.dir, "src")); err != nil {
-			x.r.log.Warn("codebuild: remove work folder", "build", x.rn.build.Id, "err", err)
+		for _, d := range []string{"src", "tmp", "ctl"} {
+			if err := os.RemoveAll(filepath.Join(x.rn.dir, d)); err != nil {
+				x.r.log.Warn("codebuild: remove work folder", "build", x.rn.build.Id, "err", err)
+			}
 		}
 	}
 	x.endPhase(StatusSucceeded)
@@ -309,7 +316,8 @@ func (x *execution) mark(s string) {
 func (x *execution) provision() error {
 	x.srcDir = filepath.Join(x.rn.dir, "src")
 	x.tmpDir = filepath.Join(x.rn.dir, "tmp")
-	for _, d := range []string{x.srcDir, x.tmpDir} {
+	x.ctlDir = filepath.Join(x.rn.dir, "ctl")
+	for _, d := range []string{x.srcDir, x.tmpDir, x.ctlDir} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("clean work folder: %w", err)
 		}
@@ -474,7 +482,7 @@ func (x *execution) session() (*session, error) {
 	if cause := x.interrupted(); cause != nil {
 		return nil, cause
 	}
-	s, err := startSession(x.shell, x.srcDir, x.tmpDir, x.env, x.outW)
+	s, err := startSession(x.shell, x.srcDir, x.ctlDir, x.env, x.outW)
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +509,7 @@ func (x *execution) captureExported() {
 	if x.spec == nil || len(x.spec.Env.ExportedVariables) == 0 {
 		return
 	}
-	dir := filepath.Join(x.tmpDir, ".exported")
+	dir := filepath.Join(x.ctlDir, "exported")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		x.r.log.Warn("codebuild: capture exported variables", "build", x.rn.build.Id, "err", err)
 		return
@@ -561,7 +569,7 @@ func (x *execution) fetchZip(bucket, key string) error {
 		return fmt.Errorf("get source s3://%s/%s: %w", bucket, key, err)
 	}
 	defer body.Close()
-	zipPath := filepath.Join(x.tmpDir, "source.zip")
+	zipPath := filepath.Join(x.ctlDir, "source.zip")
 	f, err := os.Create(zipPath)
 	if err != nil {
 		return fmt.Errorf("save source: %w", err)

@@ -342,7 +342,7 @@ func (x *execution) lookupEnv(name string) string {
 }
 
 func (x *execution) putZip(bucket, key, base string, files []artifactFile) error {
-	zipPath := filepath.Join(x.tmpDir, "artifact.zip")
+	zipPath := filepath.Join(x.ctlDir, "artifact.zip")
 	f, err := os.Create(zipPath)
 	if err != nil {
 		return fmt.Errorf("create artifact: %w", err)

@@ -193,7 +193,9 @@ func (r *Runner) recover(rn *run) {
 	b.EndTime = newTime(now)
 	rn.pgid = 0
 	if !r.o.KeepWorkDirs {
-		os.RemoveAll(filepath.Join(rn.dir, "src"))
+		for _, d := range []string{"src", "tmp", "ctl"} {
+			os.RemoveAll(filepath.Join(rn.dir, d))
+		}
 	}
 	if err := r.save(rn); err != nil {
 		r.log.Error("codebuild: save recovered build", "build", b.Id, "err", err)
