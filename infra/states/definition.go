@@ -136,10 +136,11 @@ func compileRef(s string, allowIntrinsic bool) (*ref, error) {
 // tmpl is a compiled payload template (Parameters, ResultSelector,
 // ItemSelector).
 type tmpl struct {
-	lit    any // a value without any ".$" key below it
-	fields []tmplField
-	items  []*tmpl
-	kind   byte // 'l' literal, 'o' object, 'a' array
+	usesCtx bool // some value below reads the context object ($$)
+	lit     any  // a value without any ".$" key below it
+	fields  []tmplField
+	items   []*tmpl
+	kind    byte // 'l' literal, 'o' object, 'a' array
 }
 
 type tmplField struct {
@@ -658,6 +659,7 @@ func (c *checker) tmpl(v any, loc string) *tmpl {
 					continue
 				}
 				out.fields = append(out.fields, tmplField{key: name, ref: r})
+				out.usesCtx = out.usesCtx || strings.Contains(s, "$$")
 				dynamic = true
 				continue
 			}
@@ -665,6 +667,7 @@ func (c *checker) tmpl(v any, loc string) *tmpl {
 			if sub.kind != 'l' {
 				dynamic = true
 			}
+			out.usesCtx = out.usesCtx || sub.usesCtx
 			out.fields = append(out.fields, tmplField{key: k, sub: sub})
 		}
 		if !dynamic {
@@ -679,6 +682,7 @@ func (c *checker) tmpl(v any, loc string) *tmpl {
 			if sub.kind != 'l' {
 				dynamic = true
 			}
+			out.usesCtx = out.usesCtx || sub.usesCtx
 			out.items = append(out.items, sub)
 		}
 		if !dynamic {

@@ -20,8 +20,6 @@ import (
 	"unicode"
 )
 
-var ioEOF = io.EOF
-
 // MaxPayload is the largest input, output or task result Step Functions
 // accepts (256 KiB).
 const MaxPayload = 256 * 1024

@@ -20,12 +20,16 @@ import (
 const role = "arn:aws:iam::000000000000:role/pushline"
 
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	e   *Engine
 	sfn *sfn.Client
 }
 
 func newHarness(t *testing.T, o Options, setup func(e *Engine)) *harness {
+	return newHarnessTB(t, o, setup)
+}
+
+func newHarnessTB(t testing.TB, o Options, setup func(e *Engine)) *harness {
 	t.Helper()
 	e, err := Open(context.Background(), o)
 	if err != nil {

@@ -67,6 +67,8 @@ type checkpoint struct {
 	Result      any        `json:"result,omitempty"`
 	Err         *TaskError `json:"err,omitempty"`
 	Prev        int64      `json:"prev,omitempty"`
+
+	inputText string // Input as JSON, when known (not persisted)
 }
 
 func decodeCheckpoint(s string) (*checkpoint, error) {
@@ -84,6 +86,8 @@ type frame struct {
 	top     bool
 	prev    int64 // previous event id in this frame
 	mapItem map[string]any
+	// lastOutput is the JSON of the last state output in this frame
+	lastOutput string
 }
 
 func (e *Engine) launch(x *execution, cp *checkpoint) {
@@ -247,7 +251,7 @@ func (x *execution) runMachine(ctx context.Context, fr *frame, m *machine, cp *c
 			}
 			return out, nil
 		}
-		cp = &checkpoint{State: next, Input: out, Prev: fr.prev}
+		cp = &checkpoint{State: next, Input: out, Prev: fr.prev, inputText: fr.lastOutput}
 		if fr.top {
 			c := *cp
 			x.flush(&c, nil, nil, nil)
@@ -385,6 +389,9 @@ func matchesError(names []string, name string) bool {
 	return false
 }
 
+var exitedType = map[string]string{"Task": "TaskStateExited", "Pass": "PassStateExited", "Choice": "ChoiceStateExited", "Wait": "WaitStateExited",
+	"Succeed": "SucceedStateExited", "Parallel": "ParallelStateExited", "Map": "MapStateExited"}
+
 var stateEnteredType = map[string]string{"Task": "TaskStateEntered", "Pass": "PassStateEntered", "Choice": "ChoiceStateEntered", "Wait": "WaitStateEntered",
 	"Succeed": "SucceedStateEntered", "Fail": "FailStateEntered", "Parallel": "ParallelStateEntered", "Map": "MapStateEntered"}
 
@@ -393,7 +400,11 @@ var stateEnteredType = map[string]string{"Task": "TaskStateEntered", "Pass": "Pa
 func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *checkpoint) (any, string, *TaskError) {
 	if !cp.Entered {
 		cp.EnteredTime = time.Now().UTC()
-		cp.EnteredID = x.emit(fr, HistoryEvent{Type: stateEnteredType[s.Type], StateEnteredEventDetails: &StateEnteredDetails{Name: s.Name, Input: marshal(cp.Input), InputDetails: &HistoryDataDetails{}}})
+		text := cp.inputText
+		if text == "" {
+			text = marshal(cp.Input)
+		}
+		cp.EnteredID = x.emit(fr, HistoryEvent{Type: stateEnteredType[s.Type], StateEnteredEventDetails: &StateEnteredDetails{Name: s.Name, Input: text, InputDetails: &HistoryDataDetails{}}})
 		cp.Entered = true
 	}
 	raw := cp.Input
@@ -402,7 +413,8 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 		if len(text) > MaxPayload {
 			return nil, "", &TaskError{Name: ErrNameDataLimitExceeded, Cause: "The state/task '" + s.Name + "' returned a result with a size exceeding the maximum number of bytes service limit."}
 		}
-		x.emit(fr, HistoryEvent{Type: s.Type + "StateExited", StateExitedEventDetails: &StateExitedDetails{Name: s.Name, Output: text, OutputDetails: &HistoryDataDetails{}}})
+		x.emit(fr, HistoryEvent{Type: exitedType[s.Type], StateExitedEventDetails: &StateExitedDetails{Name: s.Name, Output: text, OutputDetails: &HistoryDataDetails{}}})
+		fr.lastOutput = text
 		return out, next, nil
 	}
 	switch s.Type {
@@ -413,7 +425,11 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 		}
 		result := eff
 		if s.Parameters != nil {
-			v, terr := x.evalTmpl(s, cp, s.Parameters, "Parameters", eff, x.ctxObject(fr, s, cp, 0, ""))
+			var cobj any
+			if s.Parameters.usesCtx {
+				cobj = x.ctxObject(fr, s, cp, 0, "")
+			}
+			v, terr := x.evalTmpl(s, cp, s.Parameters, "Parameters", eff, cobj)
 			if terr != nil {
 				return nil, "", terr
 			}

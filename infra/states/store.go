@@ -7,10 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
+	"strconv"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+
+	"github.com/pushline/pushline/infra/states/intrinsic"
 )
 
 const schema = `
@@ -64,6 +70,7 @@ type store struct {
 	w, r   *sql.DB
 	ops    chan *op
 	closed chan struct{}
+	buf    []byte // the writer's encoding buffer
 	once   sync.Once
 }
 
@@ -185,7 +192,31 @@ func (s *store) loop() {
 				break drain
 			}
 		}
+		// group commit: a batch nobody waits for collects more work for a
+		// moment, so a busy execution is not synced transition by transition
+		if !waited(batch) {
+			timer := time.NewTimer(2 * time.Millisecond)
+		collect:
+			for len(batch) < 8192 {
+				select {
+				case o2, ok := <-s.ops:
+					if !ok {
+						break collect
+					}
+					batch = append(batch, o2)
+					if o2.done != nil {
+						break collect
+					}
+				case <-timer.C:
+					break collect
+				}
+			}
+			timer.Stop()
+		}
 		err := s.apply(batch)
+		if err != nil {
+			slog.Error("state store commit failed", "ops", len(batch), "error", err)
+		}
 		for _, o := range batch {
 			if o.done != nil {
 				o.done <- err
@@ -196,6 +227,15 @@ func (s *store) loop() {
 			}
 		}
 	}
+}
+
+func waited(batch []*op) bool {
+	for _, o := range batch {
+		if o.done != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *store) apply(batch []*op) error {
@@ -222,7 +262,7 @@ func (s *store) apply(batch []*op) error {
 		}
 		a := accs[o.exec]
 		if a == nil {
-			a = &execAcc{}
+			a = &execAcc{events: make([]HistoryEvent, 0, 2*len(batch))}
 			accs[o.exec] = a
 			order = append(order, o.exec)
 		}
@@ -237,20 +277,20 @@ func (s *store) apply(batch []*op) error {
 			a.final = o.final
 		}
 	}
-	var buf bytes.Buffer
+	buf := s.buf[:0]
+	defer func() { s.buf = buf[:0] }()
 	for _, id := range order {
 		a := accs[id]
 		if len(a.events) > 0 {
-			buf.Reset()
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
+			buf = buf[:0]
 			for i := range a.events {
-				if err := enc.Encode(&a.events[i]); err != nil {
+				var err error
+				if buf, err = appendEvent(buf, &a.events[i]); err != nil {
 					return err
 				}
 			}
 			if _, err := tx.Exec(`INSERT OR REPLACE INTO history(exec_id, first, last, data) VALUES (?,?,?,?)`,
-				id, a.events[0].ID, a.events[len(a.events)-1].ID, buf.Bytes()); err != nil {
+				id, a.events[0].ID, a.events[len(a.events)-1].ID, buf); err != nil {
 				return fmt.Errorf("insert history: %w", err)
 			}
 		}
@@ -305,7 +345,7 @@ func (s *store) readHistory(ctx context.Context, id int64) ([]HistoryEvent, erro
 		for {
 			var ev HistoryEvent
 			if err := dec.Decode(&ev); err != nil {
-				if errors.Is(err, ioEOF) {
+				if errors.Is(err, io.EOF) {
 					break
 				}
 				return nil, fmt.Errorf("decode history: %w", err)
@@ -317,4 +357,45 @@ func (s *store) readHistory(ctx context.Context, id int64) ([]HistoryEvent, erro
 		}
 	}
 	return out, rows.Err()
+}
+
+// appendEvent appends the JSON of one event. The frequent shapes (state
+// entered/exited, events without details) are written by hand; the rest go
+// through encoding/json.
+func appendEvent(b []byte, ev *HistoryEvent) ([]byte, error) {
+	hot := ev.StateEnteredEventDetails != nil || ev.StateExitedEventDetails != nil
+	if !hot {
+		c := *ev
+		c.StateEnteredEventDetails, c.StateExitedEventDetails = nil, nil
+		if c != (HistoryEvent{Timestamp: c.Timestamp, Type: c.Type, ID: c.ID, PreviousEventID: c.PreviousEventID, ExecutionArn: c.ExecutionArn}) {
+			j, err := json.Marshal(ev)
+			if err != nil {
+				return nil, err
+			}
+			return append(append(b, j...), '\n'), nil
+		}
+	}
+	b = append(b, `{"timestamp":`...)
+	b = strconv.AppendFloat(b, float64(ev.Timestamp.UnixMilli())/1000, 'f', 3, 64)
+	b = append(b, `,"type":`...)
+	b = intrinsic.AppendString(b, ev.Type)
+	b = append(b, `,"id":`...)
+	b = strconv.AppendInt(b, ev.ID, 10)
+	b = append(b, `,"previousEventId":`...)
+	b = strconv.AppendInt(b, ev.PreviousEventID, 10)
+	if d := ev.StateEnteredEventDetails; d != nil {
+		b = append(b, `,"stateEnteredEventDetails":{"name":`...)
+		b = intrinsic.AppendString(b, d.Name)
+		b = append(b, `,"input":`...)
+		b = intrinsic.AppendString(b, d.Input)
+		b = append(b, `,"inputDetails":{"truncated":false}}`...)
+	}
+	if d := ev.StateExitedEventDetails; d != nil {
+		b = append(b, `,"stateExitedEventDetails":{"name":`...)
+		b = intrinsic.AppendString(b, d.Name)
+		b = append(b, `,"output":`...)
+		b = intrinsic.AppendString(b, d.Output)
+		b = append(b, `,"outputDetails":{"truncated":false}}`...)
+	}
+	return append(b, "}\n"...), nil
 }
