@@ -35,14 +35,14 @@ const testBase = "https://approvals.example.com/prod"
 // fakeTasks records SendTaskSuccess / SendTaskFailure calls and answers
 // err (nil: success).
 type fakeTasks struct {
-	t        *testing.T
+	t        testing.TB
 	mu       sync.Mutex
 	err      error
 	success  []sfn.SendTaskSuccessInput
 	failures []sfn.SendTaskFailureInput
 }
 
-func newFakeTasks(t *testing.T) *fakeTasks { return &fakeTasks{t: t} }
+func newFakeTasks(t testing.TB) *fakeTasks { return &fakeTasks{t: t} }
 
 func (f *fakeTasks) SendTaskSuccess(_ context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
 	f.mu.Lock()
@@ -81,7 +81,7 @@ func (f *fakeTasks) setErr(err error) {
 
 // fakeEvents records PutEvents entries.
 type fakeEvents struct {
-	t       *testing.T
+	t       testing.TB
 	mu      sync.Mutex
 	entries []map[string]any
 }
@@ -136,7 +136,7 @@ func apiError(code string) error {
 
 // env is a notify + approval setup around one request.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	store   Store
 	signer  *Signer
 	tasks   *fakeTasks
@@ -162,7 +162,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-func testRequest(t *testing.T) Request {
+func testRequest(t testing.TB) Request {
 	t.Helper()
 	b, err := os.ReadFile("../../events/approval/notify-input.json")
 	if err != nil {
@@ -179,7 +179,7 @@ func testRequest(t *testing.T) Request {
 
 // newEnv runs the notify handler for the sample request against store
 // (nil: a MemStore).
-func newEnv(t *testing.T, store Store) *env {
+func newEnv(t testing.TB, store Store) *env {
 	t.Helper()
 	if store == nil {
 		store = NewMemStore()

@@ -403,3 +403,13 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Error("the page has a script (the commit message was not escaped?)")
 	}
 }
+
+func BenchmarkGetPage(b *testing.B) {
+	e := newEnv(b, nil)
+	target := e.link("ops@example.com")
+	for b.Loop() {
+		if w := e.do("GET", target, nil, nil); w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
