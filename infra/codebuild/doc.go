@@ -25,7 +25,7 @@
 // encoding/json form is the PascalCase object Step Functions returns (times
 // in epoch milliseconds); Build.APIJSON is the CodeBuild API's camelCase
 // form (times in epoch seconds). Objects is consumer-owned: Get and Put of one
-// object; an *s3.Client fits through a thin adapter.
+// object; S3Objects{Client: s3Client} adapts an *s3.Client.
 //
 // # Builds
 //

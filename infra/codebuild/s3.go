@@ -2,7 +2,6 @@ package codebuild
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,7 +24,7 @@ type S3Objects struct {
 func (o S3Objects) Get(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
 	out, err := o.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+		return nil, err // the runner adds the context
 	}
 	return out.Body, nil
 }
@@ -38,8 +37,5 @@ func (o S3Objects) Put(ctx context.Context, bucket, key string, body io.Reader, 
 		Body:          body,
 		ContentLength: aws.Int64(size),
 	})
-	if err != nil {
-		return fmt.Errorf("put s3://%s/%s: %w", bucket, key, err)
-	}
-	return nil
+	return err // the runner adds the context
 }

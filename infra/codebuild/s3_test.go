@@ -51,7 +51,7 @@ func TestS3Objects(t *testing.T) {
 	if string(data) != "data" {
 		t.Errorf("got %q", data)
 	}
-	if _, err := o.Get(ctx, "b", "nope"); err == nil || err.Error() != "get s3://b/nope: NoSuchKey" {
+	if _, err := o.Get(ctx, "b", "nope"); err == nil || err.Error() != "NoSuchKey" {
 		t.Errorf("error %v", err)
 	}
 }
