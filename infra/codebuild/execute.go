@@ -101,7 +101,11 @@ func (x *execution) execute() {
 		x.captureExported()
 		x.beginPhase(PhaseUploadArtifacts)
 		if err := x.uploadArtifacts(); err != nil {
-			x.fail(StatusFailed, "CLIENT_ERROR", err.Error())
+			if cause := x.interrupted(); cause != nil {
+				x.interruptPhase(cause)
+			} else {
+				x.fail(StatusFailed, "CLIENT_ERROR", err.Error())
+			}
 		} else {
 			x.endPhase(StatusSucceeded)
 		}
