@@ -453,11 +453,6 @@ func TestFlowQueued(t *testing.T) {
 	if r.end != stSucceeded {
 		t.Fatalf("ended in %s", r.end)
 	}
-	var waits []float64
-	s, _ := newSim(t, def)
-	_ = s
-	// Replay the waits from the path: each "Queue: wait" follows a back
-	// off or not; count them.
 	n := 0
 	for _, p := range r.path {
 		if p == stQueueWait {
@@ -467,7 +462,15 @@ func TestFlowQueued(t *testing.T) {
 	if n != 8 || f.queueSeen != 9 {
 		t.Errorf("waited %d times, asked the queue %d times", n, f.queueSeen)
 	}
-	_ = waits
+	var waits []float64
+	for i, p := range r.path {
+		if p == stQueueWait {
+			waits = append(waits, r.waits[i])
+		}
+	}
+	if d := cmp.Diff([]float64{10, 20, 40, 80, 160, 320, 320, 320}, waits); d != "" {
+		t.Errorf("waits (-want +got):\n%s", d)
+	}
 	if got := r.output.(map[string]any)["queueWait"].(map[string]any)["seconds"]; got != float64(320) {
 		t.Errorf("last wait %v s, want 320 (10 s doubled up to 320 s)", got)
 	}

@@ -74,10 +74,10 @@ var (
 )
 
 // Queue gate waits: 10 s, doubled while under queueMaxDoubling seconds
-// (10, 20, 40, 80, 160, 320), so a run queued behind a long one does not
-// fill its history.
+// (10, 20, 40, 80, 160, 320, 320, …), so a run queued behind a long one
+// does not fill its history. The seed is doubled before the first wait.
 const (
-	queueFirstWait   = 10
+	queueSeed        = 5
 	queueMaxDoubling = 300
 )
 
@@ -115,7 +115,7 @@ func (g *gen) definition() obj {
 	started := g.events([]obj{g.entry(event.PipelineExecution, event.Started, nil)}, afterStart, g.failedName(stStarted))
 	if queued {
 		// The start event's (empty) result seeds the queue's wait.
-		started = insertBefore(started, "ResultPath", "ResultSelector", obj{}.with("seconds", queueFirstWait))
+		started = insertBefore(started, "ResultPath", "ResultSelector", obj{}.with("seconds", queueSeed))
 		started = replace(started, "ResultPath", "$.queueWait")
 	}
 	g.add(stStarted, started)

@@ -36,6 +36,7 @@ type simResult struct {
 	output      any
 	events      []map[string]any // putEvents entries, in order
 	path        []string
+	waits       map[int]float64 // index in path of a Wait state -> its seconds
 }
 
 type runtimeError struct{ msg string }
@@ -112,7 +113,11 @@ func (s *sim) run(start string, input any, task taskFunc) simResult {
 		case "Wait":
 			r.history += 2
 			if p, ok := st["SecondsPath"].(string); ok {
-				s.must(name, func() (any, error) { return s.get(p, data) })
+				secs := s.must(name, func() (any, error) { return s.get(p, data) })
+				if r.waits == nil {
+					r.waits = map[int]float64{}
+				}
+				r.waits[len(r.path)-1], _ = secs.(float64)
 			}
 			name = st["Next"].(string)
 		case "Succeed":
