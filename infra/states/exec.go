@@ -36,7 +36,7 @@ type execution struct {
 	hasOutput, hasErr      bool
 	stop                   time.Time
 	lastID                 int64
-	pending                []HistoryEvent
+	pending                []*HistoryEvent
 	overLimit              bool
 
 	ctx      context.Context
@@ -117,12 +117,14 @@ func (x *execution) emit(fr *frame, ev HistoryEvent) int64 {
 	if max := x.e.o.MaxHistoryEvents; max > 0 && x.lastID >= int64(max) {
 		x.overLimit = true
 	}
-	x.pending = append(x.pending, ev)
+	p := &ev
+	x.pending = append(x.pending, p)
 	x.mu.Unlock()
 	fr.prev = ev.ID
 	if obs := x.e.o.Observer; obs != nil {
-		ev.ExecutionArn = x.arn
-		obs(ev)
+		c := ev
+		c.ExecutionArn = x.arn
+		obs(c)
 	}
 	return ev.ID
 }

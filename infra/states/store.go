@@ -81,7 +81,7 @@ type op struct {
 	fn func(tx *sql.Tx) error // generic statement(s), run in order
 
 	exec   int64 // execution id for events/checkpoint/final
-	events []HistoryEvent
+	events []*HistoryEvent
 	cp     *checkpoint // nil = unchanged
 	total  int64       // the execution's event count after events
 	final  *finalInfo
@@ -169,7 +169,7 @@ func (s *store) close() {
 }
 
 type execAcc struct {
-	events []HistoryEvent
+	events []*HistoryEvent
 	cp     *checkpoint
 	total  int64
 	final  *finalInfo
@@ -262,7 +262,7 @@ func (s *store) apply(batch []*op) error {
 		}
 		a := accs[o.exec]
 		if a == nil {
-			a = &execAcc{events: make([]HistoryEvent, 0, 2*len(batch))}
+			a = &execAcc{events: make([]*HistoryEvent, 0, 2*len(batch))}
 			accs[o.exec] = a
 			order = append(order, o.exec)
 		}
@@ -285,7 +285,7 @@ func (s *store) apply(batch []*op) error {
 			buf = buf[:0]
 			for i := range a.events {
 				var err error
-				if buf, err = appendEvent(buf, &a.events[i]); err != nil {
+				if buf, err = appendEvent(buf, a.events[i]); err != nil {
 					return err
 				}
 			}
