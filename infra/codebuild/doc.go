@@ -47,7 +47,8 @@
 // PRE_BUILD or POST_BUILD ends the build; a failed BUILD goes on to POST_BUILD
 // (with CODEBUILD_BUILD_SUCCEEDING=0) and UPLOAD_ARTIFACTS, which is always
 // attempted after BUILD. With CONTINUE the next phases run, and the build
-// still ends FAILED.
+// still ends FAILED. CODEBUILD_BUILD_SUCCEEDING is 0 from the phase after the
+// first failure on (the failing phase's own finally commands still see 1).
 //
 // All the commands of a build run in one shell session (bash unless
 // env.shell is sh): one shell process reads command numbers on fd 4, sources

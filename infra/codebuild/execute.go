@@ -97,8 +97,13 @@ func (x *execution) execute() {
 	x.endPhase(StatusSucceeded)
 
 	upload := x.runPhases()
-	if upload && x.interrupted() == nil {
-		x.captureExported()
+	if cause := x.interrupted(); cause != nil {
+		x.status, _, _ = interruption(cause, x.rn.build.TimeoutInMinutes)
+		x.finish()
+		return
+	}
+	x.captureExported()
+	if upload {
 		x.beginPhase(PhaseUploadArtifacts)
 		if err := x.uploadArtifacts(); err != nil {
 			if cause := x.interrupted(); cause != nil {
@@ -109,8 +114,6 @@ func (x *execution) execute() {
 		} else {
 			x.endPhase(StatusSucceeded)
 		}
-	} else if x.interrupted() == nil {
-		x.captureExported()
 	}
 	x.finish()
 }
@@ -400,12 +403,15 @@ func (x *execution) runPhases() bool {
 		{buildspec.Build, PhaseBuild},
 		{buildspec.PostBuild, PhasePostBuild},
 	}
+	failing := false
 	for _, p := range phases {
 		if cause := x.interrupted(); cause != nil {
 			x.status, _, _ = interruption(cause, x.rn.build.TimeoutInMinutes)
 			return false
 		}
-		if p.phase == PhasePostBuild && x.status != StatusSucceeded {
+		if x.status != StatusSucceeded && !failing {
+			// from the phase after the first failure on
+			failing = true
 			if _, err := x.runInternal("export CODEBUILD_BUILD_SUCCEEDING=0"); err != nil && x.interrupted() == nil {
 				x.r.log.Warn("codebuild: set CODEBUILD_BUILD_SUCCEEDING", "build", x.rn.build.Id, "err", err)
 			}
