@@ -155,12 +155,12 @@ var tokenHeaders = []string{"Authorization", "Private-Token"}
 const maxRedirects = 10
 
 // checkRedirect limits redirects and drops the token when a redirect
-// leaves the original host (GitHub's codeload URL carries its own).
+// leaves the original host or scheme (GitHub's codeload URL carries its own).
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= maxRedirects {
 		return fmt.Errorf("after %d redirects: %w", len(via), ErrRedirects)
 	}
-	if req.URL.Host != via[0].URL.Host {
+	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
 		for _, h := range tokenHeaders {
 			req.Header.Del(h)
 		}
@@ -202,6 +202,16 @@ func (h *Handler) open(ctx context.Context, p push.Push, archiveURL, token strin
 				return nil, fail(0, ctx.Err())
 			}
 			ferr = fail(0, fmt.Errorf("request: %w", stripURL(err)))
+		case resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"):
+			// A website URL (Bitbucket's /get/) that redirected to its login page.
+			h.logger().WarnContext(ctx, "source archive request got a web page", "url", redact(archiveURL),
+				"final", redact(resp.Request.URL.String()))
+			resp.Body.Close()
+			what := "no token configured"
+			if token != "" {
+				what = "the configured token was not accepted"
+			}
+			return nil, fail(resp.StatusCode, fmt.Errorf("%w: got a web page, not an archive (a login page? %s)", ErrUnauthorized, what))
 		case resp.StatusCode == http.StatusOK:
 			return resp.Body, nil
 		default:

@@ -68,6 +68,9 @@ func (h *Handler) logger() *slog.Logger {
 
 const deadlineMargin = 5 * time.Second
 
+// errReadBody marks a transport failure while the archive streams.
+var errReadBody = errors.New("read body")
+
 var commitRE = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 
 // Handle snapshots req.Push.After into s3://bucket/key as a zip. Its errors
@@ -123,8 +126,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Artifact, error) {
 		st, fetched, stepErr = h.snapshotHosted(ctx, p, loc.url, up, bucket, key)
 		// A download cut mid-stream is usually a passing network failure:
 		// start over once, with a fresh upload.
-		var fe *FetchError
-		if errors.As(stepErr, &fe) && fe.Status == http.StatusOK && ctx.Err() == nil {
+		if (errors.Is(stepErr, ErrTruncated) || errors.Is(stepErr, errReadBody)) && ctx.Err() == nil {
 			log.WarnContext(ctx, "source archive download cut, starting over", "err", stepErr, "bytesFetched", fetched)
 			if err := up.Abort(); err != nil {
 				log.ErrorContext(ctx, "source abort upload failed", "err", err)
@@ -208,7 +210,7 @@ func (h *Handler) snapshotHosted(ctx context.Context, p push.Push, archiveURL st
 	case errors.Is(cr.err, io.ErrUnexpectedEOF) || (cr.err == nil && errors.Is(err, io.ErrUnexpectedEOF)):
 		return st, cr.n, fail(fmt.Errorf("%w after %d bytes", ErrTruncated, cr.n))
 	case cr.err != nil:
-		return st, cr.n, fail(fmt.Errorf("read body after %d bytes: %w", cr.n, stripURL(cr.err)))
+		return st, cr.n, fail(fmt.Errorf("%w after %d bytes: %w", errReadBody, cr.n, stripURL(cr.err)))
 	}
 	return st, cr.n, &ArchiveError{Repository: p.Repository, Commit: p.After, Err: err}
 }

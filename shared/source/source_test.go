@@ -197,8 +197,12 @@ func (f *fakeProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(f.archive[:len(f.archive)/2])
 	case "cut": // chunked, the gzip stream stops half way
 		w.Write(f.archive[:len(f.archive)/2])
+	case "login": // a website answering with its login page
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte("<html>Log in</html>"))
 	case "corrupt":
-		w.Write([]byte("<html>this is not an archive</html>"))
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write([]byte("this is not an archive"))
 	case "plain": // a tar already decompressed by the HTTP layer
 		zr, err := gzip.NewReader(bytes.NewReader(f.archive))
 		if err != nil {
@@ -247,6 +251,7 @@ func TestProviders(t *testing.T) {
 		{"truncated", false, outcome{"*source.FetchError", ErrTruncated, 200}},
 		{"cut", false, outcome{"*source.FetchError", ErrTruncated, 200}},
 		{"corrupt", false, outcome{"*source.ArchiveError", nil, 0}},
+		{"login", false, outcome{"*source.FetchError", ErrUnauthorized, 200}},
 	}
 	for _, pv := range provs {
 		for _, m := range modes {
