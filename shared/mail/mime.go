@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Build renders m as a MIME message with CRLF line endings: a
@@ -45,7 +46,7 @@ func Build(m Message) ([]byte, error) {
 	}
 	header(&hdr, "To", strings.Join(tos, ", "))
 	// Encoded words are folded onto continuation lines (RFC 2047 §2).
-	header(&hdr, "Subject", strings.ReplaceAll(mime.QEncoding.Encode("utf-8", oneLine(m.Subject)), "?= =?", "?=\r\n =?"))
+	header(&hdr, "Subject", strings.ReplaceAll(mime.QEncoding.Encode("utf-8", subjectText(m.Subject)), "?= =?", "?=\r\n =?"))
 	header(&hdr, "Date", date.Format(time.RFC1123Z))
 	header(&hdr, "Message-ID", "<"+id+">")
 	header(&hdr, "MIME-Version", "1.0")
@@ -139,6 +140,21 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// maxSubject bounds a subject, in characters.
+const maxSubject = 250
+
+// subjectText is the subject as sent: on one line, at most maxSubject
+// characters, and with no "=?" that a mail client would take for the
+// start of an encoded word.
+func subjectText(s string) string {
+	s = strings.ToValidUTF8(oneLine(s), "\uFFFD")
+	s = strings.ReplaceAll(s, "=?", "= ?")
+	if utf8.RuneCountInString(s) > maxSubject {
+		s = string([]rune(s)[:maxSubject-1]) + "…"
+	}
+	return s
 }
 
 // qp encodes s (normalised to CRLF line endings) as quoted-printable.
