@@ -10,6 +10,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -523,5 +526,49 @@ func TestUploadErrors(t *testing.T) {
 			}
 			t.Logf("message: %v", err)
 		})
+	}
+}
+
+// TestUnzip extracts a snapshot with Info-ZIP unzip (what CodeBuild's
+// images carry) and checks that the executable bit and the symlink come
+// back as git has them.
+func TestUnzip(t *testing.T) {
+	unzip, err := exec.LookPath("unzip")
+	if err != nil {
+		t.Skip("unzip not installed")
+	}
+	repo := newRepo(t)
+	c := fakeS3(t)
+	h := &Handler{S3: c, Bucket: testBucket, Log: quietLog(new(bytes.Buffer))}
+	art, err := h.Handle(context.Background(), Request{Key: "unzip/source.zip", Push: push.Push{
+		Provider: push.GitHub, Repository: "acme/app", CloneURL: repo.bare, After: repo.first}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(art.Bucket), Key: aws.String(art.Key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	dir := t.TempDir()
+	zipPath := filepath.Join(dir, "source.zip")
+	if err := os.WriteFile(zipPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "src")
+	if b, err := exec.Command(unzip, "-q", zipPath, "-d", dst).CombinedOutput(); err != nil {
+		t.Fatalf("unzip: %v: %s", err, b)
+	}
+	fi, err := os.Lstat(filepath.Join(dst, "scripts/build.sh"))
+	if err != nil || fi.Mode().Perm()&0o100 == 0 {
+		t.Errorf("scripts/build.sh: %v, mode %v, want executable", err, fi.Mode())
+	}
+	target, err := os.Readlink(filepath.Join(dst, "link"))
+	if err != nil || target != "src/main.go" {
+		t.Errorf("link: %q, %v, want a symlink to src/main.go", target, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst, "src/pkg/deep/data.txt")); err != nil || !strings.HasPrefix(string(b), "deep data line") {
+		t.Errorf("src/pkg/deep/data.txt: %v", err)
 	}
 }
