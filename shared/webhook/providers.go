@@ -23,13 +23,16 @@ type stamp struct{ time.Time }
 
 func (s *stamp) UnmarshalJSON(b []byte) error {
 	var v string
-	if json.Unmarshal(b, &v) != nil || v == "" {
-		return nil
+	if json.Unmarshal(b, &v) == nil {
+		s.set(v)
 	}
+	return nil
+}
+
+func (s *stamp) set(v string) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		s.Time = t
 	}
-	return nil
 }
 
 // hubCommit is a commit as GitHub and Gitea send it.
@@ -101,7 +104,7 @@ func parseHub(d *Delivery, body []byte) error {
 		return err
 	}
 	var in hubPush
-	if err := json.Unmarshal(body, &in); err != nil {
+	if err := decodeHub(body, &in); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	p := push.Push{

@@ -1,0 +1,314 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// scanner is a minimal pull JSON reader for the hot path: it decodes the
+// few members a push needs and skips the rest at memchr speed instead of
+// running encoding/json's byte-at-a-time state machine over the whole
+// body. It checks structure (nesting, string and literal boundaries), so
+// truncated or unbalanced bodies fail; the contents of skipped numbers are
+// not validated. Strings with escapes are decoded by encoding/json, keys
+// match case-insensitively as with encoding/json.
+type scanner struct {
+	b []byte
+	i int
+}
+
+var errSyntax = errors.New("invalid JSON")
+
+func (s *scanner) fail(what string) error {
+	return fmt.Errorf("%w at offset %d: %s", errSyntax, s.i, what)
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\r', '\n':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte, 0 at the end.
+func (s *scanner) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// end checks that only whitespace remains.
+func (s *scanner) end() error {
+	if s.peek() != 0 {
+		return s.fail("data after the top-level value")
+	}
+	return nil
+}
+
+// null consumes a null if one is next.
+func (s *scanner) null() (bool, error) {
+	if s.peek() != 'n' {
+		return false, nil
+	}
+	return true, s.literal("null")
+}
+
+func (s *scanner) literal(lit string) error {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
+		return s.fail("bad literal")
+	}
+	s.i += len(lit)
+	return nil
+}
+
+// rawString consumes a string and returns its contents (escapes left in)
+// and whether it has escapes.
+func (s *scanner) rawString() ([]byte, bool, error) {
+	if s.peek() != '"' {
+		return nil, false, s.fail("want a string")
+	}
+	start := s.i + 1
+	i := start
+	escaped := false
+	for {
+		j := bytes.IndexByte(s.b[i:], '"')
+		if j < 0 {
+			s.i = len(s.b)
+			return nil, false, s.fail("unterminated string")
+		}
+		i += j
+		// count the backslashes before the quote
+		k := i
+		for k > start && s.b[k-1] == '\\' {
+			k--
+		}
+		if k < i {
+			escaped = true
+		}
+		if (i-k)%2 == 0 {
+			break
+		}
+		i++
+	}
+	if !escaped && bytes.IndexByte(s.b[start:i], '\\') >= 0 {
+		escaped = true
+	}
+	s.i = i + 1
+	return s.b[start:i], escaped, nil
+}
+
+// str decodes a string; null is "".
+func (s *scanner) str() (string, error) {
+	if n, err := s.null(); n || err != nil {
+		return "", err
+	}
+	start := s.i
+	raw, esc, err := s.rawString()
+	if err != nil {
+		return "", err
+	}
+	if !esc {
+		return string(raw), nil
+	}
+	var v string
+	if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
+		return "", s.fail("bad string escape")
+	}
+	return v, nil
+}
+
+// boolean decodes true, false or null (false).
+func (s *scanner) boolean() (bool, error) {
+	switch s.peek() {
+	case 't':
+		return true, s.literal("true")
+	case 'f':
+		return false, s.literal("false")
+	case 'n':
+		return false, s.literal("null")
+	}
+	return false, s.fail("want a boolean")
+}
+
+// integer decodes an integer; ok is false for null.
+func (s *scanner) integer() (n int, ok bool, err error) {
+	if isNull, err := s.null(); isNull || err != nil {
+		return 0, false, err
+	}
+	start := s.i
+	for s.i < len(s.b) && (s.b[s.i] == '-' || s.b[s.i] >= '0' && s.b[s.i] <= '9') {
+		s.i++
+	}
+	n, err = strconv.Atoi(string(s.b[start:s.i]))
+	if err != nil {
+		return 0, false, s.fail("want an integer")
+	}
+	return n, true, nil
+}
+
+// object calls member for each member of an object (null: none); member
+// must consume the value. Keys are compared with keyIs.
+func (s *scanner) object(member func(key []byte) error) error {
+	if n, err := s.null(); n || err != nil {
+		return err
+	}
+	if s.peek() != '{' {
+		return s.fail("want an object")
+	}
+	s.i++
+	if s.peek() == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		start := s.i
+		raw, esc, err := s.rawString()
+		if err != nil {
+			return err
+		}
+		key := raw
+		if esc {
+			var k string
+			if json.Unmarshal(s.b[start:s.i], &k) != nil {
+				return s.fail("bad key")
+			}
+			key = []byte(k)
+		}
+		if s.peek() != ':' {
+			return s.fail("want ':'")
+		}
+		s.i++
+		if err := member(key); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return nil
+		default:
+			return s.fail("want ',' or '}'")
+		}
+	}
+}
+
+// array calls elem for each element of an array (null: none); elem must
+// consume the value.
+func (s *scanner) array(elem func() error) error {
+	if n, err := s.null(); n || err != nil {
+		return err
+	}
+	if s.peek() != '[' {
+		return s.fail("want an array")
+	}
+	s.i++
+	if s.peek() == ']' {
+		s.i++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return nil
+		default:
+			return s.fail("want ',' or ']'")
+		}
+	}
+}
+
+// strs decodes an array of strings (null: nil).
+func (s *scanner) strs() ([]string, error) {
+	var out []string
+	err := s.array(func() error {
+		v, err := s.str()
+		out = append(out, v)
+		return err
+	})
+	return out, err
+}
+
+// skip consumes one value of any kind.
+func (s *scanner) skip() error {
+	switch c := s.peek(); c {
+	case '"':
+		_, _, err := s.rawString()
+		return err
+	case '{', '[':
+		return s.skipContainer()
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	case 0:
+		return s.fail("unexpected end")
+	default:
+		if c != '-' && (c < '0' || c > '9') {
+			return s.fail("unexpected character")
+		}
+		start := s.i
+		for s.i < len(s.b) {
+			c := s.b[s.i]
+			if c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
+				s.i++
+				continue
+			}
+			break
+		}
+		if s.i == start+1 && c == '-' {
+			return s.fail("bad number")
+		}
+		return nil
+	}
+}
+
+// skipContainer skips a whole object or array by bracket depth, jumping
+// over strings. (Bracket kinds are not matched: a mismatch inside a skipped
+// value is tolerated, an unbalanced one is not.)
+func (s *scanner) skipContainer() error {
+	depth := 0
+	b := s.b
+	for i := s.i; i < len(b); i++ {
+		switch b[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				s.i = i + 1
+				return nil
+			}
+		case '"':
+			s.i = i
+			if _, _, err := s.rawString(); err != nil {
+				return err
+			}
+			i = s.i - 1
+		}
+	}
+	s.i = len(b)
+	return s.fail("unterminated container")
+}
+
+// keyIs compares a member key with a field name as encoding/json does
+// (case-insensitively).
+func keyIs(key []byte, name string) bool {
+	return string(key) == name || bytes.EqualFold(key, []byte(name))
+}
