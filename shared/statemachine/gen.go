@@ -353,14 +353,14 @@ func (g *gen) build(i int) {
 		with("Comment", fmt.Sprintf("Build stage %s: %s on the %s.", s.Name, s.Buildspec, inputDesc(g.cfg.InputOf(i)))).
 		with("Resource", resBuild).
 		with("Parameters", params).
-		with("ResultPath", "$.builds."+s.Name).
+		with("ResultPath", "$.builds."+dataKey(s.Name)).
 		with("Retry", []obj{retryBuild}).
 		with("Catch", []obj{catchAll("$.error", g.failedName(s.Name))}).
 		with("Next", next))
 	if !g.recorded[i] {
 		return
 	}
-	raw := "$.builds." + s.Name + ".Build"
+	raw := "$.builds." + dataKey(s.Name) + ".Build"
 	g.add(variablesName(s.Name), obj{}.
 		with("Type", "Choice").
 		with("Comment", "CodeBuild reports ExportedEnvironmentVariables only when the buildspec exports some.").
@@ -385,10 +385,15 @@ func (g *gen) build(i int) {
 			with("Type", "Pass").
 			with("Comment", "Keep only what later stages need of the build result.").
 			with("Parameters", rec).
-			with("ResultPath", "$.builds."+s.Name).
+			with("ResultPath", "$.builds."+dataKey(s.Name)).
 			with("Next", succeededName(s.Name)))
 	}
 }
+
+// dataKey is the key of a stage in the state data ($.builds, $.approvals,
+// PUSHLINE_BUILDS): its name with '-' replaced by '_', because JSONPath's
+// dot notation allows no '-' (config rules keep the keys unique).
+func dataKey(stage string) string { return strings.ReplaceAll(stage, "-", "_") }
 
 func inputDesc(in string) string {
 	if in == config.SourceInput {
@@ -411,7 +416,7 @@ func (g *gen) approval(i int) {
 	var builds []string
 	for _, e := range g.cfg.Stages[:i] {
 		if !e.IsApproval() {
-			builds = append(builds, "$.builds."+e.Name)
+			builds = append(builds, "$.builds."+dataKey(e.Name))
 		}
 	}
 	timeout := int64(approvalTimeout(s) / time.Second)
@@ -436,7 +441,7 @@ func (g *gen) approval(i int) {
 			with("FunctionName", "${"+KeyNotifyFunctionArn+"}").
 			with("Payload", payload)).
 		with("TimeoutSeconds", timeout).
-		with("ResultPath", "$.approvals."+s.Name).
+		with("ResultPath", "$.approvals."+dataKey(s.Name)).
 		with("Retry", []obj{retryLambda}).
 		with("Catch", []obj{catchAll("$.error", g.failedName(s.Name))}).
 		with("Next", succeededName(s.Name)))
@@ -451,16 +456,16 @@ func (g *gen) succeeded(i int) {
 	switch {
 	case s.IsApproval():
 		extra = extra.
-			with("approver.$", "$.approvals."+s.Name+".approver").
-			with("comment.$", "$.approvals."+s.Name+".comment")
+			with("approver.$", "$.approvals."+dataKey(s.Name)+".approver").
+			with("comment.$", "$.approvals."+dataKey(s.Name)+".comment")
 	case g.recorded[i]:
 		extra = extra.
-			with("buildId.$", "$.builds."+s.Name+".buildId").
-			with("logsUrl.$", "$.builds."+s.Name+".logsUrl")
+			with("buildId.$", "$.builds."+dataKey(s.Name)+".buildId").
+			with("logsUrl.$", "$.builds."+dataKey(s.Name)+".logsUrl")
 	default:
 		extra = extra.
-			with("buildId.$", "$.builds."+s.Name+".Build.Id").
-			with("logsUrl.$", "$.builds."+s.Name+".Build.Logs.DeepLink")
+			with("buildId.$", "$.builds."+dataKey(s.Name)+".Build.Id").
+			with("logsUrl.$", "$.builds."+dataKey(s.Name)+".Build.Logs.DeepLink")
 	}
 	entries := []obj{g.entry(event.StageExecution, event.Succeeded, extra)}
 	next := stSucceeded

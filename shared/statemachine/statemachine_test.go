@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -215,6 +216,28 @@ func BenchmarkGenerate(b *testing.B) {
 	for b.Loop() {
 		if _, err := Generate(cfg); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestPathsShorthand checks that every JSONPath in the definitions uses
+// only dot notation with member-name-shorthand names (letters, digits,
+// '_'): AWS requires bracket notation for anything else, and some
+// engines do not parse it inside intrinsic functions.
+func TestPathsShorthand(t *testing.T) {
+	pathRE := regexp.MustCompile(`\$\$?((?:\.[^.\s,)"']+)*)`)
+	segRE := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	for name, cfg := range configs(t) {
+		def, _ := Generate(cfg)
+		for _, m := range pathRE.FindAllSubmatch(def, -1) {
+			if bytes.HasPrefix(m[0], []byte("${")) {
+				continue
+			}
+			for _, seg := range strings.Split(strings.TrimPrefix(string(m[1]), "."), ".") {
+				if seg != "" && !segRE.MatchString(seg) {
+					t.Errorf("%s: path %s has segment %q", name, m[0], seg)
+				}
+			}
 		}
 	}
 }
