@@ -47,10 +47,14 @@
 // 0644, stored as Unix external attributes); symlinks are stored as symlink
 // entries (mode 0777|symlink, content = the link target, stored
 // uncompressed), exactly as `git archive --format=zip` and `zip -y` store
-// them, so Info-ZIP unzip (what CodeBuild's images carry) and the local
-// runner recreate them as symlinks; a tool that ignores Unix attributes
-// sees a small file holding the target path. Directories are implied by the
-// file paths and get no entries of their own (git has no empty directories).
+// them. Info-ZIP unzip restores them as symlinks and the executable bit
+// (TestUnzip); an extractor that ignores Unix attributes sees a small file
+// holding the target path, which is what CodePipeline's own S3 source
+// artifacts are reported to deliver. Whether CodeBuild's source download
+// restores the symlink could not be checked here (no AWS account). Links
+// are not followed: a link's target may lie outside the repository or not
+// exist. Directories are implied by the file paths and get no entries of
+// their own (git has no empty directories).
 // Like the providers' archives (which are `git archive` too), the snapshot
 // honours export-ignore/export-subst attributes, leaves submodules out and
 // holds Git LFS pointers rather than LFS content.
