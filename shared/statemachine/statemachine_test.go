@@ -241,3 +241,27 @@ func TestPathsShorthand(t *testing.T) {
 		}
 	}
 }
+
+// TestCDKExampleCurrent keeps testdata/cdk.json (the config the docs'
+// figures are for) equal to the repository's cdk.json config.
+func TestCDKExampleCurrent(t *testing.T) {
+	data, err := os.ReadFile("../../cdk.json")
+	if err != nil {
+		t.Skipf("no cdk.json: %v", err)
+	}
+	var doc struct {
+		Context struct {
+			Pushline json.RawMessage `json:"pushline"`
+		} `json:"context"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := config.Parse(doc.Context.Pushline)
+	if err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	if d := cmp.Diff(configs(t)["cdk"], repo); d != "" {
+		t.Errorf("testdata/cdk.json differs from cdk.json's config (copy it, run -update, check docs/state-machine.md's figures):\n%s", d)
+	}
+}
