@@ -265,3 +265,58 @@ func TestCDKExampleCurrent(t *testing.T) {
 		t.Errorf("testdata/cdk.json differs from cdk.json's config (copy it, run -update, check docs/state-machine.md's figures):\n%s", d)
 	}
 }
+
+// TestReachable checks that every state can be reached from StartAt,
+// every transition names an existing state, and every task retries and
+// catches.
+func TestReachable(t *testing.T) {
+	for name, cfg := range configs(t) {
+		def, _ := Generate(cfg)
+		var d struct {
+			StartAt string
+			States  map[string]map[string]any
+		}
+		if err := json.Unmarshal(def, &d); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		var visit func(s string)
+		visit = func(s string) {
+			if seen[s] {
+				return
+			}
+			st, ok := d.States[s]
+			if !ok {
+				t.Errorf("%s: transition to missing state %q", name, s)
+				return
+			}
+			seen[s] = true
+			if st["Type"] == "Task" {
+				catches := asSlice(st["Catch"])
+				if len(catches) == 0 || asSlice(catches[len(catches)-1].(map[string]any)["ErrorEquals"])[0] != "States.ALL" || len(asSlice(st["Retry"])) == 0 {
+					t.Errorf("%s: task %q lacks a Retry or a final States.ALL Catch", name, s)
+				}
+			}
+			var next []string
+			for _, k := range []string{"Next", "Default"} {
+				if n, ok := st[k].(string); ok {
+					next = append(next, n)
+				}
+			}
+			for _, k := range []string{"Choices", "Catch"} {
+				for _, c := range asSlice(st[k]) {
+					next = append(next, c.(map[string]any)["Next"].(string))
+				}
+			}
+			for _, n := range next {
+				visit(n)
+			}
+		}
+		visit(d.StartAt)
+		for s := range d.States {
+			if !seen[s] {
+				t.Errorf("%s: state %q unreachable", name, s)
+			}
+		}
+	}
+}
