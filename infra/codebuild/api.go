@@ -7,6 +7,7 @@ import (
 
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -248,4 +249,37 @@ func (r *Runner) mapError(err error) *apiError {
 	}
 	r.log.Error("codebuild api: internal error", "err", err)
 	return &apiError{http.StatusInternalServerError, "InternalFailure", "internal error"}
+}
+
+// LogHandler serves a build's log as text: GET /<build id> (mount it under
+// the LogsBaseURL path with http.StripPrefix). While the build runs it
+// serves what has been written so far. Unknown builds get 404.
+func (r *Runner) LogHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "use GET", http.StatusMethodNotAllowed)
+			return
+		}
+		id := strings.TrimPrefix(req.URL.Path, "/")
+		p, err := r.LogPath(id)
+		if err != nil {
+			http.Error(w, "no such build", http.StatusNotFound)
+			return
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			http.Error(w, "no log yet", http.StatusNotFound)
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if req.Method == http.MethodHead {
+			return
+		}
+		if _, err := io.Copy(w, f); err != nil {
+			r.log.Debug("codebuild: serve log", "build", id, "err", err)
+		}
+	})
 }

@@ -256,3 +256,35 @@ func BenchmarkTrivialBuild(b *testing.B) {
 		}
 	}
 }
+
+func TestLogHandler(t *testing.T) {
+	h := newHarness(t)
+	b, _ := h.run("version: 0.2\nphases:\n  build:\n    commands: [\"echo from-the-build\"]\n", nil, nil)
+	srv := httptest.NewServer(http.StripPrefix("/builds", h.r.LogHandler()))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/builds/" + b.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "\nfrom-the-build\n") || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
+		t.Errorf("GET log: %d %q\n%s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	res, err = http.Get(srv.URL + "/builds/Build:nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 404 {
+		t.Errorf("unknown build: %d", res.StatusCode)
+	}
+	res, err = http.Post(srv.URL+"/builds/"+b.Id, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 405 {
+		t.Errorf("POST: %d", res.StatusCode)
+	}
+}

@@ -18,7 +18,8 @@
 //	out, _ := b.Output()                                // task result {"Build": …} on success
 //	errName, cause := b.Failure()                       // "States.TaskFailed", {"Build": …} otherwise
 //	r.StopBuild(ctx, id); r.BatchGetBuilds(ids); r.ListBuilds(project); r.LogPath(id)
-//	http.Handle("/", r.Handler())                       // CodeBuild JSON API (X-Amz-Target CodeBuild_20161006.*)
+//	http.Handle("/", r.Handler())                       // CodeBuild JSON API (X-Amz-Target CodeBuild_20161006.*); IsAPIRequest(req) routes
+//	http.Handle("/builds/", http.StripPrefix("/builds", r.LogHandler())) // GET /builds/<id>: the log as text
 //
 // StartBuildInput decodes straight from the Step Functions codebuild:startBuild
 // Parameters (PascalCase) or the CodeBuild API request (camelCase). Build's
