@@ -471,7 +471,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestTimeoutKillsGroup(t *testing.T) {
 	h := newHarness(t)
-	h.r.minute = 300 * time.Millisecond
+	h.r.minute = 1500 * time.Millisecond
 	b, log := h.run(sleeperSpec, nil, func(in *StartBuildInput) { in.TimeoutInMinutesOverride = 1 })
 	if b.BuildStatus != StatusTimedOut {
 		t.Fatalf("status %s\n%s", b.BuildStatus, log)
