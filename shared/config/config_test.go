@@ -187,7 +187,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "approval build fields", edit: func(m map[string]any) {
 			s := stage(m, 2)
 			s["timeout"] = "1h"
-			s["environment"] = map[string]any{}
+			s["environment"] = map[string]any{"A": "b"}
 			s["computeType"] = "BUILD_GENERAL1_SMALL"
 			s["input"] = "Build"
 		}, want: []string{
@@ -386,6 +386,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"name":"a","repositories":[{"provider":"gitea","repository":"o/r"}],"stages":[{"name":"B","buildspec":"b.yml"}]}`))
 	f.Add([]byte(`{"stages":[{"approval":{"approvers":[1]}}]}`))
 	f.Add([]byte(`{"a":{"b":[[[[]]]]}}`))
+	f.Add([]byte(`{"name":"a","repositories":[{"provider":"gitea","repository":"o/r","branches":[]}],"stages":[{"name":"B","buildspec":"b.yml","environment":{}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse(data)
 		if err != nil {

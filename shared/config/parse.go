@@ -121,6 +121,9 @@ func (p *parser) strings(n *node, path string) []string {
 		p.add(path, "must be an array of strings, got "+n.kind.String())
 		return nil
 	}
+	if len(n.items) == 0 {
+		return nil // [] is no list, as when absent
+	}
 	out := make([]string, 0, len(n.items))
 	for i, it := range n.items {
 		out = append(out, p.str(it, indexPath(path, i)))
@@ -208,7 +211,7 @@ func (p *parser) stage(n *node, path string) Stage {
 		ep := path + ".environment"
 		if e.kind != kObject {
 			p.add(ep, "must be an object of name: value strings, got "+e.kind.String())
-		} else {
+		} else if len(e.keys) > 0 {
 			s.Environment = make(map[string]string, len(e.keys))
 			for _, k := range e.keys {
 				v := e.fields[k]
