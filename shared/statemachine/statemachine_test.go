@@ -317,6 +317,9 @@ func TestReachable(t *testing.T) {
 			if !seen[s] {
 				t.Errorf("%s: state %q unreachable", name, s)
 			}
+			if len(s) > 80 {
+				t.Errorf("%s: state name %q over 80 characters", name, s)
+			}
 		}
 	}
 }
