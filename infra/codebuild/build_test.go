@@ -358,7 +358,7 @@ func TestArtifacts(t *testing.T) {
 
 func TestArtifactsNamespaceAndNone(t *testing.T) {
 	h := newHarness(t)
-	spec := "version: 0.2\nphases:\n  build:\n    commands:\n      - mkdir out && echo a > out/a && echo b > out/b\nartifacts:\n  files: ['**/*']\n  base-directory: out\n  name: named-$CODEBUILD_BUILD_NUMBER\n"
+	spec := "version: 0.2\nphases:\n  build:\n    commands:\n      - mkdir out && echo a > out/a && echo b > out/b\nartifacts:\n  files: ['**/*']\n  base-directory: out\n  name: named-$CODEBUILD_BUILD_NUMBER-$(echo x)\n"
 	b, log := h.run(spec, nil, func(in *StartBuildInput) {
 		in.ArtifactsOverride = &ArtifactsOverride{Type: "S3", Location: "art", Path: "p", Name: "ignored", Packaging: "NONE", NamespaceType: "BUILD_ID", OverrideArtifactName: true}
 	})
@@ -366,14 +366,14 @@ func TestArtifactsNamespaceAndNone(t *testing.T) {
 		t.Fatalf("status %s\n%s", b.BuildStatus, log)
 	}
 	_, u, _ := strings.Cut(b.Id, ":")
-	prefix := "art/p/" + u + "/named-1/"
+	prefix := "art/p/" + u + "/named-1-x/"
 	if got := string(h.objects.get(t, prefix+"a")); got != "a\n" {
 		t.Errorf("a = %q", got)
 	}
 	if got := string(h.objects.get(t, prefix+"b")); got != "b\n" {
 		t.Errorf("b = %q", got)
 	}
-	if want := "arn:aws:s3:::art/p/" + u + "/named-1"; b.Artifacts.Location != want {
+	if want := "arn:aws:s3:::art/p/" + u + "/named-1-x"; b.Artifacts.Location != want {
 		t.Errorf("location %q, want %q", b.Artifacts.Location, want)
 	}
 }

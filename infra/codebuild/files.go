@@ -302,7 +302,11 @@ func (x *execution) uploadArtifacts() error {
 	}
 	name := a.Name
 	if a.OverrideArtifactName && sa.Name != "" {
-		name = os.Expand(sa.Name, x.lookupEnv)
+		n, err := x.evalName(sa.Name)
+		if err != nil {
+			return fmt.Errorf("artifacts name %q: %w", sa.Name, err)
+		}
+		name = n
 	}
 	if name == "" {
 		name = x.in.ProjectName
@@ -332,13 +336,27 @@ func joinKey(a, b string) string {
 	return a + "/" + b
 }
 
-func (x *execution) lookupEnv(name string) string {
-	for i := len(x.env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(x.env[i], name+"="); ok {
-			return v
-		}
+// evalName evaluates the buildspec's artifacts name in the build's shell, as
+// CodeBuild does: variables and $(commands) in it are expanded.
+func (x *execution) evalName(name string) (string, error) {
+	out := filepath.Join(x.ctlDir, "artifact-name")
+	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name)
+	code, err := x.runInternal(fmt.Sprintf("printf '%%s' \"%s\" > '%s'", quoted, out))
+	if err != nil {
+		return "", err
 	}
-	return ""
+	if code != 0 {
+		return "", fmt.Errorf("evaluating it failed with exit status %d", code)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return "", err
+	}
+	v := strings.Trim(strings.TrimSpace(string(data)), "/")
+	if v == "" || strings.Contains(v, "..") {
+		return "", fmt.Errorf("it evaluates to %q, not a usable name", v)
+	}
+	return v, nil
 }
 
 func (x *execution) putZip(bucket, key, base string, files []artifactFile) error {
