@@ -1,27 +1,39 @@
 package webhook
 
-// decodeHub decodes a GitHub/Gitea push payload with the scanner; it
-// fills the same hubPush that encoding/json would.
+var (
+	hubFields    = []string{"ref", "before", "after", "created", "deleted", "size", "total_commits", "commits", "head_commit", "repository", "pusher"}
+	repoFields   = []string{"full_name", "html_url", "clone_url"}
+	pusherFields = []string{"name", "login", "username"}
+	commitFields = []string{"added", "removed", "modified", "id", "message", "url", "timestamp", "author"}
+	authorFields = []string{"name", "email"}
+)
+
+// decodeHub decodes a GitHub/Gitea push payload with the scanner into
+// the hubPush encoding/json would fill, except that of the listed commits
+// only the file lists are decoded, and the last one in full (the head
+// commit when head_commit is missing).
 func decodeHub(body []byte, in *hubPush) error {
 	s := &scanner{b: body}
+	lastStart, lastEnd := -1, -1
 	err := s.object(func(k []byte) error {
 		var err error
-		switch {
-		case keyIs(k, "ref"):
+		switch field(k, hubFields) {
+		case 0:
 			in.Ref, err = s.str()
-		case keyIs(k, "before"):
+		case 1:
 			in.Before, err = s.str()
-		case keyIs(k, "after"):
+		case 2:
 			in.After, err = s.str()
-		case keyIs(k, "created"):
+		case 3:
 			in.Created, err = s.boolean()
-		case keyIs(k, "deleted"):
+		case 4:
 			in.Deleted, err = s.boolean()
-		case keyIs(k, "size"):
+		case 5:
 			in.Size, err = s.intPtr()
-		case keyIs(k, "total_commits"):
+		case 6:
 			in.TotalCommits, err = s.intPtr()
-		case keyIs(k, "commits"):
+		case 7:
+			lastStart = -1
 			if n, e := s.null(); n || e != nil {
 				in.Commits = nil
 				return e
@@ -29,9 +41,12 @@ func decodeHub(body []byte, in *hubPush) error {
 			in.Commits = in.Commits[:0]
 			err = s.array(func() error {
 				in.Commits = append(in.Commits, hubCommit{})
-				return s.commit(&in.Commits[len(in.Commits)-1])
+				lastStart = s.i
+				err := s.commit(&in.Commits[len(in.Commits)-1], false)
+				lastEnd = s.i
+				return err
 			})
-		case keyIs(k, "head_commit"):
+		case 8:
 			if n, e := s.null(); n || e != nil {
 				in.HeadCommit = nil
 				return e
@@ -39,31 +54,31 @@ func decodeHub(body []byte, in *hubPush) error {
 			if in.HeadCommit == nil {
 				in.HeadCommit = new(hubCommit)
 			}
-			err = s.commit(in.HeadCommit)
-		case keyIs(k, "repository"):
+			err = s.commit(in.HeadCommit, true)
+		case 9:
 			err = s.object(func(k []byte) error {
 				var err error
-				switch {
-				case keyIs(k, "full_name"):
+				switch field(k, repoFields) {
+				case 0:
 					in.Repository.FullName, err = s.str()
-				case keyIs(k, "html_url"):
+				case 1:
 					in.Repository.HTMLURL, err = s.str()
-				case keyIs(k, "clone_url"):
+				case 2:
 					in.Repository.CloneURL, err = s.str()
 				default:
 					err = s.skip()
 				}
 				return err
 			})
-		case keyIs(k, "pusher"):
+		case 10:
 			err = s.object(func(k []byte) error {
 				var err error
-				switch {
-				case keyIs(k, "name"):
+				switch field(k, pusherFields) {
+				case 0:
 					in.Pusher.Name, err = s.str()
-				case keyIs(k, "login"):
+				case 1:
 					in.Pusher.Login, err = s.str()
-				case keyIs(k, "username"):
+				case 2:
 					in.Pusher.Username, err = s.str()
 				default:
 					err = s.skip()
@@ -78,7 +93,14 @@ func decodeHub(body []byte, in *hubPush) error {
 	if err != nil {
 		return err
 	}
-	return s.end()
+	if err := s.end(); err != nil {
+		return err
+	}
+	if lastStart >= 0 && len(in.Commits) > 0 {
+		last := &scanner{b: body[:lastEnd], i: lastStart}
+		return last.commit(&in.Commits[len(in.Commits)-1], true)
+	}
+	return nil
 }
 
 func (s *scanner) intPtr() (*int, error) {
@@ -89,41 +111,46 @@ func (s *scanner) intPtr() (*int, error) {
 	return &n, nil
 }
 
-func (s *scanner) commit(c *hubCommit) error {
+// commit decodes a commit object; unless full, only its file lists.
+func (s *scanner) commit(c *hubCommit, full bool) error {
 	return s.object(func(k []byte) error {
 		var err error
-		switch {
-		case keyIs(k, "id"):
+		i := field(k, commitFields)
+		if i > 2 && !full {
+			return s.skip()
+		}
+		switch i {
+		case 0:
+			c.Added, err = s.strs()
+		case 1:
+			c.Removed, err = s.strs()
+		case 2:
+			c.Modified, err = s.strs()
+		case 3:
 			c.ID, err = s.str()
-		case keyIs(k, "message"):
+		case 4:
 			c.Message, err = s.str()
-		case keyIs(k, "url"):
+		case 5:
 			c.URL, err = s.str()
-		case keyIs(k, "timestamp"):
+		case 6:
 			var v string
 			if v, err = s.str(); err == nil {
 				c.Timestamp = stamp{}
 				c.Timestamp.set(v)
 			}
-		case keyIs(k, "author"):
+		case 7:
 			err = s.object(func(k []byte) error {
 				var err error
-				switch {
-				case keyIs(k, "name"):
+				switch field(k, authorFields) {
+				case 0:
 					c.Author.Name, err = s.str()
-				case keyIs(k, "email"):
+				case 1:
 					c.Author.Email, err = s.str()
 				default:
 					err = s.skip()
 				}
 				return err
 			})
-		case keyIs(k, "added"):
-			c.Added, err = s.strs()
-		case keyIs(k, "removed"):
-			c.Removed, err = s.strs()
-		case keyIs(k, "modified"):
-			c.Modified, err = s.strs()
 		default:
 			err = s.skip()
 		}

@@ -127,6 +127,11 @@ func parseHub(d *Delivery, body []byte) error {
 		p.HeadCommit = in.Commits[n-1].commit()
 	}
 	var f files
+	n := 0
+	for i := range in.Commits {
+		n += len(in.Commits[i].Added) + len(in.Commits[i].Removed) + len(in.Commits[i].Modified)
+	}
+	f.grow(n)
 	complete := len(in.Commits) > 0
 	for i := range in.Commits {
 		c := &in.Commits[i]

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // scanner is a minimal pull JSON reader for the hot path: it decodes the
@@ -119,11 +121,86 @@ func (s *scanner) str() (string, error) {
 	if !esc {
 		return string(raw), nil
 	}
-	var v string
-	if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
+	v, ok := unescape(raw)
+	if !ok {
+		s.i = start
 		return "", s.fail("bad string escape")
 	}
 	return v, nil
+}
+
+// unescape decodes the escapes of a JSON string's contents as
+// encoding/json does (lone surrogates become U+FFFD).
+func unescape(raw []byte) (string, bool) {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i == len(raw) {
+			return "", false
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			out = append(out, raw[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(raw[i+1:])
+			if !ok {
+				return "", false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(-1), false
+				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+					r2, ok = hex4(raw[i+3:])
+				}
+				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // boolean decodes true, false or null (false).
@@ -307,8 +384,23 @@ func (s *scanner) skipContainer() error {
 	return s.fail("unterminated container")
 }
 
-// keyIs compares a member key with a field name as encoding/json does
-// (case-insensitively).
-func keyIs(key []byte, name string) bool {
-	return string(key) == name || bytes.EqualFold(key, []byte(name))
+// field returns the index of key in names, matched as encoding/json
+// matches keys to fields (exactly, else case-insensitively), or -1.
+func field(key []byte, names []string) int {
+	for i, n := range names {
+		if string(key) == n {
+			return i
+		}
+	}
+	for _, c := range key {
+		if c >= 'A' && c <= 'Z' || c >= 0x80 {
+			for i, n := range names {
+				if bytes.EqualFold(key, []byte(n)) {
+					return i
+				}
+			}
+			break
+		}
+	}
+	return -1
 }

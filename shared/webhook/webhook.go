@@ -331,6 +331,14 @@ type files struct {
 	list []string
 }
 
+// grow sizes the set for about n paths.
+func (f *files) grow(n int) {
+	if f.seen == nil && n > 8 {
+		f.seen = make(map[string]struct{}, n)
+		f.list = make([]string, 0, n)
+	}
+}
+
 func (f *files) add(paths ...[]string) {
 	if f.seen == nil {
 		f.seen = make(map[string]struct{})
