@@ -89,6 +89,8 @@ type SecretGetter interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
+var _ SecretGetter = (*secretsmanager.Client)(nil)
+
 // SecretTokens returns Tokens read from the Secrets Manager secret arn
 // (a JSON string) on first use.
 func SecretTokens(c SecretGetter, arn string) *LazyTokens {

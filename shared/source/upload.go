@@ -22,6 +22,8 @@ type S3 interface {
 	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 }
 
+var _ S3 = (*s3.Client)(nil)
+
 // DefaultPartSize is the multipart part size; the upload holds at most two
 // parts in memory. 8 MiB × 10,000 parts (S3's limit) caps a zip at 78 GiB.
 const DefaultPartSize = 8 << 20
