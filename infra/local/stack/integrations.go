@@ -187,25 +187,10 @@ func (s *Stack) failureMail(sender mail.Sender) func(event.Event) {
 			return
 		}
 		d := ev.Detail
-		var text bytes.Buffer
-		fmt.Fprintf(&text, "Pipeline %s failed.\n\n", d.Pipeline)
-		fmt.Fprintf(&text, "Repository: %s\nRef:        %s\nCommit:     %s\nExecution:  %s\n", d.Repository, d.Ref, d.Commit, d.Execution)
-		if d.Stage != "" {
-			fmt.Fprintf(&text, "Stage:      %s\n", d.Stage)
-		}
-		if d.Error != "" {
-			fmt.Fprintf(&text, "Error:      %s\n", d.Error)
-		}
-		if d.Cause != "" {
-			fmt.Fprintf(&text, "Cause:      %s\n", clip(d.Cause, 2000))
-		}
-		if d.LogsURL != "" {
-			fmt.Fprintf(&text, "Logs:       %s\n", d.LogsURL)
-		}
-		m := mail.Message{
-			From: from, To: to,
-			Subject: fmt.Sprintf("[pushline] %s FAILED: %s %s", d.Pipeline, d.Repository, strings.TrimPrefix(d.Ref, "refs/heads/")),
-			Text:    text.String(),
+		m, err := mail.Failure(from, to, d)
+		if err != nil {
+			s.o.Logger.Error("failure mail", "execution", d.Execution, "err", err)
+			return
 		}
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
