@@ -210,11 +210,8 @@ func (x *execution) endPhase(status string, contexts ...PhaseContext) {
 	p := &b.Phases[len(b.Phases)-1]
 	endPhase(p, now, status, contexts...)
 	phase := p.PhaseType
-	err := x.r.save(x.rn)
 	x.rn.mu.Unlock()
-	if err != nil {
-		x.r.log.Error("codebuild: save build", "build", b.Id, "err", err)
-	}
+	// not saved here: the next beginPhase or finish saves it
 	if phase != PhaseSubmitted && phase != PhaseQueued {
 		msg := fmt.Sprintf("Phase complete: %s State: %s", phase, status)
 		if status == StatusSucceeded {

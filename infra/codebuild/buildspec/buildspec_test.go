@@ -149,3 +149,15 @@ func TestParseBad(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile("testdata/full.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Parse("full.yml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
