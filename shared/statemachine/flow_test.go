@@ -58,14 +58,15 @@ func smallInput(pipeline string) push.Input {
 
 // fakeAWS answers tasks like AWS does, with optional failures.
 type fakeAWS struct {
-	t         *testing.T
-	exports   int                   // exported variables per build
-	exportLen int                   // bytes of each exported value (default 256)
-	failAt    map[string]*taskError // state name -> error
-	queueWait int                   // queue answers wait this many times
-	comment   string                // approval comment
-	builds    map[string]map[string]any
-	queueSeen int
+	t          *testing.T
+	exports    int                   // exported variables per build
+	exportLen  int                   // bytes of each exported value (default 256)
+	noArtifact map[string]bool       // builds whose buildspec declares no artifacts
+	failAt     map[string]*taskError // state name -> error
+	queueWait  int                   // queue answers wait this many times
+	comment    string                // approval comment
+	builds     map[string]map[string]any
+	queueSeen  int
 }
 
 func (f *fakeAWS) task(state, resource string, params any) (any, *taskError) {
@@ -144,6 +145,9 @@ func (f *fakeAWS) build(stage string, p map[string]any, status string) map[strin
 		},
 		"TimeoutInMinutes": p["TimeoutInMinutesOverride"], "QueuedTimeoutInMinutes": 480, "BuildComplete": true,
 		"Initiator": "states/pushline-app", "EncryptionKey": "arn:aws:kms:us-east-1:000000000000:alias/aws/s3",
+	}
+	if f.noArtifact[stage] {
+		b["Artifacts"] = map[string]any{} // as the local runner reports it
 	}
 	if f.exports > 0 {
 		var vars []any
@@ -547,5 +551,49 @@ func TestExportedVariablesGrowth(t *testing.T) {
 	t.Logf("many: largest state %d bytes without exported variables; +%.2f bytes per exported byte (%d bytes exported → %d)", base, slope, exported, grown)
 	if slope > 3 {
 		t.Errorf("state grows %.2f bytes per exported byte", slope)
+	}
+}
+
+// TestFlowLatestArtifact checks the default input: the latest artifact an
+// earlier build stage produced, else the source snapshot; and explicit
+// inputs.
+func TestFlowLatestArtifact(t *testing.T) {
+	exec := "main-9fceb02d0ae5-3c2f0e4a81b7"
+	loc := func(file string) string { return "${ArtifactBucket}/app/" + exec + "/" + file }
+	tests := []struct {
+		name       string
+		config     string
+		noArtifact []string
+		want       map[string]string // stage -> source location
+	}{
+		{"every build produces one", "cdk", nil, map[string]string{"Build": loc("source.zip"), "Test": loc("Build.zip"), "Deploy": loc("Test.zip")}},
+		{"Test produces none", "cdk", []string{"Test"}, map[string]string{"Test": loc("Build.zip"), "Deploy": loc("Build.zip")}},
+		{"none produces one", "cdk", []string{"Build", "Test"}, map[string]string{"Test": loc("source.zip"), "Deploy": loc("source.zip")}},
+		{"explicit inputs", "inputs", []string{"package_zip"}, map[string]string{
+			"compile": loc("source.zip"), "lint-code": loc("source.zip"), "package_zip": loc("compile.zip"), "Deploy": loc("package_zip.zip"),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, def := generate(t, tt.config)
+			f := &fakeAWS{noArtifact: map[string]bool{}}
+			for _, s := range tt.noArtifact {
+				f.noArtifact[s] = true
+			}
+			input := smallInput("app")
+			r := runFlow(t, def, input, f)
+			if r.end != stSucceeded {
+				t.Fatalf("ended in %s", r.end)
+			}
+			for stage, want := range tt.want {
+				got := f.builds[stage]["SourceLocationOverride"]
+				if tt.config == "inputs" {
+					want = strings.Replace(want, "/app/", "/inputs/", 1)
+				}
+				if got != want {
+					t.Errorf("%s reads %v, want %s", stage, got, want)
+				}
+			}
+		})
 	}
 }

@@ -325,11 +325,7 @@ func (g *gen) build(i int) {
 	params := obj{}.
 		with("ProjectName", "${"+ProjectKey(s.Name)+"}").
 		with("SourceTypeOverride", "S3")
-	if in := g.cfg.InputOf(i); in == config.SourceInput {
-		params = params.with("SourceLocationOverride.$", "$.source.location")
-	} else {
-		params = params.with("SourceLocationOverride.$", g.locationExpr(artifactName(in)))
-	}
+	params = params.with("SourceLocationOverride.$", g.inputExpr(i))
 	params = params.
 		with("BuildspecOverride", s.Buildspec).
 		with("ArtifactsOverride", obj{}.
@@ -346,11 +342,11 @@ func (g *gen) build(i int) {
 	}
 	next := succeededName(s.Name)
 	if g.recorded[i] {
-		next = variablesName(s.Name)
+		next = outputsName(s.Name)
 	}
 	g.add(s.Name, obj{}.
 		with("Type", "Task").
-		with("Comment", fmt.Sprintf("Build stage %s: %s on the %s.", s.Name, s.Buildspec, inputDesc(g.cfg.InputOf(i)))).
+		with("Comment", fmt.Sprintf("Build stage %s: %s on %s.", s.Name, s.Buildspec, g.inputDesc(i))).
 		with("Resource", resBuild).
 		with("Parameters", params).
 		with("ResultPath", "$.builds."+dataKey(s.Name)).
@@ -361,27 +357,35 @@ func (g *gen) build(i int) {
 		return
 	}
 	raw := "$.builds." + dataKey(s.Name) + ".Build"
-	g.add(variablesName(s.Name), obj{}.
+	sha := func() obj { return obj{}.with("Variable", raw+".Artifacts.Sha256sum").with("IsPresent", true) }
+	vars := func() obj { return obj{}.with("Variable", raw+".ExportedEnvironmentVariables").with("IsPresent", true) }
+	g.add(outputsName(s.Name), obj{}.
 		with("Type", "Choice").
-		with("Comment", "CodeBuild reports ExportedEnvironmentVariables only when the buildspec exports some.").
-		with("Choices", []obj{obj{}.
-			with("Variable", raw+".ExportedEnvironmentVariables").
-			with("IsPresent", true).
-			with("Next", recordName(s.Name, true))}).
-		with("Default", recordName(s.Name, false)))
-	for _, vars := range []bool{false, true} {
+		with("Comment", "CodeBuild reports Artifacts.Sha256sum only when it uploaded an artifact, ExportedEnvironmentVariables only when the buildspec exports some.").
+		with("Choices", []obj{
+			obj{}.with("And", []obj{sha(), vars()}).with("Next", recordName(s.Name, true, true)),
+			sha().with("Next", recordName(s.Name, true, false)),
+			vars().with("Next", recordName(s.Name, false, true)),
+		}).
+		with("Default", recordName(s.Name, false, false)))
+	for _, v := range []struct{ artifact, vars bool }{{true, false}, {true, true}, {false, false}, {false, true}} {
 		rec := obj{}.
 			with("stage", s.Name).
 			with("buildId.$", raw+".Id").
 			with("status.$", raw+".BuildStatus").
-			with("logsUrl.$", raw+".Logs.DeepLink").
-			with("artifact.$", g.locationExpr(artifactName(s.Name)))
-		if vars {
+			with("logsUrl.$", raw+".Logs.DeepLink")
+		if v.artifact {
+			own := g.locationExpr(artifactName(s.Name))
+			rec = rec.with("artifact.$", own).with("latestArtifact.$", own)
+		} else {
+			rec = rec.with("artifact", "").with("latestArtifact.$", g.latestBefore(i))
+		}
+		if v.vars {
 			rec = rec.with("variables.$", raw+".ExportedEnvironmentVariables")
 		} else {
 			rec = rec.with("variables", []any{})
 		}
-		g.add(recordName(s.Name, vars), obj{}.
+		g.add(recordName(s.Name, v.artifact, v.vars), obj{}.
 			with("Type", "Pass").
 			with("Comment", "Keep only what later stages need of the build result.").
 			with("Parameters", rec).
@@ -390,24 +394,58 @@ func (g *gen) build(i int) {
 	}
 }
 
+// inputExpr is the path or intrinsic giving "bucket/key" of the source of
+// build stage i: its input's artifact, by default the latest artifact an
+// earlier build stage produced, else the source snapshot.
+func (g *gen) inputExpr(i int) string {
+	switch in := g.cfg.Stages[i].Input; in {
+	case "":
+		return g.latestBefore(i)
+	case config.SourceInput:
+		return "$.source.location"
+	default:
+		return g.locationExpr(artifactName(in))
+	}
+}
+
+// latestBefore is the path of the latest artifact produced before stage i:
+// the previous build stage's record carries it (its own artifact, or the
+// one before), the first build stage takes the source snapshot.
+func (g *gen) latestBefore(i int) string {
+	for j := i - 1; j >= 0; j-- {
+		if !g.cfg.Stages[j].IsApproval() {
+			return "$.builds." + dataKey(g.cfg.Stages[j].Name) + ".latestArtifact"
+		}
+	}
+	return "$.source.location"
+}
+
+func (g *gen) inputDesc(i int) string {
+	switch in := g.cfg.Stages[i].Input; in {
+	case "":
+		return "the latest artifact of an earlier build stage, else the source snapshot"
+	case config.SourceInput:
+		return "the source snapshot"
+	default:
+		return "the artifact of " + in
+	}
+}
+
 // dataKey is the key of a stage in the state data ($.builds, $.approvals,
 // PUSHLINE_BUILDS): its name with '-' replaced by '_', because JSONPath's
 // dot notation allows no '-' (config rules keep the keys unique).
 func dataKey(stage string) string { return strings.ReplaceAll(stage, "-", "_") }
 
-func inputDesc(in string) string {
-	if in == config.SourceInput {
-		return "source snapshot"
-	}
-	return "artifact of " + in
-}
-
-func variablesName(stage string) string { return stage + ": variables?" }
-func recordName(stage string, vars bool) string {
+func outputsName(stage string) string { return stage + ": outputs?" }
+func recordName(stage string, artifact, vars bool) string {
+	n := stage + ": record"
 	if vars {
-		return stage + ": record with variables"
+		n += " with variables"
 	}
-	return stage + ": record"
+	if !artifact {
+		n += ", no artifact"
+	}
+	return n
 }
 func succeededName(stage string) string { return stage + ": succeeded" }
 
