@@ -669,3 +669,34 @@ func TestNoSourceInlineAndSecretsRefused(t *testing.T) {
 		t.Errorf("inline build %s:\n%s", b.BuildStatus, h.log(b.Id))
 	}
 }
+
+func TestMaxRunning(t *testing.T) {
+	h := newHarness(t)
+	h.r.Close()
+	h.r = New(Options{Dir: h.dir, Objects: h.objects, MaxRunning: 1})
+	defer h.r.Close()
+	first := h.start(sleeperSpec, nil, nil)
+	waitFor(t, "the first build to run", func() bool { return h.r.BatchGetBuilds([]string{first.Id})[0].CurrentPhase == PhaseBuild })
+	second := h.start("version: 0.2\nphases:\n  build:\n    commands: [\"echo second\"]\n", nil, nil)
+	time.Sleep(200 * time.Millisecond)
+	if got := h.r.BatchGetBuilds([]string{second.Id})[0]; got.CurrentPhase != PhaseQueued {
+		t.Fatalf("second build in %s while the first runs", got.CurrentPhase)
+	}
+	ctx := context.Background()
+	if _, err := h.r.StopBuild(ctx, first.Id); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.r.Wait(ctx, second.Id)
+	if err != nil || got.BuildStatus != StatusSucceeded {
+		t.Fatalf("second build: %v %v", got, err)
+	}
+	// a queued build can be stopped too
+	third := h.start(sleeperSpec, nil, nil)
+	waitFor(t, "the third build to run", func() bool { return h.r.BatchGetBuilds([]string{third.Id})[0].CurrentPhase == PhaseBuild })
+	fourth := h.start(sleeperSpec, nil, nil)
+	stopped, err := h.r.StopBuild(ctx, fourth.Id)
+	if err != nil || stopped.BuildStatus != StatusStopped || phaseSummary(stopped)[1] != "QUEUED STOPPED BUILD_STOPPED" {
+		t.Errorf("stopping a queued build: %v %v", phaseSummary(stopped), err)
+	}
+	h.r.StopBuild(ctx, third.Id)
+}

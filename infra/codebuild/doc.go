@@ -37,6 +37,9 @@
 // modes and symbolic links kept; CODEBUILD_SRC_DIR), tmp/ (TMPDIR) and ctl/
 // (the runner's command files); KeepWorkDirs keeps them after the build.
 //
+// Builds run at once unless Options.MaxRunning bounds them; the others wait
+// in QUEUED.
+//
 // Phases are CodeBuild's: SUBMITTED, QUEUED, PROVISIONING, DOWNLOAD_SOURCE,
 // INSTALL, PRE_BUILD, BUILD, POST_BUILD, UPLOAD_ARTIFACTS, FINALIZING,
 // COMPLETED, each with its status (SUCCEEDED, FAILED, FAULT, TIMED_OUT,

@@ -74,6 +74,16 @@ func (x *execution) execute() {
 
 	x.endPhase(StatusSucceeded) // SUBMITTED
 	x.beginPhase(PhaseQueued)
+	if x.r.slots != nil {
+		select {
+		case x.r.slots <- struct{}{}:
+			defer func() { <-x.r.slots }()
+		case <-x.ctx.Done():
+			x.interruptPhase(context.Cause(x.ctx))
+			x.finish()
+			return
+		}
+	}
 	x.endPhase(StatusSucceeded)
 
 	x.beginPhase(PhaseProvisioning)

@@ -57,6 +57,9 @@ type Options struct {
 	LogsBaseURL string
 	// KeepWorkDirs keeps each build's work folder (src/) after it ends.
 	KeepWorkDirs bool
+	// MaxRunning bounds how many builds run at once; the others wait in
+	// QUEUED (their timeout counting, as in CodeBuild). 0 means no bound.
+	MaxRunning int
 }
 
 // Runner runs CodeBuild builds on the local machine, each in its own shell
@@ -74,6 +77,7 @@ type Runner struct {
 	wg      sync.WaitGroup
 
 	minute time.Duration // the length of a timeout minute (shortened by tests)
+	slots  chan struct{} // nil, or one token per running build (MaxRunning)
 }
 
 // run is one build known to the runner.
@@ -118,6 +122,9 @@ func New(o Options) *Runner {
 		runs:    map[string]*run{},
 		numbers: map[string]int64{},
 		minute:  time.Minute,
+	}
+	if o.MaxRunning > 0 {
+		r.slots = make(chan struct{}, o.MaxRunning)
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		r.log.Error("codebuild: create builds folder", "dir", o.Dir, "err", err)
