@@ -1,0 +1,114 @@
+package states
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// TestPipelineDefinitions runs the pipeline definitions shared/statemachine
+// generates (its golden files) with fake integrations: every build
+// succeeds, every approval is approved. It checks that the engine accepts
+// and completes what the pipeline really uses.
+func TestPipelineDefinitions(t *testing.T) {
+	files, _ := filepath.Glob("../../shared/statemachine/testdata/*.asl.json")
+	if len(files) == 0 {
+		t.Skip("no generated definitions")
+	}
+	var mu sync.Mutex
+	var events []EventEntry
+	var h *harness
+	failBuild := map[string]bool{}
+	h = newHarness(t, Options{}, func(e *Engine) {
+		e.Register("arn:aws:states:::lambda:invoke", LambdaIntegration(func(ctx context.Context, fn string, payload json.RawMessage) (json.RawMessage, error) {
+			switch fn {
+			case "source":
+				return json.RawMessage(`{"bucket":"b","key":"k/source.zip","location":"b/k/source.zip","size":1,"commit":"abc"}`), nil
+			case "queue":
+				return json.RawMessage(`{"wait":false,"ahead":0}`), nil
+			case "notify":
+				var p struct {
+					TaskToken string `json:"taskToken"`
+				}
+				json.Unmarshal(payload, &p)
+				go e.SendTaskSuccess(context.Background(), SendTaskSuccessInput{TaskToken: p.TaskToken, Output: `{"approved":true,"approver":"a@example.com","comment":"ok","decidedAt":"2026-01-01T00:00:00Z"}`})
+				return json.RawMessage(`{}`), nil
+			}
+			return nil, &TaskError{Name: "Lambda.ResourceNotFoundException", Cause: fn}
+		}))
+		e.Register("arn:aws:states:::codebuild:startBuild", IntegrationFunc(func(ctx context.Context, tk Task) (json.RawMessage, error) {
+			if tk.Pattern != "sync" {
+				t.Errorf("codebuild pattern %q", tk.Pattern)
+			}
+			build := `{"Build":{"Id":"p:1","Arn":"arn:aws:codebuild:us-east-1:000000000000:build/p:1","BuildStatus":"SUCCEEDED","Logs":{"DeepLink":"https://logs"}}}`
+			mu.Lock()
+			fail := failBuild[tk.ExecutionArn]
+			mu.Unlock()
+			if fail {
+				return nil, &TaskError{Name: ErrNameTaskFailed, Cause: strings.Replace(build, "SUCCEEDED", "FAILED", 1)}
+			}
+			return json.RawMessage(build), nil
+		}))
+		e.Register("arn:aws:states:::events:putEvents", EventsIntegration(func(ctx context.Context, entries []EventEntry) error {
+			mu.Lock()
+			events = append(events, entries...)
+			mu.Unlock()
+			return nil
+		}))
+	})
+	subst := regexp.MustCompile(`\$\{([A-Za-z0-9]+)\}`)
+	input := `{"pipeline":"p","push":{"provider":"github","repository":"acme/app","cloneUrl":"file:///x","webUrl":"https://x","ref":"refs/heads/main","branch":"main","before":"000","after":"abcdef0123456789","headCommit":{"id":"abcdef0123456789","message":"m"}}}`
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".asl.json")
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			def := subst.ReplaceAllStringFunc(string(b), func(m string) string {
+				switch m {
+				case "${SourceFunctionArn}":
+					return "source"
+				case "${NotifyFunctionArn}":
+					return "notify"
+				case "${QueueFunctionArn}":
+					return "queue"
+				}
+				return strings.Trim(m, "${}")
+			})
+			hh := &harness{t: t, e: h.e, sfn: h.sfn}
+			sm := hh.create("pipeline-"+name, def)
+			d := hh.wait(hh.start(sm, "ok", input))
+			if d.Status != sfntypes.ExecutionStatusSucceeded {
+				t.Fatalf("status %s: %s: %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+			}
+			arn := h.e.execArn("pipeline-"+name, "failing")
+			mu.Lock()
+			failBuild[arn] = true
+			mu.Unlock()
+			d = hh.wait(hh.start(sm, "failing", input))
+			if d.Status != sfntypes.ExecutionStatusFailed {
+				t.Fatalf("failing build: status %s", d.Status)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			failed := false
+			for _, ev := range events {
+				if strings.Contains(ev.Detail, `"FAILED"`) && strings.Contains(ev.Detail, "failing") {
+					failed = true
+				}
+			}
+			if !failed {
+				t.Errorf("no FAILED event for the failing execution")
+			}
+		})
+	}
+}
