@@ -25,6 +25,7 @@ type fakeSFN struct {
 	now      time.Time
 	pageSize int
 	err      error // returned by every call when set
+	lag      bool  // ListExecutions does not list the latest execution yet
 	starts   int   // successful new executions
 }
 
@@ -76,6 +77,9 @@ func (f *fakeSFN) ListExecutions(_ context.Context, in *sfn.ListExecutionsInput,
 	}
 	var all []sfntypes.ExecutionListItem
 	for _, e := range f.execs {
+		if f.lag && e.start.Equal(f.now) {
+			continue
+		}
 		if in.StatusFilter == "" || e.status == in.StatusFilter {
 			all = append(all, sfntypes.ExecutionListItem{Name: aws.String(e.name), ExecutionArn: aws.String(e.arn), Status: e.status, StartDate: aws.Time(e.start)})
 		}

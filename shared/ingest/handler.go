@@ -271,6 +271,7 @@ func (h *Handler) push(ctx context.Context, log *slog.Logger, p push.Push) (Resu
 		Input:           aws.String(string(input)),
 	})
 	var exists *sfntypes.ExecutionAlreadyExists
+	var started *time.Time
 	switch {
 	case errors.As(err, &exists):
 		res.Status = StatusDuplicate
@@ -283,12 +284,14 @@ func (h *Handler) push(ctx context.Context, log *slog.Logger, p push.Push) (Resu
 		// of a running execution with that execution: a redelivery.
 		if out.StartDate != nil && out.StartDate.Before(asked.Add(-redeliverySkew)) {
 			res.Status = StatusDuplicate
+		} else {
+			started = out.StartDate
 		}
 	}
 	res.Execution = arn
 	log.Info("push accepted", "decision", res.Status, "execution", arn, "mode", h.o.Config.Mode)
 	if h.o.Config.Mode == config.ModeSuperseded || h.o.Config.Mode == "" {
-		if err := h.supersede(ctx, log, p, name, arn); err != nil {
+		if err := h.supersede(ctx, log, p, name, arn, started); err != nil {
 			return res, err
 		}
 	}

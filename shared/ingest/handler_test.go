@@ -423,6 +423,21 @@ func TestSuperseded(t *testing.T) {
 	}
 }
 
+// TestSupersededListLag: ListExecutions is eventually consistent; the
+// execution just started supersedes the older one even if not listed yet.
+func TestSupersededListLag(t *testing.T) {
+	e := newEnv(t, config.ModeSuperseded)
+	_, old := e.post(pushCommit(t, strings.Repeat("a", 40)))
+	e.sfn.lag = true
+	code, cur := e.post(pushCommit(t, strings.Repeat("b", 40)))
+	if code != 202 {
+		t.Fatalf("%d %+v", code, cur)
+	}
+	if o := e.sfn.get(nameOf(old.Execution)); o.status != "ABORTED" {
+		t.Errorf("old execution %s, want ABORTED", o.status)
+	}
+}
+
 func TestParallelAndQueued(t *testing.T) {
 	for _, mode := range []string{config.ModeParallel, config.ModeQueued} {
 		t.Run(mode, func(t *testing.T) {

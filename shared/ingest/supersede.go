@@ -65,7 +65,10 @@ func earlier(a, b sfntypes.ExecutionListItem) bool {
 
 // supersede stops the running executions of p's repository and ref that
 // started before name, and emits a SUPERSEDED event for each.
-func (h *Handler) supersede(ctx context.Context, log *slog.Logger, p push.Push, name, arn string) error {
+// started is when ours started if this request started it (nil for a
+// duplicate): ListExecutions is eventually consistent and may not list it
+// yet.
+func (h *Handler) supersede(ctx context.Context, log *slog.Logger, p push.Push, name, arn string, started *time.Time) error {
 	key := RefKey(h.o.Config.Name, p.Repository, p.Ref)
 	running, err := runningSameRef(ctx, h.o.SFN, h.o.StateMachineARN, key)
 	if err != nil {
@@ -76,6 +79,9 @@ func (h *Handler) supersede(ctx context.Context, log *slog.Logger, p push.Push, 
 		if aws.ToString(running[i].Name) == name {
 			mine = &running[i]
 		}
+	}
+	if mine == nil && started != nil {
+		mine = &sfntypes.ExecutionListItem{Name: aws.String(name), StartDate: started}
 	}
 	if mine == nil {
 		return nil // ours has already ended: it supersedes nothing

@@ -116,7 +116,7 @@ func Parse(secret []byte, h http.Header, body []byte) (Delivery, error) {
 		err = parseGitLab(&d, body)
 	case push.Bitbucket:
 		d.Event, d.ID = h.Get("X-Event-Key"), h.Get("X-Request-UUID")
-		if d.ID == "" {
+		if d.ID == "" && h.Get("X-Hook-UUID") != "" {
 			d.ID = h.Get("X-Hook-UUID") + "/" + h.Get("X-Attempt-Number")
 		}
 		err = parseBitbucket(&d, body)
