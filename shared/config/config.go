@@ -57,7 +57,7 @@ type Stage struct {
 	ComputeType string            `json:"computeType,omitempty"`
 	// Input names the earlier build stage whose artifact is this stage's
 	// source, or "Source" for the source snapshot. Empty: the latest
-	// earlier build stage, else the source snapshot (see InputOf).
+	// artifact an earlier build stage produced, else the source snapshot.
 	Input    string    `json:"input,omitempty"`
 	Approval *Approval `json:"approval,omitempty"`
 }
@@ -77,21 +77,6 @@ type Notifications struct {
 	Failures []string `json:"failures,omitempty"`
 }
 
-// SourceInput is the Stage.Input value (and InputOf result) that names the
+// SourceInput is the Stage.Input value that names the
 // source snapshot. No stage may be called that.
 const SourceInput = "Source"
-
-// InputOf returns the name of the stage whose artifact is the source of
-// stage i (a build stage): its Input, else the latest earlier build stage,
-// else SourceInput. Every build stage produces an artifact.
-func (c *Config) InputOf(i int) string {
-	if in := c.Stages[i].Input; in != "" {
-		return in
-	}
-	for j := i - 1; j >= 0; j-- {
-		if !c.Stages[j].IsApproval() {
-			return c.Stages[j].Name
-		}
-	}
-	return SourceInput
-}

@@ -421,10 +421,10 @@ func (g *gen) latestBefore(i int) string {
 }
 
 func (g *gen) inputDesc(i int) string {
-	switch in := g.cfg.Stages[i].Input; in {
-	case "":
-		return "the latest artifact of an earlier build stage, else the source snapshot"
-	case config.SourceInput:
+	switch in := g.cfg.Stages[i].Input; {
+	case in == "" && g.latestBefore(i) != "$.source.location":
+		return "the latest artifact an earlier build stage produced, else the source snapshot"
+	case in == "" || in == config.SourceInput:
 		return "the source snapshot"
 	default:
 		return "the artifact of " + in
