@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -52,7 +53,7 @@ func run() int {
 	if outdir == "" {
 		outdir = "cdk.out"
 	}
-	app, _, err := newApp(outdir)
+	app, _, err := newApp(outdir, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pushline cdk:", err)
 		return 1
@@ -64,8 +65,9 @@ func run() int {
 // newApp builds the app as cdk synth sees it: the context of the nearest
 // cdk.json (feature flags; the CLI's own context, passed in
 // CDK_CONTEXT_JSON, overrides it), the config from config.Load, the stack,
-// the cdk-nag checks. The tests build it the same way.
-func newApp(outdir string) (awscdk.App, *stack.Built, error) {
+// the cdk-nag checks. The tests build it the same way, with the context
+// the CLI adds in extra.
+func newApp(outdir string, extra map[string]any) (awscdk.App, *stack.Built, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find cdk.json: %w", err)
@@ -74,6 +76,7 @@ func newApp(outdir string) (awscdk.App, *stack.Built, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	maps.Copy(ctx, extra)
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir), Context: &ctx})
 	cfg, err := config.Load()
 	if err != nil {

@@ -61,6 +61,8 @@ const (
 	reasonKMS       = "CDK's grant for the project's encryption key (CodeBuild encrypts its artifacts with it): scoped to that one key."
 	reasonBuildLogs = "CDK's default grant to CodeBuild's own log group /aws/codebuild/<project>; " +
 		"log stream names are build ids, known only at run time."
-	reasonSecretRotation = "Generated once; rotating it would break every provider's webhook (or every outstanding approval link) " +
-		"until updated by hand. Rotate by hand: docs/deploy.md says how."
+	reasonWebhookRotation = "The webhook secret is also entered in every git provider's webhook settings: an automatic rotation " +
+		"would break every delivery until someone updates them. Rotate by hand (docs/deploy.md, Rotating secrets)."
+	reasonKeyRotation = "Rotating the link signing key invalidates every approval link already mailed; rotate by hand " +
+		"between approvals (docs/deploy.md, Rotating secrets)."
 )

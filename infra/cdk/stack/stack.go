@@ -337,8 +337,8 @@ func (b *builder) secrets() {
 			ExcludePunctuation: jsii.Bool(true),
 		},
 	})
-	b.suppress(b.webhookKey, "AwsSolutions-SMG4", nil, reasonSecretRotation)
-	b.suppress(b.approvalKey, "AwsSolutions-SMG4", nil, reasonSecretRotation)
+	b.suppress(b.webhookKey, "AwsSolutions-SMG4", nil, reasonWebhookRotation)
+	b.suppress(b.approvalKey, "AwsSolutions-SMG4", nil, reasonKeyRotation)
 	switch t := b.opts.ProviderTokens; {
 	case t == "create":
 		b.tokens = awssecretsmanager.NewSecret(b.stack, jsii.String("ProviderTokens"), &awssecretsmanager.SecretProps{
