@@ -700,3 +700,38 @@ func TestMaxRunning(t *testing.T) {
 	}
 	h.r.StopBuild(ctx, third.Id)
 }
+
+func TestOutputLinesAndConsolePrefix(t *testing.T) {
+	h := newHarness(t)
+	spec := `version: 0.2
+phases:
+  build:
+    commands:
+      - head -c 100000 /dev/zero | tr '\0' 'x'; echo
+      - printf 'no newline at the end'
+  post_build:
+    commands:
+      - echo to-stderr >&2
+`
+	b, log := h.run(spec, nil, nil)
+	if b.BuildStatus != StatusSucceeded {
+		t.Fatalf("status %s", b.BuildStatus)
+	}
+	if !strings.Contains(log, strings.Repeat("x", 100000)) {
+		t.Error("the long line is not whole in the log")
+	}
+	console := h.console.String()
+	for _, want := range []string{"[Build:BUILD] Running command printf 'no newline at the end'\n", "[Build:POST_BUILD] to-stderr\n", "[Build:COMPLETED] Build " + b.Id + ": SUCCEEDED in "} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(console, "\n"), "\n") {
+		if !strings.HasPrefix(line, "[Build:") {
+			t.Errorf("console line without prefix: %.80q", line)
+		}
+	}
+	if !strings.Contains(console, "no newline at the end") {
+		t.Error("output without a final newline is lost")
+	}
+}

@@ -259,22 +259,36 @@ func (x *execution) copyOutput() {
 	br := bufio.NewReaderSize(x.outR, 64<<10)
 	log := bufio.NewWriter(x.logFile)
 	defer log.Flush()
+	raw := func(s string, complete bool) {
+		log.WriteString(s)
+		if complete {
+			log.WriteString("\n")
+		}
+		x.r.out.line("["+project+":"+phase+"] ", s)
+	}
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(chunk) > 0 {
+			complete := chunk[len(chunk)-1] == '\n'
 			line := strings.TrimSuffix(string(chunk), "\n")
+			// a marker can follow output that did not end its line
+			if i := markerIndex(line); i > 0 {
+				raw(line[:i], true)
+				line = line[i:]
+			}
 			switch {
-			case strings.HasPrefix(line, markPhase):
+			case markerIndex(line) == 0 && line[1] == markPhase[1]:
 				phase = line[len(markPhase):]
-			case strings.HasPrefix(line, markMsg), strings.HasPrefix(line, markNote):
+			case markerIndex(line) == 0:
 				msg := line[len(markMsg):]
 				fmt.Fprintf(log, "[Container] %s %s\n", time.Now().UTC().Format("2006/01/02 15:04:05.000000"), msg)
-				if strings.HasPrefix(line, markMsg) {
+				if line[1] == markMsg[1] {
 					x.r.out.line("["+project+":"+phase+"] ", msg)
 				}
 			default:
-				log.WriteString(line + "\n")
-				x.r.out.line("["+project+":"+phase+"] ", line)
+				// a line longer than the buffer comes in pieces: whole in the
+				// log, one console line per piece
+				raw(line, complete || err == nil)
 			}
 			if br.Buffered() == 0 {
 				log.Flush()
@@ -284,6 +298,19 @@ func (x *execution) copyOutput() {
 			return
 		}
 	}
+}
+
+// markerIndex is where a runner marker starts in s, or -1.
+func markerIndex(s string) int {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == 0 {
+			switch s[i+1] {
+			case markPhase[1], markMsg[1], markNote[1]:
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // closeOutput closes the runner's end of the pipe and waits for the copy to
