@@ -1,0 +1,287 @@
+package states
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestStateMachineCRUD(t *testing.T) {
+	h := newHarness(t, Options{}, nil)
+	ctx := context.Background()
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`
+	arn := h.create("crud", def)
+	if again := h.create("crud", def); again != arn {
+		t.Errorf("idempotent create returned %s", again)
+	}
+	_, err := h.sfn.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("crud"), Definition: aws.String(`{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`), RoleArn: aws.String(role)})
+	var exists *sfntypes.StateMachineAlreadyExists
+	if !errors.As(err, &exists) {
+		t.Errorf("create with another definition: %v", err)
+	}
+	d, err := h.sfn.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
+	if err != nil || *d.Definition != def || d.Status != sfntypes.StateMachineStatusActive || d.Type != sfntypes.StateMachineTypeStandard {
+		t.Fatalf("describe = %+v, %v", d, err)
+	}
+	def2 := `{"StartAt":"B","States":{"B":{"Type":"Pass","Result":2,"End":true}}}`
+	if _, err := h.sfn.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(arn), Definition: aws.String(def2)}); err != nil {
+		t.Fatal(err)
+	}
+	x := h.wait(h.start(arn, "after-update", `{}`))
+	if aws.ToString(x.Output) != "2" {
+		t.Errorf("output after update = %s", aws.ToString(x.Output))
+	}
+	f, err := h.sfn.DescribeStateMachineForExecution(ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: x.ExecutionArn})
+	if err != nil || *f.Definition != def2 {
+		t.Errorf("describe for execution = %+v, %v", f, err)
+	}
+	h.create("crud2", def)
+	l, err := h.sfn.ListStateMachines(ctx, &sfn.ListStateMachinesInput{MaxResults: 1})
+	if err != nil || len(l.StateMachines) != 1 || l.NextToken == nil {
+		t.Fatalf("list page 1 = %+v, %v", l, err)
+	}
+	l2, err := h.sfn.ListStateMachines(ctx, &sfn.ListStateMachinesInput{NextToken: l.NextToken})
+	if err != nil || len(l2.StateMachines) != 1 || *l2.StateMachines[0].Name != "crud2" {
+		t.Fatalf("list page 2 = %+v, %v", l2, err)
+	}
+	if _, err := h.sfn.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.sfn.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
+	var nx *sfntypes.StateMachineDoesNotExist
+	if !errors.As(err, &nx) {
+		t.Errorf("describe deleted: %v", err)
+	}
+	_, err = h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String("nope")})
+	var ia *sfntypes.InvalidArn
+	if !errors.As(err, &ia) {
+		t.Errorf("bad arn: %v", err)
+	}
+	_, err = h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String("arn:aws:states:us-east-1:000000000000:execution:crud:nope")})
+	var ed *sfntypes.ExecutionDoesNotExist
+	if !errors.As(err, &ed) {
+		t.Errorf("missing execution: %v", err)
+	}
+}
+
+func TestProtocolErrors(t *testing.T) {
+	e, err := Open(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	tests := []struct {
+		target, body string
+		status       int
+		typ          string
+	}{
+		{"AWSStepFunctions.Nope", `{}`, 400, "UnknownOperationException"},
+		{"AWSStepFunctions.StartExecution", `{not json`, 400, "SerializationException"},
+		{"AWSStepFunctions.StartExecution", `{"stateMachineArn":"x"}`, 400, "InvalidArn"},
+		{"AWSStepFunctions.SendTaskSuccess", `{"taskToken":"AQBxyz","output":"{}"}`, 400, "InvalidToken"},
+		{"AWSStepFunctions.SendTaskSuccess", `{"taskToken":"AQBAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","output":"{"}`, 400, "InvalidOutput"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target+tt.body, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader(tt.body))
+			req.Header.Set("X-Amz-Target", tt.target)
+			req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Type    string `json:"__type"`
+				Message string `json:"message"`
+			}
+			json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != tt.status || !strings.HasSuffix(body.Type, "#"+tt.typ) || body.Message == "" {
+				t.Errorf("got %d %+v, want %d %s", resp.StatusCode, body, tt.status, tt.typ)
+			}
+		})
+	}
+}
+
+func TestHistoryPagingAndRedrive(t *testing.T) {
+	var fail atomic.Bool
+	fail.Store(true)
+	h := newHarness(t, Options{}, func(e *Engine) {
+		e.Register("arn:aws:states:::test:maybe", IntegrationFunc(func(ctx context.Context, tk Task) (json.RawMessage, error) {
+			if fail.Load() {
+				return nil, &TaskError{Name: "Flaky", Cause: "down"}
+			}
+			return json.RawMessage(`"fine"`), nil
+		}))
+	})
+	ctx := context.Background()
+	sm := h.create("redrive", `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"ResultPath":"$.p","Next":"T"},
+		"T":{"Type":"Task","Resource":"arn:aws:states:::test:maybe","ResultPath":"$.t","End":true}}}`)
+	arn := h.start(sm, "r", `{"in":1}`)
+	d := h.wait(arn)
+	if d.Status != sfntypes.ExecutionStatusFailed || *d.Error != "Flaky" || d.RedriveStatus != sfntypes.ExecutionRedriveStatusRedrivable {
+		t.Fatalf("first run: %+v", d)
+	}
+	fail.Store(false)
+	if _, err := h.sfn.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	d = h.wait(arn)
+	if d.Status != sfntypes.ExecutionStatusSucceeded || d.RedriveCount == nil || *d.RedriveCount != 1 {
+		t.Fatalf("redriven: %+v", d)
+	}
+	jsonEqual(t, `{"in":1,"p":1,"t":"fine"}`, *d.Output)
+	_, err := h.sfn.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(arn)})
+	var nr *sfntypes.ExecutionNotRedrivable
+	if !errors.As(err, &nr) {
+		t.Errorf("redrive a succeeded execution: %v", err)
+	}
+	evs := h.history(arn)
+	want := []string{"ExecutionStarted", "PassStateEntered", "PassStateExited", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "ExecutionFailed",
+		"ExecutionRedriven", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"}
+	if diff := cmp.Diff(want, types(evs)); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+	rev, err := h.sfn.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), ReverseOrder: true, MaxResults: 2, IncludeExecutionData: aws.Bool(false)})
+	if err != nil || len(rev.Events) != 2 || rev.Events[0].Type != sfntypes.HistoryEventTypeExecutionSucceeded || rev.NextToken == nil {
+		t.Fatalf("reverse page = %+v, %v", rev, err)
+	}
+	if out := rev.Events[0].ExecutionSucceededEventDetails; out == nil || aws.ToString(out.Output) != "" {
+		t.Errorf("includeExecutionData=false still has output: %+v", out)
+	}
+}
+
+func TestHistoryLimit(t *testing.T) {
+	h := newHarness(t, Options{MaxHistoryEvents: 50}, nil)
+	sm := h.create("loop", loopDef)
+	d := h.wait(h.start(sm, "", `{"i":0,"n":1000}`))
+	if d.Status != sfntypes.ExecutionStatusFailed || *d.Error != ErrNameRuntime || !strings.Contains(*d.Cause, "maximum number of history events") {
+		t.Fatalf("status %s %v %v", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+}
+
+func TestHeartbeatTimeout(t *testing.T) {
+	tokens := make(chan string, 1)
+	h := newHarness(t, Options{}, func(e *Engine) {
+		e.Register("arn:aws:states:::test:token", IntegrationFunc(func(ctx context.Context, tk Task) (json.RawMessage, error) {
+			tokens <- tk.Token
+			return nil, nil
+		}))
+	})
+	sm := h.create("hb", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:token.waitForTaskToken","HeartbeatSeconds":1,"TimeoutSeconds":60,
+		"Catch":[{"ErrorEquals":["States.HeartbeatTimeout"],"Next":"HB"}],"End":true},"HB":{"Type":"Pass","Result":"heartbeat timed out","End":true}}}`)
+	arn := h.start(sm, "", `{}`)
+	tok := <-tokens
+	if _, err := h.sfn.SendTaskHeartbeat(context.Background(), &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tok)}); err != nil {
+		t.Fatal(err)
+	}
+	d := h.wait(arn)
+	if aws.ToString(d.Output) != `"heartbeat timed out"` {
+		t.Fatalf("output %s (%s)", aws.ToString(d.Output), d.Status)
+	}
+	_, err := h.sfn.SendTaskHeartbeat(context.Background(), &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tok)})
+	var tto *sfntypes.TaskTimedOut
+	if !errors.As(err, &tto) {
+		t.Errorf("heartbeat after timeout: %v", err)
+	}
+}
+
+func TestCloseAndReopen(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	ctx := context.Background()
+	e, err := Open(ctx, Options{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoked := make(chan struct{})
+	e.Register("arn:aws:states:::test:block", IntegrationFunc(func(ctx context.Context, tk Task) (json.RawMessage, error) {
+		close(invoked)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}))
+	sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "m", Definition: `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"T"},
+		"T":{"Type":"Task","Resource":"arn:aws:states:::test:block","Retry":[{"ErrorEquals":["States.TaskFailed"],"IntervalSeconds":1,"MaxAttempts":1}],"End":true}}}`, RoleArn: role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.StartExecution(ctx, StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: "n", Input: `{"k":"v"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-invoked
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DescribeExecution(ctx, DescribeExecutionInput{ExecutionArn: x.ExecutionArn}); !errors.Is(err, ErrServiceUnavailable) {
+		t.Errorf("call after Close: %v", err)
+	}
+	e2, err := Open(ctx, Options{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	e2.Register("arn:aws:states:::test:block", IntegrationFunc(func(ctx context.Context, tk Task) (json.RawMessage, error) {
+		return json.RawMessage(`"second attempt"`), nil
+	}))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, err := e2.DescribeExecution(ctx, DescribeExecutionInput{ExecutionArn: x.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != "RUNNING" {
+			if d.Status != "SUCCEEDED" || *d.Output != `"second attempt"` {
+				t.Fatalf("after reopen: %s %v %v", d.Status, d.Error, d.Cause)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("still running")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	hist, err := e2.GetExecutionHistory(ctx, GetExecutionHistoryInput{ExecutionArn: x.ExecutionArn, MaxResults: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for _, ev := range hist.Events {
+		buf.WriteString(ev.Type + " ")
+		if ev.TaskFailedEventDetails != nil && ev.TaskFailedEventDetails.Cause != RestartCause {
+			t.Errorf("TaskFailed cause %q", ev.TaskFailedEventDetails.Cause)
+		}
+	}
+	if !strings.Contains(buf.String(), "TaskFailed TaskScheduled TaskStarted TaskSucceeded") {
+		t.Errorf("history: %s", buf.String())
+	}
+}
+
+func TestMapParallelHistory(t *testing.T) {
+	h := newHarness(t, Options{}, nil)
+	sm := h.create("mp", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.xs","MaxConcurrency":1,"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"Next":"P"},
+		"P":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],"End":true}}}`)
+	arn := h.start(sm, "", `{"xs":[1]}`)
+	d := h.wait(arn)
+	jsonEqual(t, `[[1]]`, aws.ToString(d.Output))
+	want := []string{"ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapIterationStarted", "PassStateEntered", "PassStateExited", "MapIterationSucceeded",
+		"MapStateSucceeded", "MapStateExited", "ParallelStateEntered", "ParallelStateStarted", "PassStateEntered", "PassStateExited", "ParallelStateSucceeded",
+		"ParallelStateExited", "ExecutionSucceeded"}
+	if diff := cmp.Diff(want, types(h.history(arn))); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+}
