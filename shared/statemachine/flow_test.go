@@ -392,7 +392,7 @@ func TestFlowFailures(t *testing.T) {
 		{
 			name: "queue gate failed", config: "queued",
 			fail: func(f *fakeAWS) map[string]*taskError {
-				return map[string]*taskError{"Queue": {Error: "Lambda.Unknown"}}
+				return map[string]*taskError{stQueue: {Error: "Lambda.Unknown"}}
 			},
 			end: stFailed, error: "Lambda.Unknown", cause: "Queue failed with Lambda.Unknown",
 			events: []string{"Pipeline Execution State Change FAILED Queue"},

@@ -19,10 +19,11 @@ const (
 )
 
 // Names of the states that are not per stage. Stage names cannot contain
-// spaces or ':', and "Source" is reserved, so none collides with a stage.
+// spaces or ':' and "Source" is reserved, so none collides with a stage's
+// states (add checks it anyway).
 const (
 	stStarted      = "Pipeline started"
-	stQueue        = "Queue"
+	stQueue        = "Queue: check"
 	stQueueChoice  = "Queue: wait?"
 	stQueueBackoff = "Queue: back off"
 	stQueueWait    = "Queue: wait"
@@ -40,7 +41,14 @@ const (
 	stFailEvPipeline = "Failure: events (pipeline failed)"
 	stBuildFailed    = "Build failed"
 	stApprovalTimed  = "Approval timed out"
-	stFailed         = "Failed"
+	stFailed         = "Pipeline failed"
+)
+
+// The queue gate is "Queue" in failure events; its failed state has a
+// space so that a stage called Queue does not collide.
+const (
+	queueStep   = "Queue"
+	queueFailed = "Queue gate: failed"
 )
 
 // Failure kinds recorded in $.failed.type.
@@ -84,6 +92,8 @@ const (
 type gen struct {
 	cfg    *config.Config
 	states obj
+	names  map[string]bool
+	err    error // the first duplicate state name
 	// recorded[i]: build stage i is followed by another stage, so its
 	// result is trimmed into $.builds.<stage> for later stages.
 	recorded []bool
@@ -97,7 +107,16 @@ func newGen(cfg *config.Config) *gen {
 	return g
 }
 
-func (g *gen) add(name string, state obj) { g.states = g.states.with(name, state) }
+func (g *gen) add(name string, state obj) {
+	if g.names == nil {
+		g.names = map[string]bool{}
+	}
+	if g.names[name] && g.err == nil {
+		g.err = fmt.Errorf("generate definition: two states named %q", name)
+	}
+	g.names[name] = true
+	g.states = g.states.with(name, state)
+}
 
 func (g *gen) definition() obj {
 	names := []string{stSource}
@@ -194,12 +213,16 @@ func catchAll(resultPath, next string) obj {
 // failed is the state a step's or stage's Catch goes to: it records which
 // one failed, then the shared failure states emit the events.
 func (g *gen) failed(stateName, stage, kind string) {
-	g.add(g.failedName(stateName), obj{}.
+	g.add(g.failedName(stateName), failedPass(stage, kind))
+}
+
+func failedPass(stage, kind string) obj {
+	return obj{}.
 		with("Type", "Pass").
 		with("Comment", "Record which step failed; the error is in $.error.").
 		with("Result", obj{}.with("stage", stage).with("type", kind)).
 		with("ResultPath", "$.failed").
-		with("Next", stFailCause))
+		with("Next", stFailCause)
 }
 
 func (g *gen) queue() {
@@ -213,7 +236,7 @@ func (g *gen) queue() {
 		with("ResultSelector", obj{}.with("wait.$", "$.Payload.wait").with("ahead.$", "$.Payload.ahead")).
 		with("ResultPath", "$.queue").
 		with("Retry", []obj{retryLambda}).
-		with("Catch", []obj{catchAll("$.error", g.failedName(stQueue))}).
+		with("Catch", []obj{catchAll("$.error", queueFailed)}).
 		with("Next", stQueueChoice))
 	g.add(stQueueChoice, obj{}.
 		with("Type", "Choice").
@@ -234,7 +257,7 @@ func (g *gen) queue() {
 		with("Type", "Wait").
 		with("SecondsPath", "$.queueWait.seconds").
 		with("Next", stQueue))
-	g.failed(stQueue, "Queue", kindStep)
+	g.add(queueFailed, failedPass(queueStep, kindStep))
 }
 
 func (g *gen) source() {

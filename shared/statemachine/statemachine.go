@@ -102,5 +102,9 @@ func Generate(cfg *config.Config) ([]byte, error) {
 		return nil, fmt.Errorf("generate definition: %w", err)
 	}
 	g := newGen(cfg)
-	return marshal(g.definition())
+	def := g.definition()
+	if g.err != nil {
+		return nil, g.err
+	}
+	return marshal(def)
 }

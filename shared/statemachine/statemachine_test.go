@@ -323,3 +323,16 @@ func TestReachable(t *testing.T) {
 		}
 	}
 }
+
+// TestStageNamesLikeHelperStates generates a machine whose stages are
+// named like the machine's own states would be without their suffixes.
+func TestStageNamesLikeHelperStates(t *testing.T) {
+	var stages []config.Stage
+	for _, n := range []string{"Queue", "Failed", "Pipeline", "Failure", "Build", "Approval", "Succeeded"} {
+		stages = append(stages, config.Stage{Name: n, Buildspec: "b.yml"})
+	}
+	cfg := &config.Config{Name: "x", Mode: config.ModeQueued, Repositories: []config.Repository{{Provider: "github", Repository: "a/b"}}, Stages: stages}
+	if _, err := Generate(cfg); err != nil {
+		t.Fatal(err)
+	}
+}
