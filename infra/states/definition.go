@@ -171,6 +171,7 @@ func (e *definitionError) Error() string {
 
 type checker struct {
 	diags []Diagnostic
+	names map[string]string // state name → where it was first defined
 }
 
 func (c *checker) add(code, loc, format string, args ...any) {
@@ -265,8 +266,16 @@ func (c *checker) machine(obj map[string]any, loc string, top bool) *machine {
 	}
 	for _, name := range sortedKeys(statesRaw) {
 		sloc := loc + "/States/" + name
-		if len(name) > 80 {
-			c.schema(sloc, "State names must be at most 80 characters")
+		if len([]rune(name)) > 80 || name == "" {
+			c.add("INVALID_STATE_NAME", sloc, "State names must be 1 to 80 characters long")
+		}
+		if c.names == nil {
+			c.names = map[string]string{}
+		}
+		if first, dup := c.names[name]; dup {
+			c.add("DUPLICATE_STATE_NAME", sloc, "Duplicate State name: %s (first defined at %s)", name, first)
+		} else {
+			c.names[name] = sloc
 		}
 		so, ok := statesRaw[name].(map[string]any)
 		if !ok {
@@ -318,7 +327,7 @@ func (c *checker) machine(obj map[string]any, loc string, top bool) *machine {
 		visit(m.StartAt)
 		for _, name := range sortedKeys(statesRaw) {
 			if !reach[name] {
-				c.add("UNREACHABLE_STATE", loc+"/States/"+name, "State \"%s\" is not reachable", name)
+				c.add("MISSING_TRANSITION_TARGET", loc+"/States/"+name, "State \"%s\" is not reachable.", name)
 			}
 		}
 	}
@@ -422,8 +431,8 @@ func (c *checker) state(name string, obj map[string]any, loc string) *state {
 	switch s.Type {
 	case "Task":
 		s.Resource = c.str(obj, "Resource", loc, true)
-		if s.Resource != "" && !strings.HasPrefix(s.Resource, "arn:") {
-			c.schema(loc+"/Resource", "The value for the field 'Resource' must be a valid ARN")
+		if s.Resource != "" && (!strings.HasPrefix(s.Resource, "arn:") || len(strings.Split(s.Resource, ":")) < 6) {
+			c.add("INVALID_RESOURCE", loc+"/Resource", "Invalid resource: %s", s.Resource)
 		}
 		s.splitResource()
 		if s.pattern == "waitForTaskToken" || s.pattern == "sync" {

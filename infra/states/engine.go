@@ -605,7 +605,7 @@ func (e *Engine) StartExecution(ctx context.Context, in StartExecutionInput) (*S
 	}
 	x.id = id
 	x.emit(&frame{}, HistoryEvent{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedDetails{
-		Input: in.Input, InputDetails: &HistoryDataDetails{}, RoleArn: sm.roleArn}})
+		Input: in.Input, InputDetails: notTruncated, RoleArn: sm.roleArn}})
 	cp := &checkpoint{State: sm.m.StartAt, Input: input}
 	if err := x.flushWait(ctx, cp); err != nil {
 		return nil, fmt.Errorf("start execution %s: %w", in.Name, err)

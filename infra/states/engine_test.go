@@ -319,10 +319,13 @@ func TestInvalidDefinition(t *testing.T) {
 	tests := []struct{ def, want string }{
 		{`{`, "INVALID_JSON_DESCRIPTION"},
 		{`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}`, "MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next"},
-		{`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Pass","End":true}}}`, "UNREACHABLE_STATE"},
+		{`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Pass","End":true}}}`, `MISSING_TRANSITION_TARGET: State "B" is not reachable. at /States/B`},
+		{`{"StartAt":"A","States":{"A":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}],"End":true}}}`, "DUPLICATE_STATE_NAME"},
+		{`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"lambda","End":true}}}`, "INVALID_RESOURCE"},
+		{`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A"}}}`, "MISSING_END_STATE"},
 		{`{"StartAt":"A","States":{"A":{"Type":"Nope","End":true}}}`, "SCHEMA_VALIDATION_FAILED: The value for the field 'Type' must be one of"},
 		{`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"Foo":1}}}`, "Field 'Foo' is not supported at /States/A"},
-		{`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:x","End":true,"Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}]}}}`, "must be the last one"},
+		{`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::x:y","End":true,"Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}]}}}`, "must be the last one"},
 		{`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"Parameters":{"x.$":"nope"}}}}`, "'x.$' must be a valid JSONPath"},
 		{`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"ResultPath":"$.a[*]"}}}`, "valid Reference Path"},
 	}

@@ -187,7 +187,7 @@ func (x *execution) run(cp *checkpoint) {
 			x.emit(fr, HistoryEvent{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: f.errName, Cause: f.cause}})
 		} else {
 			f.status, f.output, f.hasOutput = "SUCCEEDED", string(b), true
-			x.emit(fr, HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceededEventDetails: &OutputDetails{Output: f.output, OutputDetails: &HistoryDataDetails{}}})
+			x.emit(fr, HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceededEventDetails: &OutputDetails{Output: f.output, OutputDetails: notTruncated}})
 		}
 	}
 	now := time.Now().UTC()
@@ -406,7 +406,7 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 		if text == "" {
 			text = marshal(cp.Input)
 		}
-		cp.EnteredID = x.emit(fr, HistoryEvent{Type: stateEnteredType[s.Type], StateEnteredEventDetails: &StateEnteredDetails{Name: s.Name, Input: text, InputDetails: &HistoryDataDetails{}}})
+		cp.EnteredID = x.emit(fr, HistoryEvent{Type: stateEnteredType[s.Type], StateEnteredEventDetails: &StateEnteredDetails{Name: s.Name, Input: text, InputDetails: notTruncated}})
 		cp.Entered = true
 	}
 	raw := cp.Input
@@ -415,7 +415,7 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 		if len(text) > MaxPayload {
 			return nil, "", &TaskError{Name: ErrNameDataLimitExceeded, Cause: "The state/task '" + s.Name + "' returned a result with a size exceeding the maximum number of bytes service limit."}
 		}
-		x.emit(fr, HistoryEvent{Type: exitedType[s.Type], StateExitedEventDetails: &StateExitedDetails{Name: s.Name, Output: text, OutputDetails: &HistoryDataDetails{}}})
+		x.emit(fr, HistoryEvent{Type: exitedType[s.Type], StateExitedEventDetails: &StateExitedDetails{Name: s.Name, Output: text, OutputDetails: notTruncated}})
 		fr.lastOutput = text
 		return out, next, nil
 	}
@@ -860,7 +860,7 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 	default:
 		if phase != "token" {
 			if lambdaARN {
-				x.emit(fr, HistoryEvent{Type: "LambdaFunctionScheduled", LambdaFunctionScheduledDetails: &LambdaScheduledDetails{Resource: s.Resource, Input: paramText, InputDetails: &HistoryDataDetails{}, TimeoutInSeconds: int64(timeout)}})
+				x.emit(fr, HistoryEvent{Type: "LambdaFunctionScheduled", LambdaFunctionScheduledDetails: &LambdaScheduledDetails{Resource: s.Resource, Input: paramText, InputDetails: notTruncated, TimeoutInSeconds: int64(timeout)}})
 			} else {
 				x.emit(fr, HistoryEvent{Type: "TaskScheduled", TaskScheduledEventDetails: &TaskScheduledDetails{ResourceType: rType, Resource: rName, Region: x.e.o.Region,
 					Parameters: paramText, TimeoutInSeconds: int64(timeout), HeartbeatInSeconds: int64(heartbeat)}})
@@ -1104,10 +1104,10 @@ func (x *execution) timedOut(fr *frame, lambdaARN bool, rType, rName string, ter
 
 func (x *execution) emitTaskSucceeded(fr *frame, lambdaARN bool, rType, rName, out string) {
 	if lambdaARN {
-		x.emit(fr, HistoryEvent{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceededDetails: &OutputDetails{Output: out, OutputDetails: &HistoryDataDetails{}}})
+		x.emit(fr, HistoryEvent{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceededDetails: &OutputDetails{Output: out, OutputDetails: notTruncated}})
 		return
 	}
-	x.emit(fr, HistoryEvent{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{ResourceType: rType, Resource: rName, Output: out, OutputDetails: &HistoryDataDetails{}}})
+	x.emit(fr, HistoryEvent{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{ResourceType: rType, Resource: rName, Output: out, OutputDetails: notTruncated}})
 }
 
 // ---- Parallel and Map ----

@@ -348,3 +348,7 @@ type MapIterationDetails struct {
 	Name  string `json:"name"`
 	Index int    `json:"index"`
 }
+
+// notTruncated is shared by every event (details are never truncated
+// locally); it must not be modified.
+var notTruncated = &HistoryDataDetails{}
