@@ -276,7 +276,11 @@ func (p *parser) env(n *yaml.Node, env *Env, spec *Spec) error {
 			}
 			for i, name := range names {
 				if !validName(name) {
-					return p.errf(v.Content[i], "env.exported-variables: %q is not a valid variable name", name)
+					at := v
+					if v.Kind == yaml.SequenceNode {
+						at = v.Content[i]
+					}
+					return p.errf(at, "env.exported-variables: %q is not a valid variable name", name)
 				}
 			}
 			env.ExportedVariables = names
@@ -464,8 +468,12 @@ func (p *parser) yesNo(n *yaml.Node, path string) (bool, error) {
 	return false, p.errf(n, "%s must be yes or no, not %s", path, kindName(n))
 }
 
-// maxRefineLines bounds the work syntaxError does to find the exact line.
-const maxRefineLines = 2000
+// Bounds on the work syntaxError does to find the exact line (it parses each
+// prefix of the file); beyond them the line yaml.v3 gives is reported.
+const (
+	maxRefineLines = 500
+	maxRefineBytes = 32 << 10
+)
 
 // syntaxError turns a yaml.v3 syntax error into an *Error. yaml.v3 reports the
 // line where the enclosing block starts; the first line at which a prefix of
@@ -479,7 +487,7 @@ func syntaxError(file string, data []byte, err error) error {
 	}
 	line, _ := strconv.Atoi(m[1])
 	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) <= maxRefineLines {
+	if len(lines) <= maxRefineLines && len(data) <= maxRefineBytes {
 		var prefix []byte
 		for k, l := range lines {
 			prefix = append(prefix, l...)

@@ -125,6 +125,7 @@ func TestParseBad(t *testing.T) {
 		{"variable list", "version: 0.2\nenv:\n  variables:\n    A: [1, 2]\nphases: {build: {}}\n", "buildspec.yml:4: env.variables.A must be a string, not a list"},
 		{"variable name", "version: 0.2\nenv:\n  variables:\n    1A: x\nphases: {build: {}}\n", `buildspec.yml:4: env.variables: "1A" is not a valid variable name`},
 		{"exported name", "version: 0.2\nenv:\n  exported-variables:\n    - OK\n    - not-ok\nphases: {build: {}}\n", `buildspec.yml:5: env.exported-variables: "not-ok" is not a valid variable name`},
+		{"exported scalar", "version: 0.2\nenv:\n  exported-variables: 000\nphases: {build: {}}\n", `buildspec.yml:3: env.exported-variables: "000" is not a valid variable name`},
 		{"env unknown", "version: 0.2\nenv:\n  vars: {}\nphases: {build: {}}\n", `buildspec.yml:3: env: unknown key "vars"; allowed: shell, variables, parameter-store, exported-variables, secrets-manager, git-credential-helper`},
 		{"artifacts no files", "version: 0.2\nphases: {build: {}}\nartifacts:\n  name: x\n", "buildspec.yml:4: artifacts.files is missing: list the files to keep, e.g. '**/*'"},
 		{"artifacts files map", "version: 0.2\nphases: {build: {}}\nartifacts:\n  files:\n    a: b\n", "buildspec.yml:5: artifacts.files must be a list of strings, not a mapping"},
