@@ -37,7 +37,7 @@ deploy: node build
 
 ## asl: print the generated state machine definition for the current config
 asl:
-	@$(GO) run ./infra/asl
+	@$(GO) build -o build/asl ./infra/asl && ./build/asl
 
 ## bench: the Go benchmarks
 bench:
