@@ -922,9 +922,21 @@ func (e *Engine) RedriveExecution(ctx context.Context, in RedriveExecutionInput)
 		return nil, err
 	}
 	e.mu.Lock()
-	if _, ok := e.running[in.ExecutionArn]; ok {
+	if x, ok := e.running[in.ExecutionArn]; ok {
 		e.mu.Unlock()
-		return nil, apiErr("ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven: '"+in.ExecutionArn+"'")
+		x.mu.Lock()
+		status := x.status
+		x.mu.Unlock()
+		if status == "RUNNING" {
+			return nil, apiErr("ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven: '"+in.ExecutionArn+"'")
+		}
+		// it has just ended: wait until that is recorded
+		select {
+		case <-x.finished:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		e.mu.Lock()
 	}
 	var id int64
 	var status string
