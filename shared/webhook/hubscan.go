@@ -34,6 +34,8 @@ func decodeHub(body []byte, in *hubPush) error {
 			in.TotalCommits, err = s.intPtr()
 		case 7:
 			lastStart = -1
+			in.files = files{}
+			in.longestList = 0
 			if n, e := s.null(); n || e != nil {
 				in.Commits = nil
 				return e
@@ -42,7 +44,7 @@ func decodeHub(body []byte, in *hubPush) error {
 			err = s.array(func() error {
 				in.Commits = append(in.Commits, hubCommit{})
 				lastStart = s.i
-				err := s.commit(&in.Commits[len(in.Commits)-1], false)
+				err := s.commitFiles(in)
 				lastEnd = s.i
 				return err
 			})
@@ -109,6 +111,45 @@ func (s *scanner) intPtr() (*int, error) {
 		return nil, err
 	}
 	return &n, nil
+}
+
+// commitFiles reads a listed commit for its file lists only, adding the
+// paths straight to in.files (a path already seen costs no allocation).
+func (s *scanner) commitFiles(in *hubPush) error {
+	if in.files.seen == nil {
+		in.files.grow(64)
+	}
+	return s.object(func(k []byte) error {
+		if i := field(k, commitFields); i < 0 || i > 2 {
+			return s.skip()
+		}
+		n := 0
+		err := s.array(func() error {
+			n++
+			if isNull, err := s.null(); isNull || err != nil {
+				in.files.addOne("")
+				return err
+			}
+			start := s.i
+			raw, esc, err := s.rawString()
+			if err != nil {
+				return err
+			}
+			if !esc {
+				in.files.addBytes(raw)
+				return nil
+			}
+			v, ok := unescape(raw)
+			if !ok {
+				s.i = start
+				return s.fail("bad string escape")
+			}
+			in.files.addOne(v)
+			return nil
+		})
+		in.longestList = max(in.longestList, n)
+		return err
+	})
 }
 
 // commit decodes a commit object; unless full, only its file lists.

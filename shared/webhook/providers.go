@@ -76,6 +76,10 @@ type hubPush struct {
 		Login    string `json:"login"`    // Gitea
 		Username string `json:"username"` // Gitea
 	} `json:"pusher"`
+	// Filled by decodeHub (not by encoding/json): the distinct paths of
+	// the listed commits' file lists, and the longest single list.
+	files       files
+	longestList int
 }
 
 func parseGitHub(d *Delivery, body []byte) error {
@@ -126,27 +130,15 @@ func parseHub(d *Delivery, body []byte) error {
 	} else if n := len(in.Commits); n > 0 {
 		p.HeadCommit = in.Commits[n-1].commit()
 	}
-	var f files
-	n := 0
-	for i := range in.Commits {
-		n += len(in.Commits[i].Added) + len(in.Commits[i].Removed) + len(in.Commits[i].Modified)
-	}
-	f.grow(n)
-	complete := len(in.Commits) > 0
-	for i := range in.Commits {
-		c := &in.Commits[i]
-		f.add(c.Added, c.Removed, c.Modified)
-		if d.Provider == push.GitHub && (len(c.Added) >= githubMaxFiles || len(c.Removed) >= githubMaxFiles || len(c.Modified) >= githubMaxFiles) {
-			complete = false
-		}
-	}
+	// decodeHub collected the listed commits' files in in.files
+	complete := len(in.Commits) > 0 && !(d.Provider == push.GitHub && in.longestList >= githubMaxFiles)
 	switch {
 	case d.Provider == push.GitHub && len(in.Commits) >= githubMaxCommits,
 		in.Size != nil && *in.Size > len(in.Commits),
 		in.TotalCommits != nil && *in.TotalCommits > len(in.Commits):
 		complete = false
 	}
-	p.Files, p.FilesComplete = f.list, complete
+	p.Files, p.FilesComplete = in.files.list, complete
 	if in.Deleted && p.After != push.ZeroCommit {
 		return fmt.Errorf("%w: deleted push with after %q", ErrMalformed, p.After)
 	}
