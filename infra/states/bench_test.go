@@ -61,39 +61,51 @@ func BenchmarkPassChoiceLoop(b *testing.B) {
 }
 
 // BenchmarkTaskTokenLatency measures the time from calling SendTaskSuccess
-// (through the API) to the next state being entered.
+// to the next state being entered: through the API (the SDK client's
+// request included) and in process (Engine.SendTaskSuccess). ack is the
+// time until the call returns, i.e. until the result is durable (a sync).
 func BenchmarkTaskTokenLatency(b *testing.B) {
-	ends := make(chan string, 16)
-	entered := make(chan time.Time, 16)
-	tokens := make(chan string, 16)
-	h := newBenchHarness(b, observed(filepath.Join(b.TempDir(), "bench.db"), ends, entered))
-	h.e.Register("arn:aws:states:::lambda:invoke", LambdaIntegration(func(ctx context.Context, fn string, p json.RawMessage) (json.RawMessage, error) {
-		var v struct{ Token string }
-		json.Unmarshal(p, &v)
-		tokens <- v.Token
-		return nil, nil
-	}))
-	sm := h.create("token", `{"StartAt":"T","States":{
-	  "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"f","Payload":{"Token.$":"$$.Task.Token"}},"Next":"P"},
-	  "P":{"Type":"Pass","End":true}}}`)
-	var total, ack time.Duration
-	n := 0
-	for b.Loop() {
-		b.StopTimer()
-		h.start(sm, "", `{}`)
-		tok := <-tokens
-		b.StartTimer()
-		t0 := time.Now()
-		if _, err := h.sfn.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(`{"ok":true}`)}); err != nil {
-			b.Fatal(err)
-		}
-		ack += time.Since(t0)
-		total += (<-entered).Sub(t0)
-		<-ends
-		n++
+	for _, via := range []string{"api", "inprocess"} {
+		b.Run(via, func(b *testing.B) {
+			ends := make(chan string, 16)
+			entered := make(chan time.Time, 16)
+			tokens := make(chan string, 16)
+			h := newBenchHarness(b, observed(filepath.Join(b.TempDir(), "bench.db"), ends, entered))
+			h.e.Register("arn:aws:states:::lambda:invoke", LambdaIntegration(func(ctx context.Context, fn string, p json.RawMessage) (json.RawMessage, error) {
+				var v struct{ Token string }
+				json.Unmarshal(p, &v)
+				tokens <- v.Token
+				return nil, nil
+			}))
+			sm := h.create("token", `{"StartAt":"T","States":{
+			  "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"f","Payload":{"Token.$":"$$.Task.Token"}},"Next":"P"},
+			  "P":{"Type":"Pass","End":true}}}`)
+			var total, ack time.Duration
+			n := 0
+			for b.Loop() {
+				b.StopTimer()
+				h.start(sm, "", `{}`)
+				tok := <-tokens
+				b.StartTimer()
+				t0 := time.Now()
+				var err error
+				if via == "api" {
+					_, err = h.sfn.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(`{"ok":true}`)})
+				} else {
+					_, err = h.e.SendTaskSuccess(context.Background(), SendTaskSuccessInput{TaskToken: tok, Output: `{"ok":true}`})
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				ack += time.Since(t0)
+				total += (<-entered).Sub(t0)
+				<-ends
+				n++
+			}
+			b.ReportMetric(float64(total.Microseconds())/float64(n), "µs-to-next-state")
+			b.ReportMetric(float64(ack.Microseconds())/float64(n), "µs-ack")
+		})
 	}
-	b.ReportMetric(float64(total.Microseconds())/float64(n), "µs-to-next-state")
-	b.ReportMetric(float64(ack.Microseconds())/float64(n), "µs-ack")
 }
 
 // BenchmarkAccumulated runs one short execution per op after `finished`

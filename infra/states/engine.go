@@ -58,6 +58,7 @@ type Engine struct {
 
 	resumeOnce sync.Once
 	toResume   []*execution
+	nextID     int64 // the last execution id handed out
 }
 
 type stateMachine struct {
@@ -132,6 +133,9 @@ func (e *Engine) load(ctx context.Context) error {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := e.st.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM executions`).Scan(&e.nextID); err != nil {
 		return err
 	}
 	rows, err = e.st.r.QueryContext(ctx, `SELECT id FROM executions WHERE status = 'RUNNING'`)
@@ -584,30 +588,28 @@ func (e *Engine) StartExecution(ctx context.Context, in StartExecutionInput) (*S
 	now := time.Now().UTC()
 	x := &execution{e: e, arn: arn, name: in.Name, smArn: sm.arn, smName: sm.name, roleArn: sm.roleArn, m: sm.m, defSrc: sm.definition,
 		inputRaw: in.Input, input: input, start: now, status: "RUNNING", traceHeader: in.TraceHeader}
+	e.nextID++
+	x.id = e.nextID
 	e.running[arn] = x
 	e.mu.Unlock()
 
-	var id int64
+	// one transaction: the row, ExecutionStarted and the first checkpoint
+	x.emit(&frame{}, HistoryEvent{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedDetails{
+		Input: in.Input, InputDetails: notTruncated, RoleArn: sm.roleArn}})
+	cp := &checkpoint{State: sm.m.StartAt, Input: input}
+	x.mu.Lock()
+	evs := x.pending
+	x.pending = nil
+	x.mu.Unlock()
 	ins := &op{fn: func(tx *sql.Tx) error {
-		res, err := tx.Exec(`INSERT INTO executions(arn, sm_arn, name, status, start, input, definition, role_arn, trace_header) VALUES (?,?,?,?,?,?,?,?,?)`,
-			arn, sm.arn, in.Name, "RUNNING", epoch(now), in.Input, sm.definition, sm.roleArn, in.TraceHeader)
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
+		_, err := tx.Exec(`INSERT INTO executions(id, arn, sm_arn, name, status, start, input, definition, role_arn, trace_header) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			x.id, arn, sm.arn, in.Name, "RUNNING", epoch(now), in.Input, sm.definition, sm.roleArn, in.TraceHeader)
 		return err
-	}}
+	}, exec: x.id, events: evs, cp: cp, total: 1}
 	if err := e.st.do(ctx, ins); err != nil {
 		e.mu.Lock()
 		delete(e.running, arn)
 		e.mu.Unlock()
-		return nil, fmt.Errorf("start execution %s: %w", in.Name, err)
-	}
-	x.id = id
-	x.emit(&frame{}, HistoryEvent{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedDetails{
-		Input: in.Input, InputDetails: notTruncated, RoleArn: sm.roleArn}})
-	cp := &checkpoint{State: sm.m.StartAt, Input: input}
-	if err := x.flushWait(ctx, cp); err != nil {
 		return nil, fmt.Errorf("start execution %s: %w", in.Name, err)
 	}
 	e.launch(x, cp)

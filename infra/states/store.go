@@ -255,6 +255,7 @@ func (s *store) apply(batch []*op) error {
 					close(o.done)
 					o.done = nil
 				}
+				continue
 			}
 		}
 		if o.exec == 0 {
