@@ -953,3 +953,160 @@ func TestCLISynth(t *testing.T) {
 		t.Errorf("cdk synth's template differs from the tests' (-tests +cli):\n%s", diff)
 	}
 }
+
+// TestQueuedVariant synthesizes a second stack: queued mode (the queue
+// function), no approval stage, a sender with a display name, configured
+// deploy permissions, a provider tokens secret and a shorter retention.
+func TestQueuedVariant(t *testing.T) {
+	synthesized(t)
+	raw, err := os.ReadFile("testdata/queued.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qcfg, err := config.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	ctx, err := cdkContext(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
+	perm := stack.Permission{Actions: strs("cloudformation:*"), Resources: strs("arn:aws:cloudformation:*:*:stack/svc-*/*")}
+	b, err := stack.New(app, stack.Options{
+		Config: qcfg, AssetDir: assetDir, ArtifactRetentionDays: 7, ProviderTokens: "create",
+		Permissions: map[string][]stack.Permission{"deploy-prod": {perm}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack.Check(app)
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				report, _ := os.ReadFile(filepath.Join(out, "validation-report.json"))
+				t.Fatalf("synthesis failed (cdk-nag?): %v\n%s", r, report)
+			}
+		}()
+		app.Synth(nil)
+	}()
+	saved := template
+	defer func() { template = saved }()
+	data, err := os.ReadFile(filepath.Join(out, *b.Stack.TemplateFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	template = nil
+	if err := json.Unmarshal(data, &template); err != nil {
+		t.Fatal(err)
+	}
+
+	if n := len(resources("AWS::Lambda::Function")); n != 5 {
+		t.Errorf("%d functions, want 5 (with queue)", n)
+	}
+	queue, q := one(t, "AWS::Lambda::Function", "Queue")
+	if diff := cmp.Diff(strs("PUSHLINE_CONFIG_JSON", "PUSHLINE_STATE_MACHINE_ARN"), sortedKeys(get(q, "Environment", "Variables"))); diff != "" {
+		t.Errorf("queue environment (-want +got):\n%s", diff)
+	}
+	want := strs("logs:CreateLogStream", "logs:PutLogEvents", "states:DescribeExecution", "states:ListExecutions")
+	if diff := cmp.Diff(want, actions(roleOf(t, q, "Role"))); diff != "" {
+		t.Errorf("queue role actions (-want +got):\n%s", diff)
+	}
+	source, src := one(t, "AWS::Lambda::Function", "Source")
+	tokens, _ := one(t, "AWS::SecretsManager::Secret", "ProviderTokens")
+	jsonEq(t, "PUSHLINE_PROVIDER_TOKENS_ARN", get(src, "Environment", "Variables", "PUSHLINE_PROVIDER_TOKENS_ARN"), ref(tokens))
+	if !slices.Contains(actions(roleOf(t, src, "Role")), "secretsmanager:GetSecretValue") {
+		t.Error("source role cannot read the provider tokens")
+	}
+
+	_, sm := one(t, "AWS::StepFunctions::StateMachine", "StateMachine")
+	for _, s := range rolePolicy(roleOf(t, sm, "RoleArn")) {
+		if s.Sid == "InvokeSteps" {
+			if diff := cmp.Diff(sorted(toJSON(arnOf(source)), toJSON(arnOf(queue))), s.Resources); diff != "" {
+				t.Errorf("InvokeSteps (no approval: no notify) (-want +got):\n%s", diff)
+			}
+		}
+	}
+	keys := sortedKeys(get(sm, "DefinitionSubstitutions"))
+	if diff := cmp.Diff(sorted(statemachine.Keys(qcfg)...), keys); diff != "" {
+		t.Errorf("DefinitionSubstitutions keys (-want +got):\n%s", diff)
+	}
+	def, err := statemachine.Generate(qcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if get(sm, "DefinitionString") != string(def) {
+		t.Error("DefinitionString is not statemachine.Generate(cfg)")
+	}
+
+	_, deploy := one(t, "AWS::CodeBuild::Project", "ProjectDeployProd")
+	_, build := one(t, "AWS::CodeBuild::Project", "ProjectBuild")
+	var configured []statement
+	for _, s := range rolePolicy(roleOf(t, deploy, "ServiceRole")) {
+		if strings.HasPrefix(s.Sid, "Configured") {
+			configured = append(configured, s)
+		}
+	}
+	if diff := cmp.Diff([]statement{{Sid: "Configured0", Actions: perm.Actions, Resources: perm.Resources}}, configured); diff != "" {
+		t.Errorf("deploy-prod configured statements (-want +got):\n%s", diff)
+	}
+	if slices.Contains(actions(roleOf(t, build, "ServiceRole")), "cloudformation:*") {
+		t.Error("the build stage got the deploy stage's permissions")
+	}
+	jsonEq(t, "build project", map[string]any{"ComputeType": get(build, "Environment", "ComputeType"), "Timeout": build["TimeoutInMinutes"]},
+		map[string]any{"ComputeType": "BUILD_GENERAL1_MEDIUM", "Timeout": 20})
+
+	_, bucket := one(t, "AWS::S3::Bucket", "Artifacts")
+	if got := get(bucket, "LifecycleConfiguration", "Rules", 0, "ExpirationInDays"); got != 7.0 {
+		t.Errorf("retention %v days, want 7", got)
+	}
+	_, id := one(t, "AWS::SES::EmailIdentity", "Sender")
+	if id["EmailIdentity"] != "ci@example.com" {
+		t.Errorf("SES identity %v, want the bare address ci@example.com", id["EmailIdentity"])
+	}
+	if n := len(resources("AWS::SNS::Subscription")); n != 0 {
+		t.Errorf("%d subscriptions, want none (no failures configured)", n)
+	}
+}
+
+func sortedKeys(v any) []string {
+	m, _ := v.(map[string]any)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestNewRejects checks the options New refuses before building anything.
+func TestNewRejects(t *testing.T) {
+	synthesized(t)
+	tests := []struct {
+		name string
+		opts stack.Options
+	}{
+		{"no config", stack.Options{AssetDir: assetDir}},
+		{"no bootstraps", stack.Options{Config: cfg, AssetDir: t.TempDir()}},
+		{"negative retention", stack.Options{Config: cfg, AssetDir: assetDir, ArtifactRetentionDays: -1}},
+		{"permissions for an approval stage", stack.Options{Config: cfg, AssetDir: assetDir,
+			Permissions: map[string][]stack.Permission{"Approve": {{Actions: strs("s3:GetObject"), Resources: strs("*")}}}}},
+		{"permissions for no stage", stack.Options{Config: cfg, AssetDir: assetDir,
+			Permissions: map[string][]stack.Permission{"Nope": {{Actions: strs("s3:GetObject"), Resources: strs("*")}}}}},
+		{"action *", stack.Options{Config: cfg, AssetDir: assetDir,
+			Permissions: map[string][]stack.Permission{"Deploy": {{Actions: strs("*"), Resources: strs("*")}}}}},
+		{"no resources", stack.Options{Config: cfg, AssetDir: assetDir,
+			Permissions: map[string][]stack.Permission{"Deploy": {{Actions: strs("s3:GetObject")}}}}},
+		{"bad tokens", stack.Options{Config: cfg, AssetDir: assetDir, ProviderTokens: "yes"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// New checks its options before it touches the scope.
+			if _, err := stack.New(nil, tt.opts); !errors.Is(err, stack.ErrOptions) {
+				t.Errorf("err = %v, want ErrOptions", err)
+			}
+		})
+	}
+}

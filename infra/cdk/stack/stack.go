@@ -524,13 +524,15 @@ func (b *builder) codebuild() {
 				Resources: jsii.Strings(p.Resources...),
 			}))
 		}
-		timeout := st.Timeout.Duration.Minutes()
-		if timeout == 0 {
-			timeout = 60
-		}
-		compute := awscodebuild.ComputeType_SMALL
-		if st.ComputeType != "" {
-			compute = awscodebuild.ComputeType(st.ComputeType)
+		env, lambdaCompute := buildEnvironment(st.ComputeType)
+		var timeout, queued awscdk.Duration
+		if !lambdaCompute { // Lambda compute has neither (CodeBuild caps its builds at 15 min)
+			minutes := st.Timeout.Duration.Minutes()
+			if minutes == 0 {
+				minutes = 60
+			}
+			timeout = awscdk.Duration_Minutes(jsii.Number(minutes))
+			queued = awscdk.Duration_Hours(jsii.Number(1))
 		}
 		project := awscodebuild.NewProject(b.stack, jsii.String(id), &awscodebuild.ProjectProps{
 			Description: jsii.String("pushline " + b.cfg.Name + ": stage " + st.Name),
@@ -541,14 +543,11 @@ func (b *builder) codebuild() {
 				Bucket: b.bucket,
 				Path:   jsii.String(b.cfg.Name + "/source.zip"),
 			}),
-			BuildSpec: awscodebuild.BuildSpec_FromSourceFilename(jsii.String(st.Buildspec)),
-			Environment: &awscodebuild.BuildEnvironment{
-				BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
-				ComputeType: compute,
-			},
-			Timeout:                     awscdk.Duration_Minutes(jsii.Number(timeout)),
+			BuildSpec:                   awscodebuild.BuildSpec_FromSourceFilename(jsii.String(st.Buildspec)),
+			Environment:                 env,
+			Timeout:                     timeout,
+			QueuedTimeout:               queued,
 			GrantReportGroupPermissions: jsii.Bool(false),
-			QueuedTimeout:               awscdk.Duration_Hours(jsii.Number(1)),
 			EncryptionKey:               b.key,
 			Logging: &awscodebuild.LoggingOptions{
 				CloudWatch: &awscodebuild.CloudWatchLoggingOptions{
@@ -570,6 +569,35 @@ func (b *builder) codebuild() {
 			b.suppress(role, "AwsSolutions-IAM5", wild, "Configured by the operator for this stage (pushline:permissions in cdk.json's context).")
 		}
 	}
+}
+
+// computeTypes maps the config's CodeBuild compute types to CDK's.
+var computeTypes = map[string]awscodebuild.ComputeType{
+	"BUILD_GENERAL1_SMALL":   awscodebuild.ComputeType_SMALL,
+	"BUILD_GENERAL1_MEDIUM":  awscodebuild.ComputeType_MEDIUM,
+	"BUILD_GENERAL1_LARGE":   awscodebuild.ComputeType_LARGE,
+	"BUILD_GENERAL1_XLARGE":  awscodebuild.ComputeType_X_LARGE,
+	"BUILD_GENERAL1_2XLARGE": awscodebuild.ComputeType_X2_LARGE,
+	"BUILD_LAMBDA_1GB":       awscodebuild.ComputeType_LAMBDA_1GB,
+	"BUILD_LAMBDA_2GB":       awscodebuild.ComputeType_LAMBDA_2GB,
+	"BUILD_LAMBDA_4GB":       awscodebuild.ComputeType_LAMBDA_4GB,
+	"BUILD_LAMBDA_8GB":       awscodebuild.ComputeType_LAMBDA_8GB,
+	"BUILD_LAMBDA_10GB":      awscodebuild.ComputeType_LAMBDA_10GB,
+}
+
+// buildEnvironment is a stage's build environment: the standard Linux
+// image (Ubuntu, standard:7.0) on the compute type asked for (default
+// BUILD_GENERAL1_SMALL), or, for BUILD_LAMBDA_*, Amazon Linux 2023 with
+// Node.js 22 on Lambda compute.
+func buildEnvironment(computeType string) (env *awscodebuild.BuildEnvironment, lambdaCompute bool) {
+	ct, ok := computeTypes[computeType]
+	if !ok {
+		ct = awscodebuild.ComputeType_SMALL // "" (config validation rejects the rest)
+	}
+	if strings.HasPrefix(computeType, "BUILD_LAMBDA_") {
+		return &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxLambdaBuildImage_AMAZON_LINUX_2023_NODE_22(), ComputeType: ct}, true
+	}
+	return &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxBuildImage_STANDARD_7_0(), ComputeType: ct}, false
 }
 
 // configuredWildcards are the IAM5 findings of configured permissions.
