@@ -2,6 +2,7 @@ package codebuild
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -441,6 +442,17 @@ phases:
       - echo post-never
 `
 
+// pidsWritten reports whether both sleepers' pid files are complete.
+func pidsWritten(dir string) bool {
+	for _, name := range []string{"sleeper.pid", "sleeper2.pid"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !strings.HasSuffix(string(data), "\n") {
+			return false
+		}
+	}
+	return true
+}
+
 func readPids(t *testing.T, dir string) []int {
 	t.Helper()
 	var pids []int
@@ -496,10 +508,7 @@ func TestStopBuild(t *testing.T) {
 	h := newHarness(t)
 	b := h.start(sleeperSpec, nil, nil)
 	dir := filepath.Join(h.dir, b.Id)
-	waitFor(t, "the sleepers", func() bool {
-		_, err := os.Stat(filepath.Join(dir, "sleeper2.pid"))
-		return err == nil
-	})
+	waitFor(t, "the sleepers", func() bool { return pidsWritten(dir) })
 	pids := readPids(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -529,10 +538,7 @@ func TestRestartRecovery(t *testing.T) {
 	h := newHarness(t)
 	b := h.start(sleeperSpec, nil, nil)
 	dir := filepath.Join(h.dir, b.Id)
-	waitFor(t, "the sleepers", func() bool {
-		_, err := os.Stat(filepath.Join(dir, "sleeper2.pid"))
-		return err == nil
-	})
+	waitFor(t, "the sleepers", func() bool { return pidsWritten(dir) })
 	pids := readPids(t, dir)
 	// Simulate a killed local stack: keep the record as it is on disk (IN_PROGRESS),
 	// forget the runner without closing it.
@@ -733,5 +739,23 @@ phases:
 	}
 	if !strings.Contains(console, "no newline at the end") {
 		t.Error("output without a final newline is lost")
+	}
+}
+
+func TestArtifactLocationAndChecksums(t *testing.T) {
+	h := newHarness(t)
+	// no artifacts section: the location is known, no checksum says nothing was uploaded
+	b, _ := h.run("version: 0.2\nphases:\n  build:\n    commands: [\"true\"]\n", nil, nil)
+	if b.Artifacts.Location != "arn:aws:s3:::art/app/exec1/Build.zip" || b.Artifacts.Sha256sum != "" || b.Artifacts.Md5sum != "" {
+		t.Errorf("artifacts %+v", b.Artifacts)
+	}
+	data, _ := json.Marshal(b.Artifacts)
+	if string(data) != `{"Location":"arn:aws:s3:::art/app/exec1/Build.zip"}` {
+		t.Errorf("artifacts JSON %s", data)
+	}
+	// no artifacts override: no location at all
+	b, _ = h.run("version: 0.2\nphases:\n  build:\n    commands: [\"true\"]\nartifacts:\n  files: ['**/*']\n", nil, func(in *StartBuildInput) { in.ArtifactsOverride = nil })
+	if b.Artifacts != (BuildArtifacts{}) {
+		t.Errorf("artifacts without an override %+v", b.Artifacts)
 	}
 }

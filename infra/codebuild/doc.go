@@ -86,7 +86,8 @@
 // across; a plain directory name takes the directory) under base-directory,
 // minus exclude-paths, flattened by discard-paths, are zipped (Packaging ZIP,
 // modes kept) and Put to <Location>/<Path>/<Name> (BUILD_ID namespace adds the
-// build's uuid), or Put one by one (Packaging NONE). The buildspec's
+// build's uuid), or Put one by one (Packaging NONE). Build.Artifacts.Location
+// is set from the start; Sha256sum and Md5sum only once a ZIP is uploaded. The buildspec's
 // artifacts name replaces Name when OverrideArtifactName is set, evaluated in
 // the build's shell ($VARS and $(commands) expand), as in CodeBuild. Build.Artifacts.Location
 // is "arn:aws:s3:::<bucket>/<key>". No matching file fails UPLOAD_ARTIFACTS

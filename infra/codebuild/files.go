@@ -311,11 +311,7 @@ func (x *execution) uploadArtifacts() error {
 	if name == "" {
 		name = x.in.ProjectName
 	}
-	key := strings.Trim(a.Path, "/")
-	if strings.EqualFold(a.NamespaceType, "BUILD_ID") {
-		key = joinKey(key, x.uuid)
-	}
-	key = joinKey(key, name)
+	key := artifactKey(a, x.uuid, name)
 	if strings.EqualFold(a.Packaging, "ZIP") {
 		return x.putZip(a.Location, key, base, files)
 	}
@@ -327,6 +323,15 @@ func (x *execution) uploadArtifacts() error {
 	x.setLocation(a.Location, key, "", "")
 	x.message(fmt.Sprintf("Uploaded %d files to s3://%s/%s/", len(files), a.Location, key))
 	return nil
+}
+
+// artifactKey is where an artifact named name goes: <Path>[/<uuid>]/<name>.
+func artifactKey(a *ArtifactsOverride, uuid, name string) string {
+	key := strings.Trim(a.Path, "/")
+	if strings.EqualFold(a.NamespaceType, "BUILD_ID") {
+		key = joinKey(key, uuid)
+	}
+	return joinKey(key, name)
 }
 
 func joinKey(a, b string) string {

@@ -299,6 +299,15 @@ func (r *Runner) StartBuild(ctx context.Context, in StartBuildInput) (*Build, er
 	if b.SourceVersion != "" {
 		b.ResolvedSourceVersion = b.SourceVersion
 	}
+	if a := in.ArtifactsOverride; a != nil && a.Type == "S3" {
+		// as in CodeBuild, the location is known from the start; Sha256sum
+		// and Md5sum appear once a ZIP has been uploaded
+		name := a.Name
+		if name == "" {
+			name = in.ProjectName
+		}
+		b.Artifacts.Location = "arn:aws:s3:::" + a.Location + "/" + artifactKey(a, u, name)
+	}
 	dir := filepath.Join(r.o.Dir, id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create build folder: %w", err)
