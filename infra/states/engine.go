@@ -54,7 +54,8 @@ type Engine struct {
 	tokens   map[string]*tokenWait
 	integ    map[string]Integration
 	closing  bool
-	wg       sync.WaitGroup
+	wg       sync.WaitGroup // execution goroutines
+	calls    sync.WaitGroup // API calls in progress
 
 	resumeOnce sync.Once
 	toResume   []*execution
@@ -230,10 +231,13 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	e.cancel(errShutdown)
 	e.wg.Wait()
+	e.calls.Wait()
 	e.st.close()
 	return nil
 }
 
+// begin admits an API call; the caller must call e.calls.Done when it
+// returns nil.
 func (e *Engine) begin() error {
 	e.Resume()
 	e.mu.Lock()
@@ -241,6 +245,7 @@ func (e *Engine) begin() error {
 	if e.closing {
 		return apiErr("ServiceUnavailable", "The local Step Functions engine is shutting down")
 	}
+	e.calls.Add(1)
 	return nil
 }
 
@@ -282,6 +287,7 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineIn
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if !validName(in.Name) {
 		return nil, apiErr("InvalidName", "Invalid Name: '"+in.Name+"'")
 	}
@@ -360,6 +366,7 @@ func (e *Engine) DescribeStateMachine(ctx context.Context, in DescribeStateMachi
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	sm, err := e.machine(in.StateMachineArn)
 	if err != nil {
 		return nil, err
@@ -389,6 +396,7 @@ func (e *Engine) ListStateMachines(ctx context.Context, in ListStateMachinesInpu
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	e.mu.Lock()
 	var all []*stateMachine
 	for _, sm := range e.machines {
@@ -437,6 +445,7 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineIn
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	sm, err := e.machine(in.StateMachineArn)
 	if err != nil {
 		return nil, err
@@ -493,6 +502,7 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, in DeleteStateMachineIn
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if !strings.HasPrefix(in.StateMachineArn, "arn:aws:states:") {
 		return nil, apiErr("InvalidArn", "Invalid Arn: '"+in.StateMachineArn+"'")
 	}
@@ -522,6 +532,7 @@ func (e *Engine) ValidateStateMachineDefinition(ctx context.Context, in Validate
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	_, diags := parseDefinition(in.Definition)
 	out := &ValidateOutput{Result: "OK", Diagnostics: []Diagnostic{}}
 	if diags != nil {
@@ -544,6 +555,7 @@ func (e *Engine) StartExecution(ctx context.Context, in StartExecutionInput) (*S
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	sm, err := e.machine(in.StateMachineArn)
 	if err != nil {
 		return nil, err
@@ -680,6 +692,7 @@ func (e *Engine) DescribeExecution(ctx context.Context, in DescribeExecutionInpu
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if err := checkExecArn(in.ExecutionArn); err != nil {
 		return nil, err
 	}
@@ -734,6 +747,7 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) (*L
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if !strings.HasPrefix(in.StateMachineArn, "arn:aws:states:") || !strings.Contains(in.StateMachineArn, ":stateMachine:") {
 		return nil, apiErr("InvalidArn", "Invalid Arn: '"+in.StateMachineArn+"'")
 	}
@@ -806,6 +820,7 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in GetExecutionHistory
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if err := checkExecArn(in.ExecutionArn); err != nil {
 		return nil, err
 	}
@@ -876,6 +891,7 @@ func (e *Engine) StopExecution(ctx context.Context, in StopExecutionInput) (*Sto
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if err := checkExecArn(in.ExecutionArn); err != nil {
 		return nil, err
 	}
@@ -920,6 +936,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, in RedriveExecutionInput)
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if err := checkExecArn(in.ExecutionArn); err != nil {
 		return nil, err
 	}
@@ -1047,6 +1064,7 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, in SendTaskSuccessInput) (
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if len(in.Output) > MaxPayload {
 		return nil, apiErr("InvalidOutput", "Invalid Output: 'The output exceeds the maximum size of 262144 bytes'")
 	}
@@ -1062,6 +1080,7 @@ func (e *Engine) SendTaskFailure(ctx context.Context, in SendTaskFailureInput) (
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if len(in.Error) > 256 || len(in.Cause) > 32768 {
 		return nil, apiErr("ValidationException", "error must be at most 256 and cause at most 32768 characters")
 	}
@@ -1073,6 +1092,7 @@ func (e *Engine) SendTaskHeartbeat(ctx context.Context, in SendTaskHeartbeatInpu
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	return e.sendToken(ctx, in.TaskToken, tokenMsg{heartbeat: true})
 }
 
@@ -1129,6 +1149,7 @@ func (e *Engine) DescribeStateMachineForExecution(ctx context.Context, in Descri
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
+	defer e.calls.Done()
 	if err := checkExecArn(in.ExecutionArn); err != nil {
 		return nil, err
 	}

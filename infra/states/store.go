@@ -71,6 +71,9 @@ type store struct {
 	ops    chan *op
 	closed chan struct{}
 	buf    []byte // the writer's encoding buffer
+
+	mu      sync.RWMutex // guards sends on ops against close
+	stopped bool
 	once   sync.Once
 }
 
@@ -137,8 +140,19 @@ func openStore(path string) (*store, error) {
 
 // submit queues an op. It never blocks on the disk, only on a full queue.
 func (s *store) submit(o *op) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.stopped {
+		if o.done != nil {
+			o.done <- errStoreClosed
+			close(o.done)
+		}
+		return
+	}
 	s.ops <- o
 }
+
+var errStoreClosed = errors.New("state store closed")
 
 // do queues an op and waits until it is committed.
 func (s *store) do(ctx context.Context, o *op) error {
@@ -159,7 +173,10 @@ func (s *store) barrier(ctx context.Context) error {
 
 func (s *store) close() {
 	s.once.Do(func() {
+		s.mu.Lock()
+		s.stopped = true
 		close(s.ops)
+		s.mu.Unlock()
 		<-s.closed
 		if s.r != s.w {
 			s.r.Close()
