@@ -74,7 +74,7 @@ type store struct {
 
 	mu      sync.RWMutex // guards sends on ops against close
 	stopped bool
-	once   sync.Once
+	once    sync.Once
 }
 
 // op is one unit of durable work. Exec ops for the same execution within a
