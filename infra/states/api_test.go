@@ -285,3 +285,49 @@ func TestMapParallelHistory(t *testing.T) {
 		t.Errorf("history (-want +got):\n%s", diff)
 	}
 }
+
+func TestExecutionTimeout(t *testing.T) {
+	h := newHarness(t, Options{}, nil)
+	sm := h.create("slow", `{"TimeoutSeconds":1,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}`)
+	arn := h.start(sm, "", `{}`)
+	d := h.wait(arn)
+	if d.Status != sfntypes.ExecutionStatusTimedOut || aws.ToString(d.Error) != ErrNameTimeout {
+		t.Fatalf("status %s error %s", d.Status, aws.ToString(d.Error))
+	}
+	evs := types(h.history(arn))
+	if evs[len(evs)-1] != "ExecutionTimedOut" {
+		t.Errorf("history %v", evs)
+	}
+}
+
+// FuzzHandler feeds arbitrary bodies to every operation: the answer is
+// never a 5xx and never a panic.
+func FuzzHandler(f *testing.F) {
+	e, err := Open(context.Background(), Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "f", Definition: `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`, RoleArn: role})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := e.Handler()
+	ops := []string{"CreateStateMachine", "DescribeStateMachine", "ListStateMachines", "UpdateStateMachine", "ValidateStateMachineDefinition", "StartExecution",
+		"DescribeExecution", "ListExecutions", "GetExecutionHistory", "StopExecution", "RedriveExecution", "SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"}
+	f.Add(uint8(5), `{"stateMachineArn":"`+sm.StateMachineArn+`","input":"{\"a\":1}"}`)
+	f.Add(uint8(0), `{"name":"x","roleArn":"arn:aws:iam::1:role/r","definition":"{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Succeed\"}}}"}`)
+	f.Add(uint8(11), `{"taskToken":"AQBAAAAAAAAAAQ","output":"{}"}`)
+	f.Add(uint8(8), `{"executionArn":"arn:aws:states:us-east-1:000000000000:execution:f:x","nextToken":"!!"}`)
+	f.Add(uint8(7), `{"stateMachineArn":"`+sm.StateMachineArn+`","maxResults":-5,"nextToken":"AAAAAAAAAAA"}`)
+	f.Fuzz(func(t *testing.T, op uint8, body string) {
+		req := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "AWSStepFunctions."+ops[int(op)%len(ops)])
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s: %d %s", ops[int(op)%len(ops)], body, rec.Code, rec.Body.String())
+		}
+	})
+}

@@ -778,6 +778,15 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) (*L
 		q += ` AND status = ?`
 		args = append(args, in.StatusFilter)
 	}
+	switch in.RedriveFilter {
+	case "":
+	case "REDRIVEN":
+		q += ` AND redrive_count > 0`
+	case "NOT_REDRIVEN":
+		q += ` AND redrive_count = 0`
+	default:
+		return nil, apiErr("ValidationException", "1 validation error detected: Value '"+in.RedriveFilter+"' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]")
+	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, n+1)
 	rows, err := e.st.r.QueryContext(ctx, q, args...)
