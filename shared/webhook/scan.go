@@ -79,24 +79,33 @@ func (s *scanner) rawString() ([]byte, bool, error) {
 		return nil, false, s.fail("want a string")
 	}
 	start := s.i + 1
-	end, ok := stringEnd(s.b, start)
+	end, escaped, ok := stringEnd(s.b, start)
 	if !ok {
 		s.i = len(s.b)
 		return nil, false, s.fail("unterminated string")
 	}
 	s.i = end + 1
-	raw := s.b[start:end]
-	return raw, bytes.IndexByte(raw, '\\') >= 0, nil
+	return s.b[start:end], escaped, nil
 }
 
 // stringEnd returns the index of the quote that closes the string whose
-// contents start at start, searching with bytes.IndexByte (vectorized)
-// and skipping escaped quotes.
-func stringEnd(b []byte, start int) (int, bool) {
-	for i := start; ; {
+// contents start at start, and whether the contents have escapes. Short
+// strings (most keys) are scanned with a plain loop; longer ones with
+// bytes.IndexByte (vectorized), skipping escaped quotes.
+func stringEnd(b []byte, start int) (end int, escaped, ok bool) {
+	lim := min(len(b), start+16)
+	i := start
+	for ; i < lim; i++ {
+		if c := b[i]; c == '"' {
+			return i, false, true
+		} else if c == '\\' {
+			break
+		}
+	}
+	for {
 		q := bytes.IndexByte(b[i:], '"')
 		if q < 0 {
-			return 0, false
+			return 0, false, false
 		}
 		q += i
 		k := q
@@ -104,7 +113,7 @@ func stringEnd(b []byte, start int) (int, bool) {
 			k--
 		}
 		if (q-k)%2 == 0 {
-			return q, true
+			return q, bytes.IndexByte(b[start:q], '\\') >= 0, true
 		}
 		i = q + 1
 	}
@@ -375,7 +384,7 @@ func (s *scanner) skipContainer() error {
 				return nil
 			}
 		case '"':
-			end, ok := stringEnd(b, i+1)
+			end, _, ok := stringEnd(b, i+1)
 			if !ok {
 				s.i = len(b)
 				return s.fail("unterminated string")
