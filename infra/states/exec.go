@@ -42,6 +42,12 @@ type execution struct {
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
 	finished chan struct{}
+
+	// nested is the top-level checkpoint of the Parallel or Map state
+	// running now; the first task invoked inside it marks it durably
+	// (phase "nested") so a restart does not run its side effects again.
+	nested       *checkpoint
+	nestedMarked bool
 }
 
 // checkpoint is where a top-level execution is: about to run (or running)
@@ -53,6 +59,8 @@ type execution struct {
 //	"result" the task's result (or error) is known, not yet processed
 //	"wait"   a Wait state waits until Until
 //	"retry"  a retry waits until Until
+//	"nested" a Parallel/Map state invoked a task inside (a restart fails
+//	         the state: RestartCause)
 type checkpoint struct {
 	State       string     `json:"state"`
 	Input       any        `json:"input"`
@@ -547,12 +555,21 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 		}
 		var out any
 		var terr *TaskError
-		switch s.Type {
-		case "Task":
+		if s.Type != "Task" && fr.top {
+			x.mu.Lock()
+			x.nested, x.nestedMarked = cp, false
+			x.mu.Unlock()
+		}
+		switch {
+		case cp.Phase == "nested":
+			// restarted after a task inside ran: its effect is unknown
+			cp.Phase = ""
+			terr = &TaskError{Name: ErrNameTaskFailed, Cause: RestartCause}
+		case s.Type == "Task":
 			out, terr = x.task(ctx, fr, s, cp, retry)
-		case "Parallel":
+		case s.Type == "Parallel":
 			out, terr = x.parallel(ctx, fr, s, cp, retry)
-		case "Map":
+		case s.Type == "Map":
 			out, terr = x.mapState(ctx, fr, s, cp, retry)
 		}
 		if terr == nil {
@@ -955,6 +972,22 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 		}()
 	}
 	// make the in-flight state durable before the side effect
+	if !fr.top {
+		x.mu.Lock()
+		var c checkpoint
+		mark := x.nested != nil && !x.nestedMarked
+		if mark {
+			c = *x.nested
+			c.Phase = "nested"
+			x.nestedMarked = true
+		}
+		x.mu.Unlock()
+		if mark {
+			if err := x.flushWait(x.e.ctx, &c); err != nil {
+				return nil, errCancelled
+			}
+		}
+	}
 	if fr.top {
 		c := *cp
 		c.Phase, c.Token, c.Until, c.HBUntil = "task", "", deadline, hbDeadline

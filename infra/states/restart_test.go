@@ -31,6 +31,8 @@ var restartMachines = map[string]string{
 		"Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"Caught"}],"End":true},"Caught":{"Type":"Pass","End":true}}}`,
 	"done-task": `{"StartAt":"E","States":{"E":{"Type":"Task","Resource":"arn:aws:states:::test:echo","Parameters":{"echo":"once"},"Next":"W"},
 		"W":{"Type":"Wait","Seconds":3,"End":true}}}`,
+	"nested": `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:sleep","End":true}}}],
+		"Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"Caught"}],"End":true},"Caught":{"Type":"Pass","End":true}}}`,
 }
 
 // TestRestartChild is the child process of TestRestart: it starts one
@@ -63,7 +65,7 @@ func TestRestartChild(t *testing.T) {
 		return t.Parameters, nil
 	}))
 	ctx := context.Background()
-	for _, name := range []string{"waiter", "token", "inflight", "done-task"} {
+	for _, name := range []string{"waiter", "token", "inflight", "done-task", "nested"} {
 		sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: name, Definition: restartMachines[name], RoleArn: role})
 		if err != nil {
 			t.Fatal(err)
@@ -74,7 +76,7 @@ func TestRestartChild(t *testing.T) {
 		}
 		say("STARTED " + out.ExecutionArn)
 	}
-	for ready.Load() < 2 {
+	for ready.Load() < 3 {
 		time.Sleep(time.Millisecond)
 	}
 	// the Wait states have been entered and the echo result recorded once
@@ -120,7 +122,7 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	if token == "" || len(arns) != 4 {
+	if token == "" || len(arns) != 5 {
 		t.Fatalf("child did not get ready: token %q, executions %v", token, arns)
 	}
 
@@ -151,6 +153,7 @@ func TestRestart(t *testing.T) {
 		"token":     {"SUCCEEDED", `{"in":true,"approval":{"approved":true}}`, ""},
 		"inflight":  {"SUCCEEDED", `{"Error":"States.TaskFailed","Cause":` + mustJSON(RestartCause) + `}`, ""},
 		"done-task": {"SUCCEEDED", `{"echo":"once"}`, ""},
+		"nested":    {"SUCCEEDED", `{"Error":"States.TaskFailed","Cause":` + mustJSON(RestartCause) + `}`, ""},
 	}
 	for name, w := range want {
 		d := h.wait(arns[name])
