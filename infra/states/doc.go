@@ -28,9 +28,22 @@
 // left, waitForTaskToken tasks keep waiting (their tokens stay valid), a
 // task whose result was recorded continues from that result, and a task
 // whose Invoke was in flight fails with States.TaskFailed and the cause
-// RestartCause, so its Retry/Catch decide. Parallel and Map states restart
-// whole (their branches are not checkpointed one by one), and tokens issued
-// inside them become invalid on restart.
+// RestartCause, so its Retry/Catch decide. Branches of Parallel and Map
+// states are not checkpointed one by one: a restart reruns such a state
+// from its start if nothing inside it had invoked a task yet, and
+// otherwise fails it with States.TaskFailed / RestartCause (tokens issued
+// inside it become invalid).
+//
+// Limits as on AWS: 256 KiB inputs, outputs and task results
+// (States.DataLimitExceeded), 25,000 history events per execution
+// (Options.MaxHistoryEvents; the execution fails with States.Runtime),
+// names of 1 to 80 characters without whitespace, brackets, wildcards or
+// the characters AWS forbids.
+//
+// History: the event types and *EventDetails fields of
+// GetExecutionHistory, ids and previousEventId chained per branch. Plain
+// Lambda function ARNs as Resource record LambdaFunction* events; other
+// resources Task* events. TaskSubmitted (for .sync) is not recorded.
 //
 // Not supported: JSONata, variables (Assign), distributed Map, Activities,
 // Express workflow semantics (EXPRESS machines run like STANDARD ones),
