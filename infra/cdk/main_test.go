@@ -496,6 +496,10 @@ func TestStateMachine(t *testing.T) {
 	}
 }
 
+func sesIdentity(name string) string {
+	return toJSON(map[string]any{"Fn::Join": []any{"", []any{"arn:", ref("AWS::Partition"), ":ses:", ref("AWS::Region"), ":", ref("AWS::AccountId"), ":identity/" + name}}})
+}
+
 func sorted(s ...string) []string { sort.Strings(s); return s }
 
 func TestFunctions(t *testing.T) {
@@ -600,6 +604,7 @@ func TestFunctionResources(t *testing.T) {
 		{"Notify", "PutApprovalRecords", strs(toJSON(arnOf(table)))},
 		{"Approval", "ReadAndDecideApprovalRecords", strs(toJSON(arnOf(table)))},
 		{"Approval", "AnswerTaskTokens", strs(machine)},
+		{"Notify", "SendApprovalMail", sorted(sesIdentity("pushline@example.com"), sesIdentity("example.com"), sesIdentity("ops@example.com"))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fn+"/"+tt.sid, func(t *testing.T) {

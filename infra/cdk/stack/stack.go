@@ -439,7 +439,7 @@ func (b *builder) lambdas() {
 	n := b.functions[Notify]
 	n.AddToRolePolicy(statement("PutApprovalRecords", []string{"dynamodb:PutItem"}, b.table.TableArn()))
 	if b.identity != nil {
-		n.AddToRolePolicy(statement("SendApprovalMail", []string{"ses:SendEmail"}, b.identityArn()))
+		n.AddToRolePolicy(statement("SendApprovalMail", []string{"ses:SendEmail"}, b.mailIdentityArns()...))
 	}
 	b.bus.GrantPutEventsTo(n, nil)
 	b.approvalKey.GrantRead(n, nil)
@@ -458,11 +458,33 @@ func (b *builder) lambdas() {
 	}
 }
 
-func (b *builder) identityArn() *string {
-	return b.stack.FormatArn(&awscdk.ArnComponents{
-		Service: jsii.String("ses"), Resource: jsii.String("identity"),
-		ResourceName: b.identity.EmailIdentityName(), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-	})
+// mailIdentityArns are the SES identities approval mail involves: the
+// sender's address and its domain (whichever the user verified), and, for
+// the SES sandbox, where SES also authorizes against the recipients'
+// identities, every approver's address.
+func (b *builder) mailIdentityArns() []*string {
+	from := senderAddress(b.cfg.Notifications.From)
+	names := []string{from}
+	if at := strings.LastIndexByte(from, '@'); at >= 0 {
+		names = append(names, from[at+1:])
+	}
+	for _, s := range b.cfg.Stages {
+		if s.IsApproval() {
+			for _, a := range s.Approval.Approvers {
+				if !slices.Contains(names, a) {
+					names = append(names, a)
+				}
+			}
+		}
+	}
+	arns := make([]*string, len(names))
+	for i, n := range names {
+		arns[i] = b.stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("ses"), Resource: jsii.String("identity"),
+			ResourceName: jsii.String(n), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+		})
+	}
+	return arns
 }
 
 func (b *builder) lambda(s fn) awslambda.Function {
