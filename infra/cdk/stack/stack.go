@@ -437,7 +437,8 @@ func (b *builder) lambdas() {
 
 	// notify: store approval records, send mail, emit events, sign links.
 	n := b.functions[Notify]
-	n.AddToRolePolicy(statement("PutApprovalRecords", []string{"dynamodb:PutItem"}, b.table.TableArn()))
+	// GetItem: a retried notify finds the record it created (approval.Notifier).
+	n.AddToRolePolicy(statement("CreateApprovalRecords", []string{"dynamodb:PutItem", "dynamodb:GetItem"}, b.table.TableArn()))
 	if b.identity != nil {
 		n.AddToRolePolicy(statement("SendApprovalMail", []string{"ses:SendEmail"}, b.mailIdentityArns()...))
 	}
