@@ -56,12 +56,13 @@ CREATE TABLE IF NOT EXISTS executions (
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions(sm_arn, id);
 CREATE INDEX IF NOT EXISTS executions_running ON executions(status) WHERE status = 'RUNNING';
 CREATE TABLE IF NOT EXISTS history (
+	id INTEGER PRIMARY KEY,
 	exec_id INTEGER NOT NULL,
 	first INTEGER NOT NULL,
 	last INTEGER NOT NULL,
-	data BLOB NOT NULL,
-	PRIMARY KEY (exec_id, first)
-) WITHOUT ROWID;
+	data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_execution ON history(exec_id, first);
 `
 
 // store owns the database: one writer goroutine applies ops in batches,
@@ -212,7 +213,7 @@ func (s *store) loop() {
 		// group commit: a batch nobody waits for collects more work for a
 		// moment, so a busy execution is not synced transition by transition
 		if !waited(batch) {
-			timer := time.NewTimer(2 * time.Millisecond)
+			timer := time.NewTimer(groupWindow)
 		collect:
 			for len(batch) < 8192 {
 				select {
@@ -307,7 +308,7 @@ func (s *store) apply(batch []*op) error {
 					return err
 				}
 			}
-			if _, err := tx.Exec(`INSERT OR REPLACE INTO history(exec_id, first, last, data) VALUES (?,?,?,?)`,
+			if _, err := tx.Exec(`INSERT INTO history(exec_id, first, last, data) VALUES (?,?,?,?)`,
 				id, a.events[0].ID, a.events[len(a.events)-1].ID, buf); err != nil {
 				return fmt.Errorf("insert history: %w", err)
 			}
@@ -417,3 +418,6 @@ func appendEvent(b []byte, ev *HistoryEvent) ([]byte, error) {
 	}
 	return append(b, "}\n"...), nil
 }
+
+// groupWindow is how long a batch nobody waits for collects more work.
+var groupWindow = 2 * time.Millisecond
