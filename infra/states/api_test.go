@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -330,4 +331,39 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("%s %s: %d %s", ops[int(op)%len(ops)], body, rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// TestNoLeaks checks that finished executions leave nothing behind in
+// memory: no goroutine, no entry in the running set, no token.
+func TestNoLeaks(t *testing.T) {
+	h := newHarness(t, Options{}, func(e *Engine) {
+		e.Register("arn:aws:states:::test:echo", IntegrationFunc(func(ctx context.Context, tk Task) (json.RawMessage, error) {
+			return tk.Parameters, nil
+		}))
+	})
+	sm := h.create("leak", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:echo","TimeoutSeconds":60,"HeartbeatSeconds":30,"Next":"W"},
+		"W":{"Type":"Wait","Seconds":0,"Next":"M"},"M":{"Type":"Map","ItemsPath":"$.xs","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`)
+	run := func() {
+		h.wait(h.start(sm, "", `{"xs":[1,2,3]}`))
+	}
+	run()
+	time.Sleep(50 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for range 50 {
+		run()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.e.mu.Lock()
+		running, tokens := len(h.e.running), len(h.e.tokens)
+		h.e.mu.Unlock()
+		after := runtime.NumGoroutine()
+		if running == 0 && tokens == 0 && after <= before+2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("running %d, tokens %d, goroutines %d → %d", running, tokens, before, after)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
