@@ -25,7 +25,9 @@
 // StopExecution, SendTask*) returns after its commit; a Task's "running"
 // checkpoint is committed before the integration is invoked and its result
 // right after. On restart: Waits and retry back-offs continue with the time
-// left, waitForTaskToken tasks keep waiting (their tokens stay valid), a
+// left, waitForTaskToken tasks whose request was delivered (Invoke
+// returned) keep waiting and their tokens stay valid (one that was still
+// being delivered fails like an in-flight task), a
 // task whose result was recorded continues from that result, and a task
 // whose Invoke was in flight fails with States.TaskFailed and the cause
 // RestartCause, so its Retry/Catch decide. Branches of Parallel and Map

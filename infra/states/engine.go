@@ -183,7 +183,7 @@ func (e *Engine) Resume() {
 		list := e.toResume
 		e.toResume = nil
 		for _, x := range list {
-			if x.resumeCP.Phase == "token" && x.resumeCP.Token != "" {
+			if x.resumeCP.Phase == "token" && x.resumeCP.Token != "" && x.resumeCP.Delivered {
 				// accept the token before the execution goroutine runs
 				e.tokens[x.resumeCP.Token] = &tokenWait{x: x, ch: make(chan tokenMsg, 8)}
 			}

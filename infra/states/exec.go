@@ -55,7 +55,8 @@ type execution struct {
 //
 //	""       not started (or restart it)
 //	"task"   a task's Invoke is in flight (a restart fails it: RestartCause)
-//	"token"  waiting for a task token (a restart keeps waiting)
+//	"token"  waiting for a task token (a restart keeps waiting once the
+//	         request was delivered, else fails the task: RestartCause)
 //	"result" the task's result (or error) is known, not yet processed
 //	"wait"   a Wait state waits until Until
 //	"retry"  a retry waits until Until
@@ -70,6 +71,7 @@ type checkpoint struct {
 	Phase       string     `json:"phase,omitempty"`
 	Retries     []int      `json:"retries,omitempty"`
 	Token       string     `json:"token,omitempty"`
+	Delivered   bool       `json:"delivered,omitempty"` // the waitForTaskToken request was delivered
 	Until       time.Time  `json:"until,omitzero"`
 	HBUntil     time.Time  `json:"hbUntil,omitzero"`
 	Result      any        `json:"result,omitempty"`
@@ -874,6 +876,14 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 	case "task":
 		terr = &TaskError{Name: ErrNameTaskFailed, Cause: RestartCause}
 		x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
+	case "token":
+		if !cp.Delivered {
+			// the engine stopped while delivering the request
+			terr = &TaskError{Name: ErrNameTaskFailed, Cause: RestartCause}
+			x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
+			break
+		}
+		fallthrough
 	default:
 		if phase != "token" {
 			if lambdaARN {
@@ -990,9 +1000,9 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 	}
 	if fr.top {
 		c := *cp
-		c.Phase, c.Token, c.Until, c.HBUntil = "task", "", deadline, hbDeadline
+		c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered = "task", "", deadline, hbDeadline, false
 		if token != "" {
-			c.Phase, c.Token = "token", token
+			c.Phase, c.Token, c.Delivered = "token", token, resumeToken
 		}
 		if err := x.checkpointNow(fr, &c, true); err != nil {
 			return nil, errCancelled
@@ -1066,6 +1076,11 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 				return fail(te)
 			}
 			if token != "" {
+				if fr.top {
+					c := *cp
+					c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered, c.Prev = "token", token, deadline, hbDeadline, true, fr.prev
+					x.flush(&c, nil, nil, nil)
+				}
 				continue // the token decides
 			}
 			if len(r.out) > MaxPayload {
