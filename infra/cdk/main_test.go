@@ -1115,3 +1115,30 @@ func TestNewRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestAlarms(t *testing.T) {
+	synthesized(t)
+	topic, _ := one(t, "AWS::SNS::Topic", "Failures")
+	type alarm struct{ Metric, Namespace, Dimension string }
+	var got []alarm
+	for id, a := range resources("AWS::CloudWatch::Alarm") {
+		jsonEq(t, id, map[string]any{"AlarmActions": a["AlarmActions"], "Threshold": a["Threshold"], "ComparisonOperator": a["ComparisonOperator"],
+			"TreatMissingData": a["TreatMissingData"], "Statistic": a["Statistic"], "Period": a["Period"]},
+			map[string]any{"AlarmActions": []any{ref(topic)}, "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+				"TreatMissingData": "notBreaching", "Statistic": "Sum", "Period": 300})
+		dim := toJSON(get(a, "Dimensions", 0, "Value"))
+		got = append(got, alarm{a["MetricName"].(string), a["Namespace"].(string), dim})
+	}
+	var want []alarm
+	for _, f := range []string{"Webhook", "Source", "Notify", "Approval"} {
+		id, _ := one(t, "AWS::Lambda::Function", f)
+		want = append(want, alarm{"Errors", "AWS/Lambda", toJSON(ref(id))})
+	}
+	want = append(want, alarm{"5XXError", "AWS/ApiGateway", `"pushline-` + cfg.Name + `"`})
+	less := func(a, b alarm) int { return strings.Compare(a.Metric+a.Dimension, b.Metric+b.Dimension) }
+	slices.SortFunc(got, less)
+	slices.SortFunc(want, less)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("alarms (-want +got):\n%s", diff)
+	}
+}

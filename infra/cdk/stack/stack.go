@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -201,6 +203,7 @@ type builder struct {
 	logBucket    awss3.Bucket
 	bucket       awss3.Bucket
 	bus          awsevents.EventBus
+	topic        awssns.Topic
 	table        awsdynamodb.Table
 	webhookKey   awssecretsmanager.Secret
 	approvalKey  awssecretsmanager.Secret
@@ -238,8 +241,34 @@ func (b *builder) build() error {
 		return err
 	}
 	b.restAPI()
+	b.alarms()
 	b.outputs()
 	return nil
+}
+
+// alarms tell the failure topic what no pipeline event reports: a function
+// failing (crash, timeout, an AWS call refused) and the API answering 5xx
+// (which by contract only happens when Step Functions is unavailable).
+func (b *builder) alarms() {
+	action := awscloudwatchactions.NewSnsAction(b.topic)
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	alarm := func(id, desc string, metric awscloudwatch.IMetric) {
+		a := awscloudwatch.NewAlarm(b.stack, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String("pushline " + b.cfg.Name + ": " + desc),
+			Metric:             metric,
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(action)
+	}
+	for _, name := range functionNames(b.cfg) {
+		alarm(title(name)+"Errors", "the "+name+" function failed",
+			b.functions[name].MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}))
+	}
+	alarm("Api5xx", "the API answered 5xx (Step Functions unavailable, or a function failed)",
+		b.api.MetricServerError(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}))
 }
 
 func (b *builder) encryptionKey() {
@@ -248,12 +277,16 @@ func (b *builder) encryptionKey() {
 		EnableKeyRotation: jsii.Bool(true),
 		Alias:             jsii.String("alias/pushline/" + b.cfg.Name),
 	})
-	// EventBridge publishes failure events to the encrypted topic.
+	// EventBridge (failure events) and CloudWatch (alarms) publish to the
+	// encrypted topic.
 	b.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("EventBridgeToEncryptedTopic"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
-		Resources:  jsii.Strings("*"),
+		Sid: jsii.String("PublishToEncryptedTopic"),
+		Principals: &[]awsiam.IPrincipal{
+			awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+			awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
+		},
+		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+		Resources: jsii.Strings("*"),
 	}), nil)
 }
 
@@ -296,13 +329,13 @@ func (b *builder) events() {
 	b.bus = awsevents.NewEventBus(b.stack, jsii.String("Bus"), &awsevents.EventBusProps{
 		EventBusName: jsii.String(ID(b.cfg.Name)),
 	})
-	topic := awssns.NewTopic(b.stack, jsii.String("Failures"), &awssns.TopicProps{
+	b.topic = awssns.NewTopic(b.stack, jsii.String("Failures"), &awssns.TopicProps{
 		DisplayName: jsii.String("pushline " + b.cfg.Name + " failures"),
 		MasterKey:   b.key,
 		EnforceSSL:  jsii.Bool(true),
 	})
 	for _, addr := range b.cfg.Notifications.Failures {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
+		b.topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
 	}
 	awsevents.NewRule(b.stack, jsii.String("FailureRule"), &awsevents.RuleProps{
 		Description: jsii.String("pushline " + b.cfg.Name + ": failed, rejected and timed-out events to the failure topic"),
@@ -311,7 +344,7 @@ func (b *builder) events() {
 			Source: jsii.Strings(event.Source),
 			Detail: &map[string]any{"state": []string{event.Failed, event.Rejected, event.TimedOut}},
 		},
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(topic, nil)},
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(b.topic, nil)},
 	})
 	if from := senderAddress(b.cfg.Notifications.From); from != "" {
 		b.identity = awsses.NewEmailIdentity(b.stack, jsii.String("Sender"), &awsses.EmailIdentityProps{
