@@ -10,6 +10,20 @@
 // (pings, test and diagnostic events, other event types) are not errors:
 // they come back with no pushes and a reason in Delivery.Ignored.
 //
+// File lists: Push.Files is the set of paths the listed commits added,
+// removed or modified. FilesComplete is false — triggers then treat the
+// push as touching every path — when the provider sent no commits (tag
+// pushes, new refs without new commits, Bitbucket, which sends no file
+// lists at all), when it says it listed fewer commits than were pushed
+// (GitLab total_commits_count, Gitea total_commits, GitHub's Events-API
+// size), or when GitHub's documented caps are reached (2048 commits,
+// 3000 paths in one list).
+//
+// The GitHub/Gitea payload, the large one on the hot path, is read by a
+// small hand-written decoder (scan.go) that decodes only the members a
+// push needs and skips the rest; a differential fuzz test holds it to
+// encoding/json's results. GitLab and Bitbucket use encoding/json.
+//
 // Errors wrap one of the sentinels (ErrUnknownProvider,
 // ErrUnsupportedContentType, ErrMissingSignature, ErrBadSignature,
 // ErrMalformed), which the HTTP handler maps to a status.
