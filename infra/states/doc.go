@@ -45,7 +45,8 @@
 // History: the event types and *EventDetails fields of
 // GetExecutionHistory, ids and previousEventId chained per branch. Plain
 // Lambda function ARNs as Resource record LambdaFunction* events; other
-// resources Task* events. TaskSubmitted (for .sync) is not recorded.
+// resources Task* events; TaskSubmitted when the integration calls
+// Task.Submitted.
 //
 // Not supported: JSONata, variables (Assign), distributed Map, Activities,
 // Express workflow semantics (EXPRESS machines run like STANDARD ones),

@@ -1011,6 +1011,7 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 	ictx, icancel := context.WithCancel(ctx)
 	defer icancel()
 	hbCh := make(chan struct{}, 1)
+	subCh := make(chan json.RawMessage, 1)
 	var resCh chan invokeResult
 	in := x.e.integration(s.baseResource)
 	if !resumeToken {
@@ -1029,6 +1030,11 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 			StateName: s.Name, Token: token, Heartbeat: func() {
 				select {
 				case hbCh <- struct{}{}:
+				default:
+				}
+			}, Submitted: func(r json.RawMessage) {
+				select {
+				case subCh <- r:
 				default:
 				}
 			}}
@@ -1061,10 +1067,22 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 		x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
 		return nil, terr
 	}
+	submitted := func(r json.RawMessage) {
+		text := "null"
+		if v, err := decodeJSON(string(r)); err == nil {
+			text = marshal(v)
+		}
+		x.emit(fr, HistoryEvent{Type: "TaskSubmitted", TaskSubmittedEventDetails: &TaskOutputDetails{ResourceType: rType, Resource: rName, Output: text, OutputDetails: notTruncated}})
+	}
 	for {
 		select {
 		case r := <-resCh:
 			resCh = nil
+			select {
+			case sub := <-subCh: // keep TaskSubmitted before the outcome
+				submitted(sub)
+			default:
+			}
 			if r.err != nil {
 				if ctx.Err() != nil {
 					return nil, errCancelled
@@ -1124,6 +1142,8 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 			}
 			icancel()
 			return result, terr
+		case r := <-subCh:
+			submitted(r)
 		case <-hbCh:
 			if heartbeat > 0 {
 				hbStop()

@@ -48,6 +48,9 @@ type Task struct {
 	StateName       string
 	Token           string // waitForTaskToken only
 	Heartbeat       func() // records a heartbeat (HeartbeatSeconds)
+	// Submitted records a TaskSubmitted history event with the response of
+	// the call that started the job ("sync": e.g. StartBuild's); optional.
+	Submitted func(response json.RawMessage)
 }
 
 // LambdaIntegration serves "arn:aws:states:::lambda:invoke" (register it

@@ -48,6 +48,7 @@ func TestPipelineDefinitions(t *testing.T) {
 			if tk.Pattern != "sync" {
 				t.Errorf("codebuild pattern %q", tk.Pattern)
 			}
+			tk.Submitted(json.RawMessage(`{"Build":{"Id":"p:1","BuildStatus":"IN_PROGRESS"}}`))
 			build := `{"Build":{"Id":"p:1","Arn":"arn:aws:codebuild:us-east-1:000000000000:build/p:1","BuildStatus":"SUCCEEDED","Logs":{"DeepLink":"https://logs"}}}`
 			mu.Lock()
 			fail := failBuild[tk.ExecutionArn]
