@@ -87,9 +87,14 @@ func TestPipelineDefinitions(t *testing.T) {
 			})
 			hh := &harness{t: t, e: h.e, sfn: h.sfn}
 			sm := hh.create("pipeline-"+name, def)
-			d := hh.wait(hh.start(sm, "ok", input))
+			okArn := hh.start(sm, "ok", input)
+			d := hh.wait(okArn)
 			if d.Status != sfntypes.ExecutionStatusSucceeded {
 				t.Fatalf("status %s: %s: %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+			}
+			seq := strings.Join(types(hh.history(okArn)), " ")
+			if !strings.Contains(seq, "TaskStarted TaskSubmitted TaskSucceeded") {
+				t.Errorf("no TaskSubmitted before TaskSucceeded for the build: %s", seq)
 			}
 			arn := h.e.execArn("pipeline-"+name, "failing")
 			mu.Lock()
