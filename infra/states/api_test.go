@@ -367,3 +367,25 @@ func TestNoLeaks(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestPutStateMachine(t *testing.T) {
+	h := newHarness(t, Options{}, nil)
+	ctx := context.Background()
+	in := CreateStateMachineInput{Name: "put", Definition: `{"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"End":true}}}`, RoleArn: role}
+	a1, err := h.e.PutStateMachine(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Definition = `{"StartAt":"A","States":{"A":{"Type":"Pass","Result":2,"End":true}}}`
+	a2, err := h.e.PutStateMachine(ctx, in)
+	if err != nil || a1 != a2 {
+		t.Fatalf("put again: %s %s %v", a1, a2, err)
+	}
+	if d := h.wait(h.start(a2, "", `{}`)); aws.ToString(d.Output) != "2" {
+		t.Errorf("output %s", aws.ToString(d.Output))
+	}
+	in.Definition = `{`
+	if _, err := h.e.PutStateMachine(ctx, in); !errors.Is(err, ErrInvalidDefinition) {
+		t.Errorf("bad definition: %v", err)
+	}
+}

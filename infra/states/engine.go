@@ -1175,3 +1175,23 @@ func (e *Engine) DescribeStateMachineForExecution(ctx context.Context, in Descri
 	out.UpdateDate = Timestamp{fromEpoch(start)}
 	return &out, nil
 }
+
+// PutStateMachine creates the state machine, or updates the definition
+// and role of the existing one of that name (running executions keep the
+// definition they started with), and returns its ARN. It is for
+// in-process setup, e.g. the local stack applying the current config.
+func (e *Engine) PutStateMachine(ctx context.Context, in CreateStateMachineInput) (string, error) {
+	out, err := e.CreateStateMachine(ctx, in)
+	if err == nil {
+		return out.StateMachineArn, nil
+	}
+	if !errors.Is(err, ErrStateMachineAlreadyExists) {
+		return "", err
+	}
+	arn := e.smArn(in.Name)
+	if _, err := e.UpdateStateMachine(ctx, UpdateStateMachineInput{StateMachineArn: arn, Definition: in.Definition, RoleArn: in.RoleArn,
+		LoggingConfiguration: in.LoggingConfiguration, TracingConfiguration: in.TracingConfiguration}); err != nil {
+		return "", err
+	}
+	return arn, nil
+}
