@@ -30,11 +30,9 @@
 // being delivered fails like an in-flight task), a
 // task whose result was recorded continues from that result, and a task
 // whose Invoke was in flight fails with States.TaskFailed and the cause
-// RestartCause, so its Retry/Catch decide. Branches of Parallel and Map
-// states are not checkpointed one by one: a restart reruns such a state
-// from its start if nothing inside it had invoked a task yet, and
-// otherwise fails it with States.TaskFailed / RestartCause (tokens issued
-// inside it become invalid).
+// RestartCause, so its Retry/Catch decide. Parallel branches and Map
+// iterations are checkpointed the same way, each under its own key (a
+// finished one keeps its result), so they resume where they were too.
 //
 // Limits as on AWS: 256 KiB inputs, outputs and task results
 // (States.DataLimitExceeded), 25,000 history events per execution

@@ -183,9 +183,15 @@ func (e *Engine) Resume() {
 		list := e.toResume
 		e.toResume = nil
 		for _, x := range list {
-			if x.resumeCP.Phase == "token" && x.resumeCP.Token != "" && x.resumeCP.Delivered {
-				// accept the token before the execution goroutine runs
-				e.tokens[x.resumeCP.Token] = &tokenWait{x: x, ch: make(chan tokenMsg, 8)}
+			// accept tokens before the execution goroutines run
+			cps := []*checkpoint{x.resumeCP}
+			for _, f := range x.frames {
+				cps = append(cps, f)
+			}
+			for _, cp := range cps {
+				if cp.Phase == "token" && cp.Token != "" && cp.Delivered {
+					e.tokens[cp.Token] = &tokenWait{x: x, ch: make(chan tokenMsg, 8)}
+				}
 			}
 		}
 		e.mu.Unlock()
@@ -665,6 +671,27 @@ func (e *Engine) loadExecution(ctx context.Context, id int64) (*execution, *chec
 	if x.input, err = decodeJSON(x.inputRaw); err != nil {
 		return nil, nil, err
 	}
+	frows, err := e.st.r.QueryContext(ctx, `SELECT key, checkpoint FROM frames WHERE exec_id = ?`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	for frows.Next() {
+		var key, text string
+		if err := frows.Scan(&key, &text); err != nil {
+			frows.Close()
+			return nil, nil, err
+		}
+		fcp, err := decodeCheckpoint(text)
+		if err != nil {
+			frows.Close()
+			return nil, nil, err
+		}
+		if x.frames == nil {
+			x.frames = map[string]*checkpoint{}
+		}
+		x.frames[key] = fcp
+	}
+	frows.Close()
 	if !cpText.Valid {
 		return x, &checkpoint{State: m.StartAt, Input: x.input}, nil
 	}
@@ -991,6 +1018,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, in RedriveExecutionInput)
 		return nil, fmt.Errorf("redrive execution: %w", err)
 	}
 	now := time.Now().UTC()
+	x.frames = nil // branches and iterations start over
 	x.status = "RUNNING"
 	x.redriveCount++
 	x.redriveDate = now
@@ -998,6 +1026,9 @@ func (e *Engine) RedriveExecution(ctx context.Context, in RedriveExecutionInput)
 	e.mu.Unlock()
 	count := x.redriveCount
 	upd := &op{fn: func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM frames WHERE exec_id = ?`, id); err != nil {
+			return err
+		}
 		_, err := tx.Exec(`UPDATE executions SET status = 'RUNNING', stop = NULL, output = NULL, error = NULL, cause = NULL, redrive_count = ?, redrive_date = ? WHERE id = ?`, count, epoch(now), id)
 		return err
 	}}

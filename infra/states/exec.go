@@ -43,11 +43,9 @@ type execution struct {
 	cancel   context.CancelCauseFunc
 	finished chan struct{}
 
-	// nested is the top-level checkpoint of the Parallel or Map state
-	// running now; the first task invoked inside it marks it durably
-	// (phase "nested") so a restart does not run its side effects again.
-	nested       *checkpoint
-	nestedMarked bool
+	// frames are the checkpoints of Parallel branches and Map iterations
+	// loaded at a restart, by frame key, until their state takes them.
+	frames map[string]*checkpoint
 }
 
 // checkpoint is where a top-level execution is: about to run (or running)
@@ -60,8 +58,7 @@ type execution struct {
 //	"result" the task's result (or error) is known, not yet processed
 //	"wait"   a Wait state waits until Until
 //	"retry"  a retry waits until Until
-//	"nested" a Parallel/Map state invoked a task inside (a restart fails
-//	         the state: RestartCause)
+//	"done"   (branches and iterations) finished with Result
 type checkpoint struct {
 	State       string     `json:"state"`
 	Input       any        `json:"input"`
@@ -94,6 +91,8 @@ func decodeCheckpoint(s string) (*checkpoint, error) {
 // frame is one running state list: the top level, a branch, an iteration.
 type frame struct {
 	top     bool
+	key     string // "" at the top; "/State[i]…" for branches and iterations
+	clear   string // frame checkpoints to delete with the next save
 	prev    int64 // previous event id in this frame
 	mapItem map[string]any
 	// lastOutput is the JSON of the last state output in this frame
@@ -159,6 +158,39 @@ func (x *execution) flushWait(ctx context.Context, cp *checkpoint) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// save queues the pending events with the frame's checkpoint (a copy of
+// cp; nil leaves it unchanged); done, if set, receives the commit result.
+func (x *execution) save(fr *frame, cp *checkpoint, done chan error) {
+	x.mu.Lock()
+	evs := x.pending
+	x.pending = nil
+	total := x.lastID
+	x.mu.Unlock()
+	o := &op{exec: x.id, events: evs, total: total, done: done}
+	if cp != nil {
+		c := *cp
+		c.Prev = fr.prev
+		if fr.top {
+			o.cp = &c
+		} else {
+			o.frame, o.fcp = fr.key, &c
+		}
+	}
+	if fr.clear != "" {
+		o.clear, fr.clear = fr.clear, ""
+	}
+	x.e.st.submit(o)
+}
+
+// takeFrame returns the checkpoint a restart loaded for a frame, once.
+func (x *execution) takeFrame(key string) *checkpoint {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	cp := x.frames[key]
+	delete(x.frames, key)
+	return cp
 }
 
 var errCancelled = &TaskError{Name: "States.Cancelled"}
@@ -259,29 +291,30 @@ func (x *execution) runMachine(ctx context.Context, fr *frame, m *machine, cp *c
 		}
 		if next == "" {
 			if fr.top {
-				x.flush(nil, nil, nil, nil)
+				x.save(fr, nil, nil)
+			} else {
+				x.save(fr, &checkpoint{State: cp.State, Phase: "done", Result: out}, nil)
 			}
 			return out, nil
 		}
 		cp = &checkpoint{State: next, Input: out, Prev: fr.prev, inputText: fr.lastOutput}
-		if fr.top {
-			c := *cp
-			x.flush(&c, nil, nil, nil)
-		}
+		x.save(fr, cp, nil)
 	}
 }
 
 func (x *execution) checkpointNow(fr *frame, cp *checkpoint, wait bool) error {
-	if !fr.top {
+	if !wait {
+		x.save(fr, cp, nil)
 		return nil
 	}
-	c := *cp
-	c.Prev = fr.prev
-	if wait {
-		return x.flushWait(x.e.ctx, &c)
+	done := make(chan error, 1)
+	x.save(fr, cp, done)
+	select {
+	case err := <-done:
+		return err
+	case <-x.e.ctx.Done():
+		return x.e.ctx.Err()
 	}
-	x.flush(&c, nil, nil, nil)
-	return nil
 }
 
 func marshal(v any) string {
@@ -557,16 +590,7 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 		}
 		var out any
 		var terr *TaskError
-		if s.Type != "Task" && fr.top {
-			x.mu.Lock()
-			x.nested, x.nestedMarked = cp, false
-			x.mu.Unlock()
-		}
 		switch {
-		case cp.Phase == "nested":
-			// restarted after a task inside ran: its effect is unknown
-			cp.Phase = ""
-			terr = &TaskError{Name: ErrNameTaskFailed, Cause: RestartCause}
 		case s.Type == "Task":
 			out, terr = x.task(ctx, fr, s, cp, retry)
 		case s.Type == "Parallel":
@@ -900,10 +924,7 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 		// the result is known: a restart must not invoke again
 		c := *cp
 		c.Phase, c.Result, c.Err, c.Token = "result", result, terr, ""
-		if fr.top {
-			c.Prev = fr.prev
-			x.flush(&c, nil, nil, nil)
-		}
+		x.save(fr, &c, nil)
 	}
 	if terr != nil {
 		return nil, terr
@@ -982,23 +1003,7 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 		}()
 	}
 	// make the in-flight state durable before the side effect
-	if !fr.top {
-		x.mu.Lock()
-		var c checkpoint
-		mark := x.nested != nil && !x.nestedMarked
-		if mark {
-			c = *x.nested
-			c.Phase = "nested"
-			x.nestedMarked = true
-		}
-		x.mu.Unlock()
-		if mark {
-			if err := x.flushWait(x.e.ctx, &c); err != nil {
-				return nil, errCancelled
-			}
-		}
-	}
-	if fr.top {
+	{
 		c := *cp
 		c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered = "task", "", deadline, hbDeadline, false
 		if token != "" {
@@ -1094,11 +1099,9 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 				return fail(te)
 			}
 			if token != "" {
-				if fr.top {
-					c := *cp
-					c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered, c.Prev = "token", token, deadline, hbDeadline, true, fr.prev
-					x.flush(&c, nil, nil, nil)
-				}
+				c := *cp
+				c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered = "token", token, deadline, hbDeadline, true
+				x.save(fr, &c, nil)
 				continue // the token decides
 			}
 			if len(r.out) > MaxPayload {
@@ -1134,12 +1137,8 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 				x.emitTaskSucceeded(fr, lambdaARN, rType, rName, marshal(result))
 			}
 			c := *cp
-			c.Phase, c.Result, c.Err, c.Token, c.Prev = "result", result, terr, "", fr.prev
-			if !fr.top {
-				x.flush(nil, m.done, nil, nil)
-			} else {
-				x.flush(&c, m.done, nil, nil)
-			}
+			c.Phase, c.Result, c.Err, c.Token = "result", result, terr, ""
+			x.save(fr, &c, m.done)
 			icancel()
 			return result, terr
 		case r := <-subCh:
@@ -1224,12 +1223,23 @@ func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *check
 	results := make([]any, len(s.Branches))
 	errs := make([]*TaskError, len(s.Branches))
 	var wg sync.WaitGroup
+	prefix := fr.key + "/" + s.Name + "["
 	for i, b := range s.Branches {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bf := &frame{prev: started}
-			out, terr := x.runMachine(bctx, bf, b, &checkpoint{State: b.StartAt, Input: input})
+			bf := &frame{prev: started, key: fmt.Sprintf("%s%d]", prefix, i)}
+			bcp := x.takeFrame(bf.key)
+			if bcp != nil && bcp.Phase == "done" {
+				results[i] = bcp.Result
+				return
+			}
+			if bcp == nil {
+				bcp = &checkpoint{State: b.StartAt, Input: input}
+			} else {
+				bf.prev = bcp.Prev
+			}
+			out, terr := x.runMachine(bctx, bf, b, bcp)
 			results[i], errs[i] = out, terr
 			if terr != nil {
 				cancel()
@@ -1237,6 +1247,9 @@ func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *check
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() == nil {
+		fr.clear = prefix // the next checkpoint of this frame forgets the branches
+	}
 	if ctx.Err() != nil {
 		return nil, errCancelled
 	}
@@ -1291,6 +1304,7 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	prefix := fr.key + "/" + s.Name + "["
 	results := make([]any, len(items))
 	var firstErr *TaskError
 	var mu sync.Mutex
@@ -1308,9 +1322,19 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ifr := &frame{prev: started}
-			x.emit(ifr, HistoryEvent{Type: "MapIterationStarted", MapIterationStartedEventDetails: &MapIterationDetails{Name: s.Name, Index: i}})
-			out, terr := x.runMachine(mctx, ifr, s.Processor, &checkpoint{State: s.Processor.StartAt, Input: inputs[i]})
+			ifr := &frame{prev: started, key: fmt.Sprintf("%s%d]", prefix, i)}
+			icp := x.takeFrame(ifr.key)
+			if icp != nil && icp.Phase == "done" {
+				results[i] = icp.Result
+				return
+			}
+			if icp == nil {
+				icp = &checkpoint{State: s.Processor.StartAt, Input: inputs[i]}
+				x.emit(ifr, HistoryEvent{Type: "MapIterationStarted", MapIterationStartedEventDetails: &MapIterationDetails{Name: s.Name, Index: i}})
+			} else {
+				ifr.prev = icp.Prev
+			}
+			out, terr := x.runMachine(mctx, ifr, s.Processor, icp)
 			switch {
 			case terr == errCancelled:
 				x.emit(ifr, HistoryEvent{Type: "MapIterationAborted", MapIterationAbortedEventDetails: &MapIterationDetails{Name: s.Name, Index: i}})
@@ -1332,6 +1356,7 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 	if ctx.Err() != nil {
 		return nil, errCancelled
 	}
+	fr.clear = prefix // the next checkpoint of this frame forgets the iterations
 	if firstErr != nil {
 		x.emit(fr, HistoryEvent{Type: "MapStateFailed"})
 		return nil, firstErr

@@ -33,6 +33,9 @@ var restartMachines = map[string]string{
 		"W":{"Type":"Wait","Seconds":3,"End":true}}}`,
 	"nested": `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:sleep","End":true}}}],
 		"Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"Caught"}],"End":true},"Caught":{"Type":"Pass","End":true}}}`,
+	"map-token": `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+		{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"notify2","Payload":{"token.$":"$$.Task.Token"}},"End":true}}},
+		{"StartAt":"E","States":{"E":{"Type":"Task","Resource":"arn:aws:states:::test:echo","Parameters":{"v":"echoed"},"OutputPath":"$.v","Next":"W"},"W":{"Type":"Wait","Seconds":3,"End":true}}}]}}}`,
 }
 
 // TestRestartChild is the child process of TestRestart: it starts one
@@ -52,7 +55,7 @@ func TestRestartChild(t *testing.T) {
 	e.Register("arn:aws:states:::lambda:invoke", LambdaIntegration(func(ctx context.Context, fn string, p json.RawMessage) (json.RawMessage, error) {
 		var v struct{ Token string }
 		json.Unmarshal(p, &v)
-		say("TOKEN " + v.Token)
+		say("TOKEN " + fn + " " + v.Token)
 		ready.Add(1)
 		return json.RawMessage(`{}`), nil
 	}))
@@ -65,7 +68,7 @@ func TestRestartChild(t *testing.T) {
 		return t.Parameters, nil
 	}))
 	ctx := context.Background()
-	for _, name := range []string{"waiter", "token", "inflight", "done-task", "nested"} {
+	for _, name := range []string{"waiter", "token", "inflight", "done-task", "nested", "map-token"} {
 		sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: name, Definition: restartMachines[name], RoleArn: role})
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +79,7 @@ func TestRestartChild(t *testing.T) {
 		}
 		say("STARTED " + out.ExecutionArn)
 	}
-	for ready.Load() < 3 {
+	for ready.Load() < 4 {
 		time.Sleep(time.Millisecond)
 	}
 	// the Wait states have been entered and the echo result recorded once
@@ -102,13 +105,14 @@ func TestRestart(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var token string
+	tokens := map[string]string{}
 	arns := map[string]string{}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		line := sc.Text()
 		if v, ok := strings.CutPrefix(line, "TOKEN "); ok {
-			token = v
+			fn, tok, _ := strings.Cut(v, " ")
+			tokens[fn] = tok
 		}
 		if v, ok := strings.CutPrefix(line, "STARTED "); ok {
 			parts := strings.Split(v, ":")
@@ -122,8 +126,8 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	if token == "" || len(arns) != 5 {
-		t.Fatalf("child did not get ready: token %q, executions %v", token, arns)
+	if len(tokens) != 2 || len(arns) != 6 {
+		t.Fatalf("child did not get ready: tokens %q, executions %v", tokens, arns)
 	}
 
 	// reopen
@@ -145,8 +149,10 @@ func TestRestart(t *testing.T) {
 	defer srv.Close()
 	c := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
 	h := &harness{t: t, e: e, sfn: c}
-	if _, err := c.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"approved":true}`)}); err != nil {
-		t.Fatalf("token after restart: %v", err)
+	for fn, token := range tokens {
+		if _, err := c.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"approved":true}`)}); err != nil {
+			t.Fatalf("token of %s after restart: %v", fn, err)
+		}
 	}
 	want := map[string]struct{ status, output, errName string }{
 		"waiter":    {"SUCCEEDED", `{"v":1}`, ""},
@@ -154,6 +160,7 @@ func TestRestart(t *testing.T) {
 		"inflight":  {"SUCCEEDED", `{"Error":"States.TaskFailed","Cause":` + mustJSON(RestartCause) + `}`, ""},
 		"done-task": {"SUCCEEDED", `{"echo":"once"}`, ""},
 		"nested":    {"SUCCEEDED", `{"Error":"States.TaskFailed","Cause":` + mustJSON(RestartCause) + `}`, ""},
+		"map-token": {"SUCCEEDED", `[{"approved":true},"echoed"]`, ""},
 	}
 	for name, w := range want {
 		d := h.wait(arns[name])

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,6 +64,12 @@ CREATE TABLE IF NOT EXISTS history (
 	data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_execution ON history(exec_id, first);
+CREATE TABLE IF NOT EXISTS frames (
+	exec_id INTEGER NOT NULL,
+	key TEXT NOT NULL,
+	checkpoint TEXT NOT NULL,
+	PRIMARY KEY (exec_id, key)
+);
 `
 
 // store owns the database: one writer goroutine applies ops in batches,
@@ -89,6 +96,9 @@ type op struct {
 	cp     *checkpoint // nil = unchanged
 	total  int64       // the execution's event count after events
 	final  *finalInfo
+	frame  string      // fcp is the checkpoint of this branch/iteration frame
+	fcp    *checkpoint
+	clear  string // delete the frame checkpoints under this key prefix
 
 	done  chan error // closed (after sending the error, if any) once committed
 	after func()     // run by the writer after commit
@@ -191,6 +201,8 @@ type execAcc struct {
 	cp     *checkpoint
 	total  int64
 	final  *finalInfo
+	frames map[string]*checkpoint
+	clears []string
 }
 
 func (s *store) loop() {
@@ -295,6 +307,20 @@ func (s *store) apply(batch []*op) error {
 		if o.final != nil {
 			a.final = o.final
 		}
+		if o.clear != "" {
+			for k := range a.frames {
+				if strings.HasPrefix(k, o.clear) {
+					delete(a.frames, k)
+				}
+			}
+			a.clears = append(a.clears, o.clear)
+		}
+		if o.fcp != nil {
+			if a.frames == nil {
+				a.frames = map[string]*checkpoint{}
+			}
+			a.frames[o.frame] = o.fcp
+		}
 	}
 	buf := s.buf[:0]
 	defer func() { s.buf = buf[:0] }()
@@ -326,7 +352,24 @@ func (s *store) apply(batch []*op) error {
 				return fmt.Errorf("update events: %w", err)
 			}
 		}
+		for _, prefix := range a.clears {
+			if _, err := tx.Exec(`DELETE FROM frames WHERE exec_id = ? AND substr(key, 1, ?) = ?`, id, len(prefix), prefix); err != nil {
+				return fmt.Errorf("clear frames: %w", err)
+			}
+		}
+		for k, fcp := range a.frames {
+			b, err := json.Marshal(fcp)
+			if err != nil {
+				return fmt.Errorf("encode frame checkpoint: %w", err)
+			}
+			if _, err := tx.Exec(`INSERT OR REPLACE INTO frames(exec_id, key, checkpoint) VALUES (?,?,?)`, id, k, b); err != nil {
+				return fmt.Errorf("save frame: %w", err)
+			}
+		}
 		if f := a.final; f != nil {
+			if _, err := tx.Exec(`DELETE FROM frames WHERE exec_id = ?`, id); err != nil {
+				return fmt.Errorf("clear frames: %w", err)
+			}
 			if _, err := tx.Exec(`UPDATE executions SET status = ?, stop = ?, output = ?, error = ?, cause = ? WHERE id = ?`,
 				f.status, f.stop, nullStr(f.output, f.hasOutput), nullStr(f.errName, f.hasError), nullStr(f.cause, f.hasError), id); err != nil {
 				return fmt.Errorf("update status: %w", err)
