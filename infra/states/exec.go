@@ -93,7 +93,7 @@ type frame struct {
 	top     bool
 	key     string // "" at the top; "/State[i]…" for branches and iterations
 	clear   string // frame checkpoints to delete with the next save
-	prev    int64 // previous event id in this frame
+	prev    int64  // previous event id in this frame
 	mapItem map[string]any
 	// lastOutput is the JSON of the last state output in this frame
 	lastOutput string

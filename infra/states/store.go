@@ -96,7 +96,7 @@ type op struct {
 	cp     *checkpoint // nil = unchanged
 	total  int64       // the execution's event count after events
 	final  *finalInfo
-	frame  string      // fcp is the checkpoint of this branch/iteration frame
+	frame  string // fcp is the checkpoint of this branch/iteration frame
 	fcp    *checkpoint
 	clear  string // delete the frame checkpoints under this key prefix
 
