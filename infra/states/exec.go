@@ -214,13 +214,13 @@ func (x *execution) run(cp *checkpoint) {
 	var sc *stopCause
 	switch {
 	case errors.As(cause, &sc):
-		f.status, f.errName, f.cause, f.hasError = "ABORTED", sc.errName, sc.cause, true
+		f.status, f.errName, f.cause, f.hasError = "ABORTED", sc.errName, sc.cause, sc.errName != "" || sc.cause != ""
 		x.emit(fr, HistoryEvent{Type: "ExecutionAborted", ExecutionAbortedEventDetails: &ErrorDetails{Error: sc.errName, Cause: sc.cause}})
 	case errors.Is(cause, errExecTimeout):
 		f.status, f.errName, f.cause, f.hasError = "TIMED_OUT", ErrNameTimeout, "The execution timed out (TimeoutSeconds)", true
 		x.emit(fr, HistoryEvent{Type: "ExecutionTimedOut", ExecutionTimedOutEventDetails: &ErrorDetails{Error: f.errName, Cause: f.cause}})
 	case terr != nil:
-		f.status, f.errName, f.cause, f.hasError = "FAILED", terr.Name, terr.Cause, true
+		f.status, f.errName, f.cause, f.hasError = "FAILED", terr.Name, terr.Cause, terr.Name != "" || terr.Cause != ""
 		x.emit(fr, HistoryEvent{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: terr.Name, Cause: terr.Cause}})
 	default:
 		b, _ := intrinsic.Marshal(out)
