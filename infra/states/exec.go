@@ -211,32 +211,36 @@ func (x *execution) run(cp *checkpoint) {
 		return
 	}
 	f := &finalInfo{}
+	var ev HistoryEvent
 	var sc *stopCause
 	switch {
 	case errors.As(cause, &sc):
 		f.status, f.errName, f.cause, f.hasError = "ABORTED", sc.errName, sc.cause, sc.errName != "" || sc.cause != ""
-		x.emit(fr, HistoryEvent{Type: "ExecutionAborted", ExecutionAbortedEventDetails: &ErrorDetails{Error: sc.errName, Cause: sc.cause}})
+		ev = HistoryEvent{Type: "ExecutionAborted", ExecutionAbortedEventDetails: &ErrorDetails{Error: sc.errName, Cause: sc.cause}}
 	case errors.Is(cause, errExecTimeout):
 		f.status, f.errName, f.cause, f.hasError = "TIMED_OUT", ErrNameTimeout, "The execution timed out (TimeoutSeconds)", true
-		x.emit(fr, HistoryEvent{Type: "ExecutionTimedOut", ExecutionTimedOutEventDetails: &ErrorDetails{Error: f.errName, Cause: f.cause}})
+		ev = HistoryEvent{Type: "ExecutionTimedOut", ExecutionTimedOutEventDetails: &ErrorDetails{Error: f.errName, Cause: f.cause}}
 	case terr != nil:
 		f.status, f.errName, f.cause, f.hasError = "FAILED", terr.Name, terr.Cause, terr.Name != "" || terr.Cause != ""
-		x.emit(fr, HistoryEvent{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: terr.Name, Cause: terr.Cause}})
+		ev = HistoryEvent{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: terr.Name, Cause: terr.Cause}}
 	default:
 		b, _ := intrinsic.Marshal(out)
 		if len(b) > MaxPayload {
 			f.status, f.errName, f.cause, f.hasError = "FAILED", ErrNameDataLimitExceeded, "The state/task returned a result with a size exceeding the maximum number of bytes service limit.", true
-			x.emit(fr, HistoryEvent{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: f.errName, Cause: f.cause}})
+			ev = HistoryEvent{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: f.errName, Cause: f.cause}}
 		} else {
 			f.status, f.output, f.hasOutput = "SUCCEEDED", string(b), true
-			x.emit(fr, HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceededEventDetails: &OutputDetails{Output: f.output, OutputDetails: notTruncated}})
+			ev = HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceededEventDetails: &OutputDetails{Output: f.output, OutputDetails: notTruncated}}
 		}
 	}
 	now := time.Now().UTC()
 	f.stop = epoch(now)
+	// the status first: an Observer that describes the execution on the
+	// final event sees it ended
 	x.mu.Lock()
 	x.status, x.output, x.hasOutput, x.errName, x.cause, x.hasErr, x.stop = f.status, f.output, f.hasOutput, f.errName, f.cause, f.hasError, now
 	x.mu.Unlock()
+	x.emit(fr, ev)
 	x.flush(nil, nil, f, func() {
 		x.e.mu.Lock()
 		if x.e.running[x.arn] == x {
