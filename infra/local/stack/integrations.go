@@ -75,6 +75,11 @@ func (s *Stack) build(ctx context.Context, t states.Task) (json.RawMessage, erro
 		return nil, &states.TaskError{Name: "CodeBuild.InvalidInputException", Cause: err.Error()}
 	}
 	if t.Pattern == "sync" {
+		if t.Submitted != nil { // history shows TaskSubmitted, as on AWS
+			if sub, err := json.Marshal(struct{ Build *codebuild.Build }{b}); err == nil {
+				t.Submitted(sub)
+			}
+		}
 		id := b.Id
 		b, err = s.runner.Wait(ctx, id)
 		if err != nil {

@@ -235,20 +235,13 @@ func (s *Stack) deploy(ctx context.Context, busName string) error {
 		return err
 	}
 	name := "pushline-" + s.cfg.Name
-	role := "arn:aws:iam::" + Account + ":role/" + name
-	s.machineARN = "arn:aws:states:" + Region + ":" + Account + ":stateMachine:" + name
-	_, err = s.engine.DescribeStateMachine(ctx, states.DescribeStateMachineInput{StateMachineArn: s.machineARN})
+	arn, err := s.engine.PutStateMachine(ctx, states.CreateStateMachineInput{
+		Name: name, Definition: string(def), RoleArn: "arn:aws:iam::" + Account + ":role/" + name,
+	})
 	if err != nil {
-		_, err = s.engine.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: name, Definition: string(def), RoleArn: role})
-		if err != nil {
-			return fmt.Errorf("create state machine %s: %w", name, err)
-		}
-		return nil
+		return fmt.Errorf("create or update state machine %s: %w", name, err)
 	}
-	_, err = s.engine.UpdateStateMachine(ctx, states.UpdateStateMachineInput{StateMachineArn: s.machineARN, Definition: string(def)})
-	if err != nil {
-		return fmt.Errorf("update state machine %s: %w", name, err)
-	}
+	s.machineARN = arn
 	return nil
 }
 
