@@ -313,6 +313,28 @@ func decide(ctx context.Context, t *testing.T, link, decision, comment string) *
 	return res
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
-var _ = strings.TrimSpace
+// processes lists the processes whose command line is cmdline (arguments
+// joined by spaces), read from /proc like pgrep -fx. A build's process that
+// survives it would show up here.
+func processes(t *testing.T, cmdline string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("read /proc: %v", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " ")) == cmdline {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}

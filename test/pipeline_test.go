@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -380,8 +379,8 @@ func TestSuperseded(t *testing.T) {
 			t.Errorf("SUPERSEDED by %q, want %q", ev.Detail.SupersededBy, second)
 		}
 	}
-	if out, _ := exec.Command("pgrep", "-f", "sleep 61").Output(); len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("the superseded build's processes survive: %s", out)
+	if pids := processes(t, "sleep 61"); len(pids) > 0 {
+		t.Errorf("the superseded build's processes survive: %v", pids)
 	}
 	// The newer one carries on to its approval.
 	r.p.link(ctx, 1)
@@ -429,8 +428,8 @@ func TestKillDuringBuild(t *testing.T) {
 		t.Errorf("events before the kill changed:\nbefore %v\nafter  %v", eventsBefore, got)
 	}
 	contains(t, got, event.StageExecution+"/Build/"+event.Failed, event.PipelineExecution+"//"+event.Failed)
-	if out, _ := exec.Command("pgrep", "-f", "sleep 62").Output(); len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("the killed build's processes survive: %s", out)
+	if pids := processes(t, "sleep 62"); len(pids) > 0 {
+		t.Errorf("the killed build's processes survive: %v", pids)
 	}
 	// Nothing else is lost: the source snapshot is still there.
 	name := arn[strings.LastIndexByte(arn, ':')+1:]
