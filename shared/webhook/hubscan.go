@@ -40,14 +40,16 @@ func decodeHub(body []byte, in *hubPush) error {
 				in.Commits = nil
 				return e
 			}
-			in.Commits = in.Commits[:0]
+			n := 0
 			err = s.array(func() error {
-				in.Commits = append(in.Commits, hubCommit{})
+				n++
 				lastStart = s.i
 				err := s.commitFiles(in)
 				lastEnd = s.i
 				return err
 			})
+			// all zero but the last, decoded below: one allocation
+			in.Commits = make([]hubCommit, n)
 		case 8:
 			if n, e := s.null(); n || e != nil {
 				in.HeadCommit = nil
@@ -99,8 +101,8 @@ func decodeHub(body []byte, in *hubPush) error {
 		return err
 	}
 	if lastStart >= 0 && len(in.Commits) > 0 {
-		last := &scanner{b: body[:lastEnd], i: lastStart}
-		return last.commit(&in.Commits[len(in.Commits)-1], true)
+		s.b, s.i = body[:lastEnd], lastStart
+		return s.commit(&in.Commits[len(in.Commits)-1], true)
 	}
 	return nil
 }
@@ -130,21 +132,15 @@ func (s *scanner) commitFiles(in *hubPush) error {
 				in.files.addOne("")
 				return err
 			}
-			start := s.i
 			raw, esc, err := s.rawString()
 			if err != nil {
 				return err
 			}
-			if !esc {
-				in.files.addBytes(raw)
-				return nil
+			if esc {
+				in.files.addOne(s.keep(raw, true))
+			} else if _, seen := in.files.seen[string(raw)]; !seen {
+				in.files.addOne(s.keep(raw, false))
 			}
-			v, ok := unescape(raw)
-			if !ok {
-				s.i = start
-				return s.fail("bad string escape")
-			}
-			in.files.addOne(v)
 			return nil
 		})
 		in.longestList = max(in.longestList, n)

@@ -2,25 +2,58 @@ package webhook
 
 import (
 	"bytes"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // scanner is a minimal pull JSON reader for the hot path: it decodes the
-// few members a push needs and skips the rest at memchr speed instead of
-// running encoding/json's byte-at-a-time state machine over the whole
-// body. It checks structure (nesting, string and literal boundaries), so
-// truncated or unbalanced bodies fail; the contents of skipped numbers are
-// not validated. Strings with escapes are decoded by encoding/json, keys
-// match case-insensitively as with encoding/json.
+// few members a push needs and skips the rest without building anything,
+// instead of running encoding/json's byte-at-a-time state machine over
+// the whole body. Skipping is not trusting: every byte is checked against
+// the JSON grammar as encoding/json's scanner checks it (string contents
+// and escapes, number syntax, literals, bracket pairing, nesting depth),
+// so a body decodeHub accepts is one json.Valid accepts. Keys match
+// case-insensitively, as with encoding/json.
 type scanner struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	depth int // containers open around s.i (encoding/json allows maxDepth)
+
+	// Decoded strings are appended to arena and sliced out of it, so
+	// they share a few allocations instead of one each. (A Builder never
+	// changes bytes it has handed out in a String: it grows by copying.)
+	arena   strings.Builder
+	scratch []byte // for unescaping
 }
+
+// keep returns raw, the contents of a string, decoded, as a string
+// backed by the arena.
+func (s *scanner) keep(raw []byte, escaped bool) string {
+	if escaped {
+		s.scratch = unescape(s.scratch[:0], raw)
+		raw = s.scratch
+	}
+	if len(raw) == 0 {
+		return ""
+	}
+	if s.arena.Cap() == 0 {
+		// a guess that fits a typical push's strings and new paths in
+		// one or two allocations; the Builder doubles beyond it
+		s.arena.Grow(max(512, len(s.b)/16, len(raw)))
+	}
+	start := s.arena.Len()
+	s.arena.Write(raw)
+	return s.arena.String()[start:]
+}
+
+// maxDepth is encoding/json's nesting limit (maxNestingDepth).
+const maxDepth = 10000
 
 var errSyntax = errors.New("invalid JSON")
 
@@ -28,16 +61,20 @@ func (s *scanner) fail(what string) error {
 	return fmt.Errorf("%w at offset %d: %s", errSyntax, s.i, what)
 }
 
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
+// skipWS returns the index of the first non-space byte at or after i.
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
 		case ' ', '\t', '\r', '\n':
-			s.i++
+			i++
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
+
+func (s *scanner) ws() { s.i = skipWS(s.b, s.i) }
 
 // peek returns the next non-space byte, 0 at the end.
 func (s *scanner) peek() byte {
@@ -72,50 +109,90 @@ func (s *scanner) literal(lit string) error {
 	return nil
 }
 
-// rawString consumes a string and returns its contents (escapes left in)
-// and whether it has escapes.
+// rawString consumes a string and returns its contents (escapes left in,
+// but checked) and whether it has escapes.
 func (s *scanner) rawString() ([]byte, bool, error) {
 	if s.peek() != '"' {
 		return nil, false, s.fail("want a string")
 	}
 	start := s.i + 1
-	end, escaped, ok := stringEnd(s.b, start)
-	if !ok {
-		s.i = len(s.b)
-		return nil, false, s.fail("unterminated string")
+	end, escaped, bad := stringEnd(s.b, start)
+	if bad >= 0 {
+		s.i = bad
+		if bad == len(s.b) {
+			return nil, false, s.fail("unterminated string")
+		}
+		return nil, false, s.fail("bad string")
 	}
 	s.i = end + 1
 	return s.b[start:end], escaped, nil
 }
 
-// stringEnd returns the index of the quote that closes the string whose
-// contents start at start, and whether the contents have escapes. Short
-// strings (most keys) are scanned with a plain loop; longer ones with
-// bytes.IndexByte (vectorized), skipping escaped quotes.
-func stringEnd(b []byte, start int) (end int, escaped, ok bool) {
-	lim := min(len(b), start+16)
+// SWAR ("SIMD within a register") constants: a byte repeated in every
+// lane of a uint64, and each lane's high bit.
+const (
+	lanes = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// special flags the lanes of w (eight string bytes) that end a run of
+// plain string contents: a quote, a backslash or a control character
+// (< 0x20, which JSON forbids unescaped). It uses the classic
+// "has zero byte" trick, (x-0x01..)&^x&0x80.., on w^'"' and w^'\\', and
+// its "has byte less than n" variant on w. Borrows only travel upwards, so
+// lanes above a flagged one may be flagged spuriously but the lowest
+// flagged lane is always exact — and it is the only one used.
+func special(w uint64) uint64 {
+	q := w ^ (lanes * '"')
+	bs := w ^ (lanes * '\\')
+	return ((q-lanes)&^q | (bs-lanes)&^bs | (w-lanes*0x20)&^w) & highs
+}
+
+// stringEnd scans the contents of a string starting at start, eight bytes
+// at a time, checking them as encoding/json does: no control characters,
+// only the escapes \" \\ \/ \b \f \n \r \t and \uXXXX. It returns the
+// index of the closing quote and whether there were escapes, or the index
+// of the offending byte in bad (len(b) when the string is unterminated);
+// bad is -1 when the string is fine.
+func stringEnd(b []byte, start int) (end int, escaped bool, bad int) {
 	i := start
-	for ; i < lim; i++ {
-		if c := b[i]; c == '"' {
-			return i, false, true
-		} else if c == '\\' {
-			break
-		}
-	}
 	for {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return 0, false, false
+		// find the next special byte
+		for i+8 <= len(b) {
+			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
 		}
-		q += i
-		k := q
-		for k > start && b[k-1] == '\\' {
-			k--
+		for i < len(b) && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20 {
+			i++
 		}
-		if (q-k)%2 == 0 {
-			return q, bytes.IndexByte(b[start:q], '\\') >= 0, true
+		if i >= len(b) {
+			return 0, false, len(b)
 		}
-		i = q + 1
+		switch b[i] {
+		case '"':
+			return i, escaped, -1
+		case '\\':
+			escaped = true
+			if i+1 >= len(b) {
+				return 0, false, len(b)
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if _, ok := hex4(b[i+2:]); !ok {
+					return 0, false, i
+				}
+				i += 6
+			default:
+				return 0, false, i
+			}
+		default: // a control character
+			return 0, false, i
+		}
 	}
 }
 
@@ -124,26 +201,17 @@ func (s *scanner) str() (string, error) {
 	if n, err := s.null(); n || err != nil {
 		return "", err
 	}
-	start := s.i
 	raw, esc, err := s.rawString()
 	if err != nil {
 		return "", err
 	}
-	if !esc {
-		return string(raw), nil
-	}
-	v, ok := unescape(raw)
-	if !ok {
-		s.i = start
-		return "", s.fail("bad string escape")
-	}
-	return v, nil
+	return s.keep(raw, esc), nil
 }
 
-// unescape decodes the escapes of a JSON string's contents as
-// encoding/json does (lone surrogates become U+FFFD).
-func unescape(raw []byte) (string, bool) {
-	out := make([]byte, 0, len(raw))
+// unescape appends the decoded contents of a JSON string, already checked
+// by stringEnd, to out, as encoding/json decodes them (lone surrogates
+// become U+FFFD).
+func unescape(out, raw []byte) []byte {
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if c != '\\' {
@@ -151,12 +219,7 @@ func unescape(raw []byte) (string, bool) {
 			continue
 		}
 		i++
-		if i == len(raw) {
-			return "", false
-		}
 		switch raw[i] {
-		case '"', '\\', '/':
-			out = append(out, raw[i])
 		case 'b':
 			out = append(out, '\b')
 		case 'f':
@@ -168,10 +231,7 @@ func unescape(raw []byte) (string, bool) {
 		case 't':
 			out = append(out, '\t')
 		case 'u':
-			r, ok := hex4(raw[i+1:])
-			if !ok {
-				return "", false
-			}
+			r, _ := hex4(raw[i+1:])
 			i += 4
 			if utf16.IsSurrogate(r) {
 				r2, ok := rune(-1), false
@@ -186,11 +246,11 @@ func unescape(raw []byte) (string, bool) {
 				}
 			}
 			out = utf8.AppendRune(out, r)
-		default:
-			return "", false
+		default: // '"', '\\', '/'
+			out = append(out, raw[i])
 		}
 	}
-	return string(out), true
+	return out
 }
 
 func hex4(b []byte) (rune, bool) {
@@ -227,20 +287,77 @@ func (s *scanner) boolean() (bool, error) {
 	return false, s.fail("want a boolean")
 }
 
+// numberEnd returns the end of the JSON number starting at i (RFC 8259:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), whether it is an
+// integer (no fraction or exponent), and ok false if it is malformed.
+func numberEnd(b []byte, i int) (end int, integer, ok bool) {
+	digits := func(i int) int {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digits(i + 1)
+	default:
+		return i, false, false
+	}
+	integer = true
+	if i < len(b) && b[i] == '.' {
+		integer = false
+		j := digits(i + 1)
+		if j == i+1 {
+			return j, false, false
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		integer = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return j, false, false
+		}
+		i = j
+	}
+	return i, integer, true
+}
+
 // integer decodes an integer; ok is false for null.
 func (s *scanner) integer() (n int, ok bool, err error) {
 	if isNull, err := s.null(); isNull || err != nil {
 		return 0, false, err
 	}
 	start := s.i
-	for s.i < len(s.b) && (s.b[s.i] == '-' || s.b[s.i] >= '0' && s.b[s.i] <= '9') {
-		s.i++
+	end, isInt, valid := numberEnd(s.b, start)
+	if !valid || !isInt {
+		return 0, false, s.fail("want an integer")
 	}
-	n, err = strconv.Atoi(string(s.b[start:s.i]))
+	s.i = end
+	n, err = strconv.Atoi(string(s.b[start:end]))
 	if err != nil {
+		s.i = start
 		return 0, false, s.fail("want an integer")
 	}
 	return n, true, nil
+}
+
+// open enters a container, checking encoding/json's depth limit.
+func (s *scanner) open() error {
+	if s.depth++; s.depth > maxDepth {
+		return s.fail("nested too deep")
+	}
+	s.i++
+	return nil
 }
 
 // object calls member for each member of an object (null: none); member
@@ -252,24 +369,21 @@ func (s *scanner) object(member func(key []byte) error) error {
 	if s.peek() != '{' {
 		return s.fail("want an object")
 	}
-	s.i++
+	if err := s.open(); err != nil {
+		return err
+	}
 	if s.peek() == '}' {
 		s.i++
+		s.depth--
 		return nil
 	}
 	for {
-		start := s.i
-		raw, esc, err := s.rawString()
+		key, esc, err := s.rawString()
 		if err != nil {
 			return err
 		}
-		key := raw
 		if esc {
-			var k string
-			if json.Unmarshal(s.b[start:s.i], &k) != nil {
-				return s.fail("bad key")
-			}
-			key = []byte(k)
+			key = unescape(nil, key)
 		}
 		if s.peek() != ':' {
 			return s.fail("want ':'")
@@ -283,6 +397,7 @@ func (s *scanner) object(member func(key []byte) error) error {
 			s.i++
 		case '}':
 			s.i++
+			s.depth--
 			return nil
 		default:
 			return s.fail("want ',' or '}'")
@@ -299,9 +414,12 @@ func (s *scanner) array(elem func() error) error {
 	if s.peek() != '[' {
 		return s.fail("want an array")
 	}
-	s.i++
+	if err := s.open(); err != nil {
+		return err
+	}
 	if s.peek() == ']' {
 		s.i++
+		s.depth--
 		return nil
 	}
 	for {
@@ -313,6 +431,7 @@ func (s *scanner) array(elem func() error) error {
 			s.i++
 		case ']':
 			s.i++
+			s.depth--
 			return nil
 		default:
 			return s.fail("want ',' or ']'")
@@ -331,69 +450,119 @@ func (s *scanner) strs() ([]string, error) {
 	return out, err
 }
 
-// skip consumes one value of any kind.
+// skip consumes one value of any kind, checking it as json.Valid would.
+// It is iterative: open holds the brackets of the containers it is inside
+// (a small array on the stack covers any real payload; deeper nesting,
+// up to maxDepth, grows it).
 func (s *scanner) skip() error {
-	switch c := s.peek(); c {
-	case '"':
-		_, _, err := s.rawString()
-		return err
-	case '{', '[':
-		return s.skipContainer()
-	case 't':
-		return s.literal("true")
-	case 'f':
-		return s.literal("false")
-	case 'n':
-		return s.literal("null")
-	case 0:
-		return s.fail("unexpected end")
-	default:
-		if c != '-' && (c < '0' || c > '9') {
-			return s.fail("unexpected character")
-		}
-		start := s.i
-		for s.i < len(s.b) {
-			c := s.b[s.i]
-			if c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-				s.i++
-				continue
-			}
-			break
-		}
-		if s.i == start+1 && c == '-' {
-			return s.fail("bad number")
-		}
-		return nil
-	}
-}
-
-// skipContainer skips a whole object or array by bracket depth, jumping
-// over strings. (Bracket kinds are not matched: a mismatch inside a skipped
-// value is tolerated, an unbalanced one is not.)
-func (s *scanner) skipContainer() error {
-	depth := 0
 	b := s.b
-	for i := s.i; i < len(b); i++ {
-		switch b[i] {
+	var stack [32]byte
+	open := stack[:0]
+	fail := func(i int, what string) error {
+		s.i = i
+		return s.fail(what)
+	}
+	i := s.i
+	for {
+		// i is where a value should start
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return fail(i, "unexpected end")
+		}
+		switch c := b[i]; c {
 		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				s.i = i + 1
-				return nil
+			if s.depth+len(open)+1 > maxDepth {
+				return fail(i, "nested too deep")
+			}
+			open = append(open, c)
+			i = skipWS(b, i+1)
+			switch {
+			case i < len(b) && c == '{' && b[i] == '}', i < len(b) && c == '[' && b[i] == ']':
+				open = open[:len(open)-1]
+				i++
+			case c == '{':
+				var err error
+				if i, err = s.skipKey(i); err != nil {
+					return err
+				}
+				continue // to the member's value
+			default:
+				continue // to the first element
 			}
 		case '"':
-			end, _, ok := stringEnd(b, i+1)
+			end, _, bad := stringEnd(b, i+1)
+			if bad >= 0 {
+				return fail(bad, "bad string")
+			}
+			i = end + 1
+		case 't', 'f', 'n':
+			lit := "null"
+			if c == 't' {
+				lit = "true"
+			} else if c == 'f' {
+				lit = "false"
+			}
+			if !bytes.HasPrefix(b[i:], []byte(lit)) {
+				return fail(i, "bad literal")
+			}
+			i += len(lit)
+		default:
+			end, _, ok := numberEnd(b, i)
 			if !ok {
-				s.i = len(b)
-				return s.fail("unterminated string")
+				return fail(i, "bad value")
 			}
 			i = end
 		}
+		// a value ended at i: close containers until one has more
+		for {
+			if len(open) == 0 {
+				s.i = i
+				return nil
+			}
+			i = skipWS(b, i)
+			if i >= len(b) {
+				return fail(i, "unexpected end")
+			}
+			top := open[len(open)-1]
+			if b[i] == ',' {
+				i++
+				if top == '{' {
+					var err error
+					if i, err = s.skipKey(i); err != nil {
+						return err
+					}
+				}
+				break // to the next value
+			}
+			if top == '{' && b[i] == '}' || top == '[' && b[i] == ']' {
+				open = open[:len(open)-1]
+				i++
+				continue
+			}
+			return fail(i, "want ',' or a closing bracket")
+		}
 	}
-	s.i = len(b)
-	return s.fail("unterminated container")
+}
+
+// skipKey consumes an object key and its colon at i (spaces allowed).
+func (s *scanner) skipKey(i int) (int, error) {
+	b := s.b
+	i = skipWS(b, i)
+	if i >= len(b) || b[i] != '"' {
+		s.i = i
+		return 0, s.fail("want a key")
+	}
+	end, _, bad := stringEnd(b, i+1)
+	if bad >= 0 {
+		s.i = bad
+		return 0, s.fail("bad key")
+	}
+	i = skipWS(b, end+1)
+	if i >= len(b) || b[i] != ':' {
+		s.i = i
+		return 0, s.fail("want ':'")
+	}
+	return i + 1, nil
 }
 
 // field returns the index of key in names, matched as encoding/json

@@ -349,15 +349,6 @@ func (f *files) addOne(p string) {
 	}
 }
 
-// addBytes adds a path given as bytes, allocating only when it is new.
-func (f *files) addBytes(p []byte) {
-	if _, ok := f.seen[string(p)]; !ok {
-		s := string(p)
-		f.seen[s] = struct{}{}
-		f.list = append(f.list, s)
-	}
-}
-
 func (f *files) add(paths ...[]string) {
 	if f.seen == nil {
 		f.seen = make(map[string]struct{})
