@@ -87,7 +87,7 @@ func (s *scanner) peek() byte {
 
 // end checks that only whitespace remains.
 func (s *scanner) end() error {
-	if s.peek() != 0 {
+	if s.ws(); s.i < len(s.b) {
 		return s.fail("data after the top-level value")
 	}
 	return nil
