@@ -122,7 +122,7 @@ func (s *scanner) commitFiles(in *hubPush) error {
 		in.files.grow(64)
 	}
 	return s.object(func(k []byte) error {
-		if i := field(k, commitFields); i < 0 || i > 2 {
+		if !fileList(k) {
 			return s.skip()
 		}
 		n := 0
@@ -193,4 +193,18 @@ func (s *scanner) commit(c *hubCommit, full bool) error {
 		}
 		return err
 	})
+}
+
+// fileList reports whether a listed commit's key is one of its file
+// lists, "added", "removed" or "modified" (the first three commitFields),
+// matched as field matches. It runs for every member of every listed
+// commit, hence the switch (no loop) for the usual keys.
+func fileList(k []byte) bool {
+	switch string(k) {
+	case "added", "removed", "modified":
+		return true
+	case "id", "tree_id", "distinct", "message", "timestamp", "url", "author", "committer":
+		return false
+	}
+	return foldable(k) && field(k, commitFields[:3]) >= 0
 }

