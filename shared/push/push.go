@@ -53,20 +53,30 @@ type Commit struct {
 }
 
 // Trimmed returns a copy small enough to travel in a Step Functions
-// execution input whatever the size of the push: no file list, and a head
-// commit message cut to maxMessage bytes (on a UTF-8 boundary).
+// execution input whatever the size of the push: no file list, the head
+// commit message cut to 4 KiB and every other free-text field (names,
+// URLs) to 1 KiB, on UTF-8 boundaries.
 func (p Push) Trimmed() Push {
-	const maxMessage = 4096
+	const maxMessage, maxField = 4096, 1024
 	p.Files = nil
 	p.FilesComplete = false
-	if len(p.HeadCommit.Message) > maxMessage {
-		m := p.HeadCommit.Message[:maxMessage]
-		for !utf8.ValidString(m) {
-			m = m[:len(m)-1]
-		}
-		p.HeadCommit.Message = m + "…"
+	p.HeadCommit.Message = clip(p.HeadCommit.Message, maxMessage)
+	for _, f := range []*string{&p.CloneURL, &p.WebURL, &p.Pusher, &p.HeadCommit.Author, &p.HeadCommit.URL, &p.DeliveryID} {
+		*f = clip(*f, maxField)
 	}
 	return p
+}
+
+// clip cuts s to at most n bytes on a UTF-8 boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	m := s[:n]
+	for !utf8.ValidString(m) {
+		m = m[:len(m)-1]
+	}
+	return m + "…"
 }
 
 // Input is the input of a pipeline execution: what the webhook passes to
@@ -75,4 +85,10 @@ func (p Push) Trimmed() Push {
 type Input struct {
 	Pipeline string `json:"pipeline"`
 	Push     Push   `json:"push"` // always Trimmed
+	// Request is unique to each webhook request that starts an execution.
+	// Step Functions treats a StartExecution with an existing name and the
+	// same input as the same call (an SDK retry) and one with another input
+	// as ExecutionAlreadyExists: Request makes a second delivery of a push
+	// the latter, so it is told apart as a duplicate without guessing.
+	Request string `json:"request,omitempty"`
 }
