@@ -9,11 +9,11 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 
 ## demo: a full pipeline run on the local stack against a sample repository (under 60 s)
 demo:
-	$(GO) run ./infra/demo
+	@$(GO) build -o build/demo ./infra/demo && exec ./build/demo
 
 ## local: the local stack in the foreground until SIGINT/SIGTERM
 local:
-	$(GO) run ./infra/local
+	@$(GO) build -o build/local ./infra/local && exec ./build/local
 
 ## test: every test (CI runs this)
 test: node fmt-check vet

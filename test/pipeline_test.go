@@ -179,6 +179,10 @@ func TestHappyPath(t *testing.T) {
 			t.Errorf("no artifact %s in %v", want, keys)
 		}
 	}
+	head, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucketOf(t, r.p)), Key: aws.String("e2e/" + name + "/Build.zip")})
+	if err != nil || head.LastModified == nil || time.Since(*head.LastModified) > time.Hour {
+		t.Errorf("HeadObject Build.zip: LastModified %v, %v (the AWS CLI's s3 cp needs it)", head, err)
+	}
 	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucketOf(t, r.p)), Key: aws.String("e2e/" + name + "/Test.zip")})
 	if err != nil {
 		t.Fatal(err)

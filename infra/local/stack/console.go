@@ -55,7 +55,7 @@ func (c *console) event(ev event.Event) {
 		c.started[key] = ev.Time
 	default:
 		if t, ok := c.started[key]; ok {
-			took = " in " + ev.Time.Sub(t).Round(100*time.Millisecond).String()
+			took = " in " + duration(ev.Time.Sub(t))
 			if ev.DetailType != event.Approval || d.State != event.Requested {
 				delete(c.started, key)
 			}
@@ -98,4 +98,13 @@ func (c *console) event(ev event.Event) {
 		fmt.Fprintf(&b, " logs %s", d.LogsURL)
 	}
 	c.printf("[%s] %s", name, b.String())
+}
+
+// duration is d as a person reads it: milliseconds under a second, else
+// tenths of seconds.
+func duration(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
 }

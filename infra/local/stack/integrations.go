@@ -132,7 +132,7 @@ func (s *Stack) observe(ev states.HistoryEvent) {
 		out, err := s.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 		took := ""
 		if err == nil && out.StartDate != nil && out.StopDate != nil {
-			took = " in " + out.StopDate.Sub(*out.StartDate).Round(100*time.Millisecond).String()
+			took = " in " + duration(out.StopDate.Sub(*out.StartDate))
 		}
 		msg := "execution " + state + took
 		if d != nil && (d.Error != "" || d.Cause != "") {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
@@ -61,8 +64,19 @@ func (o *objects) Get(_ context.Context, bucket, key string) (io.ReadCloser, err
 
 // Put writes an object.
 func (o *objects) Put(_ context.Context, bucket, key string, body io.Reader, size int64) error {
-	if _, err := o.backend.PutObject(bucket, key, map[string]string{}, body, size, nil); err != nil {
+	meta := map[string]string{
+		"Last-Modified": time.Now().UTC().Format(http.TimeFormat),
+		"Content-Type":  contentType(key),
+	}
+	if _, err := o.backend.PutObject(bucket, key, meta, body, size, nil); err != nil {
 		return fmt.Errorf("put s3://%s/%s: %w", bucket, key, err)
 	}
 	return nil
+}
+
+func contentType(key string) string {
+	if t := mime.TypeByExtension(path.Ext(key)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
 }

@@ -65,6 +65,7 @@ type Stack struct {
 	runner  *codebuild.Runner
 	sfn     *sfn.Client
 
+	lock    *os.File // the data dir's lock, held while the stack runs
 	servers []*http.Server
 	wg      sync.WaitGroup
 	closing sync.Once
@@ -74,7 +75,7 @@ type Stack struct {
 // engine, the runner and the servers, and creates (or updates) the
 // pipeline's state machine from the config. It returns once both
 // endpoints serve.
-func Start(ctx context.Context, o Options) (s *Stack, err error) {
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.Config == nil {
 		return nil, errors.New("no pipeline config")
 	}
@@ -99,12 +100,15 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s = &Stack{o: o, cfg: o.Config}
+	s := &Stack{o: o, cfg: o.Config}
 	defer func() {
 		if err != nil {
 			s.Close(context.Background())
 		}
 	}()
+	if s.lock, err = lockDir(o.DataDir); err != nil {
+		return nil, err
+	}
 
 	s.secret = o.WebhookSecret
 	if s.secret == "" {
@@ -250,7 +254,7 @@ func functionARN(pipeline, fn string) string {
 }
 
 func (s *Stack) serve(ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	s.servers = append(s.servers, srv)
 	s.wg.Add(1)
 	go func() {
@@ -349,6 +353,9 @@ func (s *Stack) Close(ctx context.Context) error {
 		}
 		if s.bus != nil {
 			errs = append(errs, s.bus.close())
+		}
+		if s.lock != nil {
+			errs = append(errs, s.lock.Close()) // releases the lock
 		}
 	})
 	return errors.Join(errs...)
