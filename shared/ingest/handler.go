@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -257,14 +258,16 @@ func (h *Handler) push(ctx context.Context, log *slog.Logger, p push.Push) (Resu
 	if m.Repository.CloneURL != "" {
 		in.CloneURL = m.Repository.CloneURL
 	}
-	input, err := json.Marshal(push.Input{Pipeline: pipeline, Push: in})
+	// A fresh Request per HTTP request: the SDK's own retries resend
+	// these bytes (the same call to Step Functions); any other request
+	// for this name, a second delivery included, is ExecutionAlreadyExists.
+	input, err := json.Marshal(push.Input{Pipeline: pipeline, Push: in, Request: rand.Text()})
 	if err != nil {
 		return res, fmt.Errorf("encode input of %s: %w", name, err)
 	}
 	if len(input) > maxInput {
 		return res, fmt.Errorf("%w: %d bytes", ErrInputSize, len(input))
 	}
-	asked := h.o.Now()
 	out, err := h.o.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(h.o.StateMachineARN),
 		Name:            aws.String(name),
@@ -280,13 +283,7 @@ func (h *Handler) push(ctx context.Context, log *slog.Logger, p push.Push) (Resu
 	default:
 		arn = aws.ToString(out.ExecutionArn)
 		res.Status = StatusStarted
-		// Step Functions answers a StartExecution with the name and input
-		// of a running execution with that execution: a redelivery.
-		if out.StartDate != nil && out.StartDate.Before(asked.Add(-redeliverySkew)) {
-			res.Status = StatusDuplicate
-		} else {
-			started = out.StartDate
-		}
+		started = out.StartDate
 	}
 	res.Execution = arn
 	log.Info("push accepted", "decision", res.Status, "execution", arn, "mode", h.o.Config.Mode)
@@ -297,11 +294,6 @@ func (h *Handler) push(ctx context.Context, log *slog.Logger, p push.Push) (Resu
 	}
 	return res, nil
 }
-
-// redeliverySkew is how much older than the request a StartExecution
-// answer's start date must be to count as an earlier execution (clock
-// skew between this function and Step Functions).
-const redeliverySkew = 2 * time.Second
 
 // sfnError wraps a Step Functions error: ErrUnavailable unless it is one
 // that says this request itself is wrong (our bug, not the service's).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
@@ -228,7 +231,7 @@ func TestInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	if in.Pipeline != "app" || in.Push.CloneURL != "file:///srv/git/hello.git" || in.Push.Files != nil ||
-		in.Push.After != "25d6d9e64a7bc5d1c1a2e0c4f8fbbd6a2b5c7e11" || in.Push.DeliveryID != "e1f2a3b4-cc78-11e3-81ab-4c9367dc0958" {
+		in.Push.After != "25d6d9e64a7bc5d1c1a2e0c4f8fbbd6a2b5c7e11" || in.Push.DeliveryID != "e1f2a3b4-cc78-11e3-81ab-4c9367dc0958" || len(in.Request) < 16 {
 		t.Errorf("input %+v", in)
 	}
 }
@@ -529,5 +532,90 @@ func TestNewErrors(t *testing.T) {
 	bad.StateMachineARN = ""
 	if _, err := New(bad); err == nil {
 		t.Error("no state machine: want error")
+	}
+}
+
+// TestSameDelivery: the same delivery (same delivery id, same body) sent
+// again, at once or concurrently, answers duplicate: Step Functions would
+// take an identical StartExecution for an SDK retry, so each request's
+// input differs (push.Input.Request).
+func TestSameDelivery(t *testing.T) {
+	t.Run("sequential", func(t *testing.T) {
+		e := newEnv(t, config.ModeSuperseded)
+		h, b := delivery(t, "github/push-branch")
+		code, first := e.post(h, b)
+		if code != 202 || first.Status != StatusStarted {
+			t.Fatalf("first: %d %+v", code, first)
+		}
+		code, again := e.post(h, b)
+		if code != 200 || again.Status != StatusDuplicate || again.Execution != first.Execution {
+			t.Errorf("second: %d %+v, want 200 duplicate %s", code, again, first.Execution)
+		}
+		if e.sfn.starts != 1 {
+			t.Errorf("%d executions, want 1", e.sfn.starts)
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		e := newEnv(t, config.ModeSuperseded)
+		h, b := delivery(t, "github/push-branch")
+		const n = 20
+		type answer struct {
+			code int
+			resp Response
+		}
+		answers := make(chan answer, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				r := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(b))
+				r.Header = h.Clone()
+				w := httptest.NewRecorder()
+				e.h.ServeHTTP(w, r)
+				var resp Response
+				if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+					t.Errorf("body %q: %v", w.Body.String(), err)
+				}
+				answers <- answer{w.Code, resp}
+			})
+		}
+		wg.Wait()
+		close(answers)
+		got := map[string]int{}
+		arns := map[string]bool{}
+		for a := range answers {
+			got[fmt.Sprint(a.code, " ", a.resp.Status)]++
+			arns[a.resp.Execution] = true
+		}
+		if diff := cmp.Diff(map[string]int{"202 started": 1, "200 duplicate": n - 1}, got); diff != "" {
+			t.Errorf("answers (-want +got):\n%s", diff)
+		}
+		if len(arns) != 1 || arns[""] {
+			t.Errorf("executions answered %v, want one", arns)
+		}
+		if e.sfn.starts != 1 {
+			t.Errorf("%d executions, want 1", e.sfn.starts)
+		}
+	})
+}
+
+// TestSDKRetry: a StartExecution retried with the same input (what the
+// SDK does after a lost answer) is the same call, not a duplicate; the
+// fake follows AWS's rule.
+func TestSDKRetry(t *testing.T) {
+	f := newFakeSFN(t, machine)
+	in := &sfn.StartExecutionInput{StateMachineArn: aws.String(machine), Name: aws.String("n"), Input: aws.String(`{"request":"a"}`)}
+	first, err := f.StartExecution(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.StartExecution(t.Context(), in)
+	if err != nil || aws.ToString(again.ExecutionArn) != aws.ToString(first.ExecutionArn) {
+		t.Errorf("same name and input: %v %v, want the same execution", again, err)
+	}
+	other := *in
+	other.Input = aws.String(`{"request":"b"}`)
+	var exists *sfntypes.ExecutionAlreadyExists
+	if _, err := f.StartExecution(t.Context(), &other); !errors.As(err, &exists) {
+		t.Errorf("same name, other input: %v, want ExecutionAlreadyExists", err)
 	}
 }
