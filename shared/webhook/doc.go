@@ -21,8 +21,11 @@
 //
 // The GitHub/Gitea payload, the large one on the hot path, is read by a
 // small hand-written decoder (scan.go) that decodes only the members a
-// push needs and skips the rest; a differential fuzz test holds it to
-// encoding/json's results. GitLab and Bitbucket use encoding/json.
+// push needs and skips the rest, still checking every skipped byte as
+// json.Valid does. Two fuzz tests hold it to encoding/json: the same
+// values for what encoding/json decodes (FuzzDecodeHub), and nothing
+// accepted that json.Valid rejects (FuzzDecodeHubValid). GitLab and
+// Bitbucket use encoding/json.
 //
 // Errors wrap one of the sentinels (ErrUnknownProvider,
 // ErrUnsupportedContentType, ErrMissingSignature, ErrBadSignature,
