@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -410,4 +413,97 @@ func TestPutStateMachine(t *testing.T) {
 	if _, err := h.e.PutStateMachine(ctx, in); !errors.Is(err, ErrInvalidDefinition) {
 		t.Errorf("bad definition: %v", err)
 	}
+}
+
+// TestMaxResults checks AWS's maxResults ranges through the SDK: 0 to
+// 1000 for the list calls (0 = the default page), ValidationException
+// with AWS's message above.
+func TestMaxResults(t *testing.T) {
+	h := newHarness(t, Options{}, nil)
+	ctx := context.Background()
+	sm := h.create("m", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
+	arn := h.start(sm, "x", `{}`)
+	h.wait(arn)
+	calls := map[string]func(n int32) error{
+		"ListExecutions": func(n int32) error {
+			_, err := h.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), MaxResults: n})
+			return err
+		},
+		"ListStateMachines": func(n int32) error {
+			_, err := h.sfn.ListStateMachines(ctx, &sfn.ListStateMachinesInput{MaxResults: n})
+			return err
+		},
+		"GetExecutionHistory": func(n int32) error {
+			_, err := h.sfn.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: n})
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			for _, n := range []int32{0, 1, 1000} {
+				if err := call(n); err != nil {
+					t.Errorf("maxResults %d: %v", n, err)
+				}
+			}
+			for _, n := range []int32{1001, 5000} {
+				err := call(n)
+				var ve smithy.APIError
+				if !errors.As(err, &ve) || ve.ErrorCode() != "ValidationException" {
+					t.Fatalf("maxResults %d: %v, want ValidationException", n, err)
+				}
+				want := fmt.Sprintf("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000", n)
+				if diff := cmp.Diff(want, ve.ErrorMessage()); diff != "" {
+					t.Errorf("message (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+	// negative values and ValidateStateMachineDefinition (0 to 100), in process
+	if _, err := h.e.ListExecutions(ctx, ListExecutionsInput{StateMachineArn: sm, MaxResults: -1}); !errors.Is(err, ErrValidation) ||
+		!strings.Contains(err.Error(), "Member must have value greater than or equal to 0") {
+		t.Errorf("maxResults -1: %v", err)
+	}
+	if _, err := h.e.ValidateStateMachineDefinition(ctx, ValidateInput{Definition: `{}`, MaxResults: 101}); !errors.Is(err, ErrValidation) {
+		t.Errorf("validate maxResults 101: %v", err)
+	}
+}
+
+// TestDatabaseMode checks that the database and its WAL files are private
+// (they hold task tokens), also when an older engine left them readable.
+func TestDatabaseMode(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "states.db")
+	ctx := context.Background()
+	check := func() {
+		t.Helper()
+		for _, p := range []string{db, db + "-wal", db + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+			}
+		}
+	}
+	e, err := Open(ctx, Options{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.PutStateMachine(ctx, CreateStateMachineInput{Name: "m", Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, RoleArn: role}); err != nil {
+		t.Fatal(err)
+	}
+	check()
+	e.Close()
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err = Open(ctx, Options{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.ListStateMachines(ctx, ListStateMachinesInput{}); err != nil {
+		t.Fatal(err)
+	}
+	check()
 }

@@ -403,6 +403,9 @@ func (e *Engine) ListStateMachines(ctx context.Context, in ListStateMachinesInpu
 		return nil, err
 	}
 	defer e.calls.Done()
+	if err := checkMaxResults(in.MaxResults, 1000); err != nil {
+		return nil, err
+	}
 	e.mu.Lock()
 	var all []*stateMachine
 	for _, sm := range e.machines {
@@ -436,6 +439,17 @@ func pageStart(tok string) (int, error) {
 		return 0, apiErr("InvalidToken", "Invalid Token: '"+tok+"'")
 	}
 	return n, nil
+}
+
+// checkMaxResults applies AWS's range for a maxResults member (0 to max).
+func checkMaxResults(n, max int) error {
+	switch {
+	case n < 0:
+		return apiErr("ValidationException", "1 validation error detected: Value '"+strconv.Itoa(n)+"' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0")
+	case n > max:
+		return apiErr("ValidationException", "1 validation error detected: Value '"+strconv.Itoa(n)+"' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to "+strconv.Itoa(max))
+	}
+	return nil
 }
 
 func pageSize(n, def, max int) int {
@@ -539,6 +553,9 @@ func (e *Engine) ValidateStateMachineDefinition(ctx context.Context, in Validate
 		return nil, err
 	}
 	defer e.calls.Done()
+	if err := checkMaxResults(in.MaxResults, 100); err != nil {
+		return nil, err
+	}
 	_, diags := parseDefinition(in.Definition)
 	out := &ValidateOutput{Result: "OK", Diagnostics: []Diagnostic{}}
 	if diags != nil {
@@ -775,6 +792,9 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) (*L
 		return nil, err
 	}
 	defer e.calls.Done()
+	if err := checkMaxResults(in.MaxResults, 1000); err != nil {
+		return nil, err
+	}
 	if !strings.HasPrefix(in.StateMachineArn, "arn:aws:states:") || !strings.Contains(in.StateMachineArn, ":stateMachine:") {
 		return nil, apiErr("InvalidArn", "Invalid Arn: '"+in.StateMachineArn+"'")
 	}
@@ -857,6 +877,9 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in GetExecutionHistory
 		return nil, err
 	}
 	defer e.calls.Done()
+	if err := checkMaxResults(in.MaxResults, 1000); err != nil {
+		return nil, err
+	}
 	if err := checkExecArn(in.ExecutionArn); err != nil {
 		return nil, err
 	}

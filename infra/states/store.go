@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,6 +122,9 @@ func openStore(path string) (*store, error) {
 		w.SetMaxOpenConns(1)
 		r = w
 	} else {
+		if err := privateFiles(path); err != nil {
+			return nil, err
+		}
 		q := url.Values{}
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(FULL)")
@@ -147,6 +151,30 @@ func openStore(path string) (*store, error) {
 	s := &store{w: w, r: r, ops: make(chan *op, 8192), closed: make(chan struct{})}
 	go s.loop()
 	return s, nil
+}
+
+// privateFiles makes sure the database file exists with mode 0600 before
+// SQLite opens it (it holds task tokens), so that the -wal and -shm files
+// SQLite creates next to it get the same mode; existing files readable by
+// others are made private.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // submit queues an op. It never blocks on the disk, only on a full queue.
