@@ -10,6 +10,9 @@
 // mode the state machine's gate (the Queue handler, functions/queue) makes
 // a newer execution wait for the older ones.
 //
+// A push whose ref is not a valid git ref name (trigger.CheckRef) makes the
+// whole delivery a 400.
+//
 // Every outcome maps to one status in one place (status): 202 started,
 // 200 duplicate or ignored, 400/401/405/413/415 for a client's mistakes,
 // 503 when Step Functions is unavailable.

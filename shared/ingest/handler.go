@@ -136,7 +136,8 @@ func status(err error) (int, string) {
 		return http.StatusUnsupportedMediaType, err.Error()
 	case errors.Is(err, webhook.ErrMissingSignature), errors.Is(err, webhook.ErrBadSignature):
 		return http.StatusUnauthorized, err.Error()
-	case errors.Is(err, webhook.ErrMalformed), errors.Is(err, webhook.ErrUnknownProvider), errors.Is(err, ErrInputSize):
+	case errors.Is(err, webhook.ErrMalformed), errors.Is(err, webhook.ErrUnknownProvider), errors.Is(err, ErrInputSize),
+		errors.Is(err, trigger.ErrInvalidRef):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable, "step functions unavailable, retry later"
@@ -201,6 +202,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (Response, int, 
 	if d.Ignored != "" {
 		log.Info("webhook ignored", "decision", StatusIgnored, "reason", d.Ignored)
 		return Response{Status: StatusIgnored, Reason: d.Ignored}, http.StatusOK, nil
+	}
+	for _, p := range d.Pushes {
+		// Before any trigger sees it, or any log line carries it raw.
+		if err := trigger.CheckRef(p.Ref); err != nil {
+			return Response{}, 0, err
+		}
 	}
 	results := make([]Result, 0, len(d.Pushes))
 	for _, p := range d.Pushes {

@@ -619,3 +619,23 @@ func TestSDKRetry(t *testing.T) {
 		t.Errorf("same name, other input: %v, want ExecutionAlreadyExists", err)
 	}
 }
+
+// TestInvalidRef: a signed push whose ref git would refuse is a client's
+// mistake: 400 with an error naming the ref, and nothing started.
+func TestInvalidRef(t *testing.T) {
+	for _, ref := range []string{`refs/heads/release/q\u0000x`, "refs/heads/release/a b", "refs/heads/release/a..b", "refs/heads/release/x.lock", "refs/heads/release/", "refs/heads/release//x", `refs/heads/release/a\\b`, "refs/heads/release/a@{1}", "refs/heads/release/a~1"} {
+		t.Run(ref, func(t *testing.T) {
+			e := newEnv(t, config.ModeSuperseded)
+			h, b := delivery(t, "github/push-branch")
+			b = bytes.Replace(b, []byte(`"ref": "refs/heads/master"`), []byte(`"ref": "`+ref+`"`), 1)
+			if !bytes.Contains(b, []byte(ref)) {
+				t.Fatal("fixture: ref not replaced")
+			}
+			sign(h, b)
+			code, resp := e.post(h, b)
+			if code != 400 || !strings.Contains(resp.Error, "invalid ref") || e.sfn.starts != 0 {
+				t.Errorf("%d %+v (%d started), want 400 invalid ref", code, resp, e.sfn.starts)
+			}
+		})
+	}
+}
