@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pushline/pushline/shared/event"
@@ -17,6 +18,27 @@ const DefaultTimeout = 72 * time.Hour
 
 // ErrInvalidRequest reports a notify Request that cannot be acted on.
 var ErrInvalidRequest = errors.New("invalid approval request")
+
+// MailError is what Handle returns when no approver could be mailed (a
+// mail outage). Under Lambda its errorType is "MailError", so the Approve
+// task's Retry can wait for the mail service to come back; the retry finds
+// the record already stored and mails again.
+type MailError struct {
+	ID     string // the approval's id
+	Failed int    // approvers whose mail failed
+	Err    error  // their errors, joined
+}
+
+func (e *MailError) Error() string {
+	msg := fmt.Sprintf("approval %s: no approver could be mailed (%d failed)", e.ID, e.Failed)
+	if e.Err != nil {
+		first, _, _ := strings.Cut(e.Err.Error(), "\n")
+		msg += ": " + first
+	}
+	return msg
+}
+
+func (e *MailError) Unwrap() error { return e.Err }
 
 // Notifier is the notify function: it stores the approval record and
 // mails each approver a link of their own, then emits REQUESTED.
@@ -36,7 +58,7 @@ type Notifier struct {
 // idempotent: a retried invocation with the same task token finds the
 // record and sends the mail again only while the approval is pending. It
 // fails only when the record cannot be stored or no approver could be
-// mailed.
+// mailed (*MailError).
 func (n *Notifier) Handle(ctx context.Context, req Request) error {
 	log := n.logger()
 	if err := req.validate(); err != nil {
@@ -76,6 +98,7 @@ func (n *Notifier) Handle(ctx context.Context, req Request) error {
 	}
 
 	sent := 0
+	var errs []error
 	for _, a := range rec.Approvers {
 		link := n.Signer.URL(n.BaseURL, Link{ID: rec.ID, Approver: a, Expires: rec.ExpiresAt})
 		m, err := RequestMail(rec, n.From, a, link)
@@ -85,12 +108,15 @@ func (n *Notifier) Handle(ctx context.Context, req Request) error {
 		m.Date = now
 		if err := n.Mail.Send(ctx, m); err != nil {
 			log.ErrorContext(ctx, "approval mail not sent", "approval", rec, "approver", a, "err", err)
+			errs = append(errs, err)
 			continue
 		}
 		sent++
 	}
 	if sent == 0 {
-		return fmt.Errorf("approval %s: no approver could be mailed", rec.ID)
+		// Not wrapped: the Lambda runtime names the type of the value
+		// returned (errorType "MailError"), which the state machine retries.
+		return &MailError{ID: rec.ID, Failed: len(errs), Err: errors.Join(errs...)}
 	}
 	if err := emit(ctx, n.Events, n.EventBus, detail(rec, event.Requested)); err != nil {
 		log.ErrorContext(ctx, "approval event not emitted", "approval", rec, "err", err)

@@ -3,6 +3,7 @@ package approval
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +104,40 @@ func TestNotifyDefaultTimeout(t *testing.T) {
 	rec, _ := s.Get(context.Background(), IDFor(r.TaskToken))
 	if !rec.ExpiresAt.Equal(testNow.Add(DefaultTimeout)) {
 		t.Errorf("expiry %v", rec.ExpiresAt)
+	}
+}
+
+// TestNotifyMailError: when no approver could be mailed, Handle returns a
+// *MailError itself (not wrapped: aws-lambda-go names the error type of
+// the returned value, so the state machine sees errorType "MailError" and
+// retries it); the record is kept, and the retry mails without a second
+// record.
+func TestNotifyMailError(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.req
+	r.TaskToken = "another-token"
+	down := &fakeMail{err: errors.New("dial tcp 127.0.0.1:2525: connect: connection refused")}
+	n := &Notifier{Store: e.store, Signer: e.signer, Mail: down, BaseURL: testBase, From: "p@example.com", Now: func() time.Time { return testNow }}
+	err := n.Handle(context.Background(), r)
+	me, ok := err.(*MailError)
+	if !ok {
+		t.Fatalf("err = %T %v, want *MailError", err, err)
+	}
+	if got := reflect.TypeOf(err).Elem().Name(); got != "MailError" {
+		t.Errorf("error type name %q, want MailError", got)
+	}
+	if me.ID != IDFor(r.TaskToken) || me.Failed != len(r.Approvers) || !errors.Is(err, down.err) || !strings.Contains(err.Error(), "no approver could be mailed") {
+		t.Errorf("MailError %+v: %v", me, err)
+	}
+	if strings.Contains(err.Error(), r.TaskToken) {
+		t.Error("the task token appears in the error")
+	}
+	before := e.store.(*MemStore).Len()
+	n.Mail = e.mail
+	if err := n.Handle(context.Background(), r); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if got := e.store.(*MemStore).Len(); got != before {
+		t.Errorf("%d records after the retry, want %d", got, before)
 	}
 }
