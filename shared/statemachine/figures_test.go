@@ -23,7 +23,7 @@ func TestDocFigures(t *testing.T) {
 		}, 15, 53},
 		{"cdk.json: approval rejected", "cdk", func(f *fakeAWS) map[string]*taskError {
 			return map[string]*taskError{"Approve": {Error: "Pushline.Rejected", Cause: &rejection}}
-		}, 17, 64},
+		}, 22, 74},
 		{"cdk.json: approval timed out", "cdk", func(f *fakeAWS) map[string]*taskError {
 			return map[string]*taskError{"Approve": {Error: "States.Timeout"}}
 		}, 18, 66},

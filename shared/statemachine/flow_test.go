@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pushline/pushline/shared/approval"
 	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/event"
 	"github.com/pushline/pushline/shared/push"
@@ -342,7 +344,7 @@ func TestFlowFailures(t *testing.T) {
 			fail: func(f *fakeAWS) map[string]*taskError {
 				return map[string]*taskError{"Build": {Error: "CodeBuild.ResourceNotFoundException", Cause: str("Project cannot be found")}}
 			},
-			end: stFailed, error: "CodeBuild.ResourceNotFoundException", cause: "Build failed with CodeBuild.ResourceNotFoundException",
+			end: stFailed, error: "CodeBuild.ResourceNotFoundException", cause: "Build failed with CodeBuild.ResourceNotFoundException: Project cannot be found",
 			events: []string{"Stage Execution State Change FAILED Build", "Pipeline Execution State Change FAILED Build"},
 		},
 		{
@@ -350,7 +352,7 @@ func TestFlowFailures(t *testing.T) {
 			fail: func(f *fakeAWS) map[string]*taskError {
 				return map[string]*taskError{"Build": {Error: "States.TaskFailed", Cause: str("{truncated")}}
 			},
-			end: stFailed, error: "States.TaskFailed",
+			end: stFailed, error: "States.TaskFailed", cause: "Build failed with States.TaskFailed",
 			events: []string{"Stage Execution State Change FAILED Build", "Pipeline Execution State Change FAILED Build"},
 		},
 		{
@@ -358,7 +360,7 @@ func TestFlowFailures(t *testing.T) {
 			fail: func(f *fakeAWS) map[string]*taskError {
 				return map[string]*taskError{"Build": {Error: "States.TaskFailed", Cause: str(`{"errorMessage":"x"}`)}}
 			},
-			end: stFailed, error: "States.TaskFailed",
+			end: stFailed, error: "States.TaskFailed", cause: "Build failed with States.TaskFailed: x",
 			events: []string{"Stage Execution State Change FAILED Build", "Pipeline Execution State Change FAILED Build"},
 		},
 		{
@@ -366,7 +368,47 @@ func TestFlowFailures(t *testing.T) {
 			fail: func(f *fakeAWS) map[string]*taskError {
 				return map[string]*taskError{"Approve": {Error: "Pushline.Rejected", Cause: &rejection}}
 			},
+			end: stFailed, error: "Pushline.Rejected", cause: "Approve failed with Pushline.Rejected: rejected by ops@example.com: not today",
+			events: []string{"Stage Execution State Change FAILED Approve", "Pipeline Execution State Change FAILED Approve"},
+		},
+		{
+			name: "approval rejected without a comment", config: "cdk",
+			fail: func(f *fakeAWS) map[string]*taskError {
+				return map[string]*taskError{"Approve": {Error: "Pushline.Rejected", Cause: str(`{"approver":"ops@example.com","comment":"","decidedAt":"2026-11-27T09:00:00Z"}`)}}
+			},
+			end: stFailed, error: "Pushline.Rejected", cause: "Approve failed with Pushline.Rejected: rejected by ops@example.com",
+			events: []string{"Stage Execution State Change FAILED Approve", "Pipeline Execution State Change FAILED Approve"},
+		},
+		{
+			name: "rejection without approver", config: "cdk",
+			fail: func(f *fakeAWS) map[string]*taskError {
+				return map[string]*taskError{"Approve": {Error: "Pushline.Rejected", Cause: str(`{"comment":"no"}`)}}
+			},
 			end: stFailed, error: "Pushline.Rejected", cause: "Approve failed with Pushline.Rejected",
+			events: []string{"Stage Execution State Change FAILED Approve", "Pipeline Execution State Change FAILED Approve"},
+		},
+		{
+			name: "rejection with a plain-text cause", config: "cdk",
+			fail: func(f *fakeAWS) map[string]*taskError {
+				return map[string]*taskError{"Approve": {Error: "Pushline.Rejected", Cause: str("rejected from the CLI")}}
+			},
+			end: stFailed, error: "Pushline.Rejected", cause: "Approve failed with Pushline.Rejected: rejected from the CLI",
+			events: []string{"Stage Execution State Change FAILED Approve", "Pipeline Execution State Change FAILED Approve"},
+		},
+		{
+			name: "rejection without a cause", config: "cdk",
+			fail: func(f *fakeAWS) map[string]*taskError {
+				return map[string]*taskError{"Approve": {Error: "Pushline.Rejected"}}
+			},
+			end: stFailed, error: "Pushline.Rejected", cause: "Approve failed with Pushline.Rejected",
+			events: []string{"Stage Execution State Change FAILED Approve", "Pipeline Execution State Change FAILED Approve"},
+		},
+		{
+			name: "no approver could be mailed", config: "cdk",
+			fail: func(f *fakeAWS) map[string]*taskError {
+				return map[string]*taskError{"Approve": {Error: ErrorMail, Cause: str(`{"errorMessage":"approval Approve: no approver could be mailed","errorType":"MailError"}`)}}
+			},
+			end: stFailed, error: ErrorMail, cause: "Approve failed with MailError: approval Approve: no approver could be mailed",
 			events: []string{"Stage Execution State Change FAILED Approve", "Pipeline Execution State Change FAILED Approve"},
 		},
 		{
@@ -386,7 +428,32 @@ func TestFlowFailures(t *testing.T) {
 			fail: func(f *fakeAWS) map[string]*taskError {
 				return map[string]*taskError{"Source": {Error: "Pushline.SourceNotFound", Cause: str(`{"errorMessage":"commit not found","errorType":"Pushline.SourceNotFound"}`)}}
 			},
-			end: stFailed, error: "Pushline.SourceNotFound", cause: "Source failed with Pushline.SourceNotFound",
+			end: stFailed, error: "Pushline.SourceNotFound", cause: "Source failed with Pushline.SourceNotFound: commit not found",
+			events: []string{"Pipeline Execution State Change FAILED Source"},
+		},
+		{
+			name: "source fetch failed", config: "cdk",
+			fail: func(f *fakeAWS) map[string]*taskError {
+				return map[string]*taskError{"Source": {Error: "FetchError", Cause: str(`{"errorMessage":"fetch github acme/app at 9fceb02 from https://codeload.github.com/acme/app/tar.gz/9fceb02d0ae598e95dc970b74767f19372d61af8: http 404: repository or commit not found","errorType":"FetchError","stackTrace":[]}`)}}
+			},
+			end: stFailed, error: "FetchError",
+			cause:  "Source failed with FetchError: fetch github acme/app at 9fceb02 from https://codeload.github.com/acme/app/tar.gz/9fceb02d0ae598e95dc970b74767f19372d61af8: http 404: repository or commit not found",
+			events: []string{"Pipeline Execution State Change FAILED Source"},
+		},
+		{
+			name: "source error without errorMessage", config: "cdk",
+			fail: func(f *fakeAWS) map[string]*taskError {
+				return map[string]*taskError{"Source": {Error: "Runtime.ExitError", Cause: str(`{"errorType":"Runtime.ExitError"}`)}}
+			},
+			end: stFailed, error: "Runtime.ExitError", cause: "Source failed with Runtime.ExitError",
+			events: []string{"Pipeline Execution State Change FAILED Source"},
+		},
+		{
+			name: "source error cause truncated", config: "cdk",
+			fail: func(f *fakeAWS) map[string]*taskError {
+				return map[string]*taskError{"Source": {Error: "FetchError", Cause: str(`{"errorMessage":"` + strings.Repeat("x", 32768-17))}}
+			},
+			end: stFailed, error: "FetchError", cause: "Source failed with FetchError",
 			events: []string{"Pipeline Execution State Change FAILED Source"},
 		},
 		{
@@ -398,11 +465,19 @@ func TestFlowFailures(t *testing.T) {
 			events: []string{"Pipeline Execution State Change FAILED Queue"},
 		},
 		{
+			name: "queue gate failed with an empty cause", config: "queued",
+			fail: func(f *fakeAWS) map[string]*taskError {
+				return map[string]*taskError{stQueue: {Error: "Lambda.Unknown", Cause: str("")}}
+			},
+			end: stFailed, error: "Lambda.Unknown", cause: "Queue failed with Lambda.Unknown",
+			events: []string{"Pipeline Execution State Change FAILED Queue"},
+		},
+		{
 			name: "event bus down", config: "cdk",
 			fail: func(f *fakeAWS) map[string]*taskError {
 				return map[string]*taskError{"*events*": {Error: "EventBridge.FailedEntry", Cause: str("throttled")}}
 			},
-			end: stFailed, error: "EventBridge.FailedEntry", cause: "Start failed with EventBridge.FailedEntry",
+			end: stFailed, error: "EventBridge.FailedEntry", cause: "Start failed with EventBridge.FailedEntry: throttled",
 			events: []string{"Pipeline Execution State Change FAILED Start"},
 		},
 		{
@@ -410,7 +485,7 @@ func TestFlowFailures(t *testing.T) {
 			fail: func(f *fakeAWS) map[string]*taskError {
 				return map[string]*taskError{"Test: succeeded": {Error: "EventBridge.FailedEntry", Cause: str("throttled")}}
 			},
-			end: stFailed, error: "EventBridge.FailedEntry",
+			end: stFailed, error: "EventBridge.FailedEntry", cause: "Test failed with EventBridge.FailedEntry: throttled",
 			events: []string{"Stage Execution State Change FAILED Test", "Pipeline Execution State Change FAILED Test"},
 		},
 		{
@@ -501,20 +576,15 @@ func TestLimits(t *testing.T) {
 			if r.end != stSucceeded {
 				t.Fatalf("ended in %s", r.end)
 			}
-			// Worst case: each task entered fails transiently up to its
-			// largest retrier's MaxAttempts (3 events a retry), and the last
-			// stage fails instead of succeeding.
+			// Worst case: each task entered fails transiently up to every
+			// retrier's MaxAttempts (retriers count separately; 3 events a
+			// retry), and the last stage fails instead of succeeding.
 			s, _ := newSim(t, def)
 			retries := 0
 			for _, st := range r.path {
-				state := s.states[st]
-				max := 0.0
-				for _, rt := range asSlice(state["Retry"]) {
-					if m := rt.(map[string]any)["MaxAttempts"].(float64); m > max {
-						max = m
-					}
+				for _, rt := range asSlice(s.states[st]["Retry"]) {
+					retries += int(rt.(map[string]any)["MaxAttempts"].(float64)) * 3
 				}
-				retries += int(max) * 3
 			}
 			last := cfg.Stages[len(cfg.Stages)-1].Name
 			ff := &fakeAWS{exports: 5, exportLen: 128, comment: strings.Repeat("c", 4096)}
@@ -595,5 +665,62 @@ func TestFlowLatestArtifact(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFailureCauseSize: the execution's cause stays small for the largest
+// rejection the approval page accepts (the longest address, a comment of
+// approval.MaxComment characters), far below Step Functions' 32,768.
+func TestFailureCauseSize(t *testing.T) {
+	if errorRejected != approval.ErrorRejected {
+		t.Fatalf("errorRejected %q, approval.ErrorRejected %q", errorRejected, approval.ErrorRejected)
+	}
+	approver := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com" // 254 characters
+	cause, _ := json.Marshal(approval.Rejection{Approver: approver, Comment: strings.Repeat("é", approval.MaxComment), DecidedAt: "2026-11-27T09:00:00Z"})
+	_, def := generate(t, "cdk")
+	f := &fakeAWS{}
+	f.failAt = map[string]*taskError{"Approve": {Error: approval.ErrorRejected, Cause: str(string(cause))}}
+	r := runFlow(t, def, hugeInput("app"), f)
+	if r.end != stFailed || !strings.HasPrefix(r.failCause, "Approve failed with Pushline.Rejected: rejected by "+approver+": éé") {
+		t.Fatalf("ended in %s: %s", r.end, r.failCause)
+	}
+	n := utf8.RuneCountInString(r.failCause)
+	t.Logf("largest rejection: cause of %d characters (%d bytes)", n, len(r.failCause))
+	if n > 4096 {
+		t.Errorf("cause of %d characters, want at most 4096", n)
+	}
+}
+
+// TestApprovalRetriesMail: an approval whose mail could not be sent is
+// retried with backoff before its Catch; a rejection or a timeout is not.
+func TestApprovalRetriesMail(t *testing.T) {
+	_, def := generate(t, "cdk")
+	var d struct {
+		States map[string]struct {
+			Retry []struct {
+				ErrorEquals                                   []string
+				IntervalSeconds, MaxAttempts, MaxDelaySeconds int
+				BackoffRate                                   float64
+				JitterStrategy                                string
+			}
+		}
+	}
+	if err := json.Unmarshal(def, &d); err != nil {
+		t.Fatal(err)
+	}
+	retry := d.States["Approve"].Retry
+	var mail []string
+	for _, r := range retry {
+		for _, e := range r.ErrorEquals {
+			if e == "States.ALL" || e == "States.Timeout" || e == approval.ErrorRejected || e == "States.TaskFailed" {
+				t.Errorf("Approve retries %s", e)
+			}
+			if e == ErrorMail {
+				mail = append(mail, fmt.Sprintf("%d s x%g, %d attempts, max %d s, %s", r.IntervalSeconds, r.BackoffRate, r.MaxAttempts, r.MaxDelaySeconds, r.JitterStrategy))
+			}
+		}
+	}
+	if d := cmp.Diff([]string{"30 s x2, 5 attempts, max 300 s, FULL"}, mail); d != "" {
+		t.Errorf("MailError retry (-want +got):\n%s", d)
 	}
 }

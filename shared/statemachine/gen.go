@@ -39,6 +39,17 @@ const (
 	stFailEvTimeout  = "Failure: events (approval timed out)"
 	stFailEvStage    = "Failure: events (stage failed)"
 	stFailEvPipeline = "Failure: events (pipeline failed)"
+	stFailReason     = "Failure: reason?"
+	stFailReadReject = "Failure: read rejection"
+	stFailRejectInfo = "Failure: rejection details?"
+	stFailComment    = "Failure: comment?"
+	stFailReadError  = "Failure: read error"
+	stFailErrorInfo  = "Failure: error message?"
+	stReasonRejected = "Failure: reason (rejected)"
+	stReasonComment  = "Failure: reason (rejected with a comment)"
+	stReasonMessage  = "Failure: reason (error message)"
+	stReasonCause    = "Failure: reason (cause)"
+	stReasonNone     = "Failure: reason (no cause)"
 	stBuildFailed    = "Build failed"
 	stApprovalTimed  = "Approval timed out"
 	stFailed         = "Pipeline failed"
@@ -64,6 +75,17 @@ const (
 	ErrorApprovalTimedOut = "Pushline.ApprovalTimedOut"
 )
 
+// Errors of tasks the machine treats specially (the approval package owns
+// them; repeated here so that the generator does not import it).
+const (
+	// ErrorMail is the Lambda errorType of the notify function's
+	// *approval.MailError (no approver could be mailed): retried.
+	ErrorMail = "MailError"
+	// errorRejected is approval.ErrorRejected: its cause is the JSON of
+	// approval.Rejection.
+	errorRejected = "Pushline.Rejected"
+)
+
 // Retry policies for transient service errors: exponential backoff with
 // full jitter, capped.
 var (
@@ -74,6 +96,14 @@ var (
 	retryBuild = obj{}.
 			with("ErrorEquals", []string{"CodeBuild.CodeBuildException", "CodeBuild.AccountLimitExceededException", "CodeBuild.ThrottlingException"}).
 			with("IntervalSeconds", 10).with("MaxAttempts", 10).with("BackoffRate", 2).
+			with("MaxDelaySeconds", 300).with("JitterStrategy", "FULL")
+	// retryMail: the notify function could mail no approver (a mail
+	// outage); its *approval.MailError has the Lambda errorType
+	// "MailError". Waits of 30 s doubling, capped at 5 min: the stage fails
+	// after about 12 minutes without mail.
+	retryMail = obj{}.
+			with("ErrorEquals", []string{ErrorMail}).
+			with("IntervalSeconds", 30).with("MaxAttempts", 5).with("BackoffRate", 2).
 			with("MaxDelaySeconds", 300).with("JitterStrategy", "FULL")
 	retryEvents = obj{}.
 			with("ErrorEquals", []string{"EventBridge.FailedEntry", "EventBridge.InternalException", "EventBridge.ThrottlingException"}).
@@ -503,7 +533,7 @@ func (g *gen) approval(i int) {
 			with("Payload", payload)).
 		with("TimeoutSeconds", timeout).
 		with("ResultPath", "$.approvals."+dataKey(s.Name)).
-		with("Retry", []obj{retryLambda}).
+		with("Retry", []obj{retryLambda, retryMail}).
 		with("Catch", []obj{catchAll("$.error", g.failedName(s.Name))}).
 		with("Next", succeededName(s.Name)))
 }
@@ -623,10 +653,11 @@ func (g *gen) failure() {
 	failEvents(stFailEvStage, []obj{
 		g.entry(event.StageExecution, event.Failed, failDetail),
 		g.entry(event.PipelineExecution, event.Failed, failDetail),
-	}, stFailed)
+	}, stFailReason)
 	failEvents(stFailEvPipeline, []obj{
 		g.entry(event.PipelineExecution, event.Failed, failDetail),
-	}, stFailed)
+	}, stFailReason)
+	g.reason()
 
 	g.add(stBuildFailed, obj{}.
 		with("Type", "Fail").
@@ -639,7 +670,86 @@ func (g *gen) failure() {
 	g.add(stFailed, obj{}.
 		with("Type", "Fail").
 		with("ErrorPath", "$.error.Error").
-		with("CausePath", "States.Format('{} failed with {}', $.failed.stage, $.error.Error)"))
+		with("CausePath", "$.failure.reason"))
+}
+
+// reason adds the states that write $.failure.reason, the cause of the
+// execution's failure (other than a failed build or an approval timeout):
+// "<stage> failed with <error>", then ": " and why when the error says it
+// (the errorMessage of a Lambda function's error, the approver and comment
+// of a rejection, a plain-text cause). A cause that looks like JSON but is
+// not one of those (a build result without its details, a cause Step
+// Functions truncated) is left to the execution history and the FAILED
+// event: it may be 32 KiB of JSON.
+//
+// JSONPath intrinsics cannot cut a string, so the size comes from what
+// feeds it: error messages of pushline's functions are one sentence,
+// rejections carry an approver's address and a comment of at most 2,000
+// characters (approval.MaxComment), plain-text causes come from AWS
+// services (CodeBuild, Lambda, EventBridge API errors).
+//
+// States.StringToJson runs only on a cause that matches {*} (a truncated
+// cause loses its closing brace), and every field read from the parsed
+// cause is checked with IsPresent first.
+func (g *gen) reason() {
+	cause, errName := "$.error.Cause", "$.error.Error"
+	detail := "$.failure.detail"
+	g.add(stFailReason, obj{}.
+		with("Type", "Choice").
+		with("Comment", "Say why the execution failed, in its own cause.").
+		with("Choices", []obj{
+			obj{}.with("And", []obj{
+				obj{}.with("Variable", errName).with("StringEquals", errorRejected),
+				obj{}.with("Variable", cause).with("StringMatches", "{*}"),
+			}).with("Next", stFailReadReject),
+			obj{}.with("Variable", cause).with("StringMatches", `{"error*}`).with("Next", stFailReadError),
+			obj{}.with("Variable", cause).with("StringEquals", "").with("Next", stReasonNone),
+			obj{}.with("Variable", cause).with("StringMatches", "{*").with("Next", stReasonNone),
+		}).
+		with("Default", stReasonCause))
+	read := func(name, comment, next string) {
+		g.add(name, obj{}.
+			with("Type", "Pass").
+			with("Comment", comment).
+			with("Parameters", obj{}.with("detail.$", "States.StringToJson("+cause+")")).
+			with("ResultPath", "$.failure").
+			with("Next", next))
+	}
+	read(stFailReadReject, "The cause of a rejection is the JSON of approval.Rejection: approver, comment, decidedAt.", stFailRejectInfo)
+	g.add(stFailRejectInfo, obj{}.
+		with("Type", "Choice").
+		with("Choices", []obj{obj{}.
+			with("And", []obj{
+				obj{}.with("Variable", detail+".approver").with("IsPresent", true),
+				obj{}.with("Variable", detail+".comment").with("IsPresent", true),
+			}).
+			with("Next", stFailComment)}).
+		with("Default", stReasonNone))
+	g.add(stFailComment, obj{}.
+		with("Type", "Choice").
+		with("Choices", []obj{obj{}.
+			with("Variable", detail+".comment").with("StringEquals", "").
+			with("Next", stReasonRejected)}).
+		with("Default", stReasonComment))
+	read(stFailReadError, "A Lambda function's error: the JSON of {errorMessage, errorType[, stackTrace]}.", stFailErrorInfo)
+	g.add(stFailErrorInfo, obj{}.
+		with("Type", "Choice").
+		with("Choices", []obj{obj{}.
+			with("Variable", detail+".errorMessage").with("IsPresent", true).
+			with("Next", stReasonMessage)}).
+		with("Default", stReasonNone))
+	set := func(name, format string, args ...string) {
+		g.add(name, obj{}.
+			with("Type", "Pass").
+			with("Parameters", obj{}.with("reason.$", "States.Format('"+format+"', "+strings.Join(append([]string{"$.failed.stage", errName}, args...), ", ")+")")).
+			with("ResultPath", "$.failure").
+			with("Next", stFailed))
+	}
+	set(stReasonRejected, "{} failed with {}: rejected by {}", detail+".approver")
+	set(stReasonComment, "{} failed with {}: rejected by {}: {}", detail+".approver", detail+".comment")
+	set(stReasonMessage, "{} failed with {}: {}", detail+".errorMessage")
+	set(stReasonCause, "{} failed with {}: {}", cause)
+	set(stReasonNone, "{} failed with {}")
 }
 
 // insertBefore returns o with k: v inserted before the key before.
