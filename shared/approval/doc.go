@@ -6,7 +6,12 @@
 // records a decision (POST) by calling SendTaskSuccess / SendTaskFailure.
 //
 // Guarantees:
-//   - GET never changes anything (mail link scanners prefetch links).
+//   - GET never decides (mail link scanners prefetch links). It asks Step
+//     Functions whether the execution still runs (DescribeExecution): if
+//     it has ended (stopped, superseded, failed, …) the page answers 410
+//     and the record becomes EXPIRED — the only write a GET makes. If
+//     Step Functions cannot say (an outage, ExecutionDoesNotExist), the
+//     page shows as usual and the POST decides.
 //   - The task token is stored in the record only; it never appears in a
 //     URL, a page, a mail or a log line (Request and Record implement
 //     slog.LogValuer without it).

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/pushline/pushline/shared/mail"
@@ -40,6 +41,34 @@ type fakeTasks struct {
 	err      error
 	success  []sfn.SendTaskSuccessInput
 	failures []sfn.SendTaskFailureInput
+
+	status      map[string]sfntypes.ExecutionStatus // by ARN; absent: RUNNING
+	describeErr error                               // DescribeExecution's answer when set
+	describes   int
+}
+
+func (f *fakeTasks) DescribeExecution(_ context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.describes++
+	if f.describeErr != nil {
+		return nil, f.describeErr
+	}
+	st, ok := f.status[aws.ToString(in.ExecutionArn)]
+	if !ok {
+		st = sfntypes.ExecutionStatusRunning
+	}
+	return &sfn.DescribeExecutionOutput{ExecutionArn: in.ExecutionArn, Status: st}, nil
+}
+
+// setStatus sets the status DescribeExecution reports for arn.
+func (f *fakeTasks) setStatus(arn string, st sfntypes.ExecutionStatus) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.status == nil {
+		f.status = map[string]sfntypes.ExecutionStatus{}
+	}
+	f.status[arn] = st
 }
 
 func newFakeTasks(t testing.TB) *fakeTasks { return &fakeTasks{t: t} }

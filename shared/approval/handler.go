@@ -17,16 +17,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/pushline/pushline/shared/event"
 )
 
-// TaskAPI is the Step Functions calls a decision makes; *sfn.Client
-// satisfies it.
+// TaskAPI is the Step Functions calls the pages make (a decision; a GET
+// asks whether the execution still runs); *sfn.Client satisfies it.
 type TaskAPI interface {
 	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, opts ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, opts ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 }
 
 // Limits of a decision POST.
@@ -124,6 +126,9 @@ func (h *Handler) load(ctx context.Context, id string, q url.Values) (Link, *Rec
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, id string) {
 	l, rec, err := h.load(r.Context(), id, r.URL.Query())
+	if err == nil && h.ended(r.Context(), rec) {
+		err = h.expire(r.Context(), rec)
+	}
 	if err != nil {
 		h.fail(w, r, err, rec)
 		return
@@ -171,6 +176,39 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, id string) {
 		p.Title, p.Message = "Rejected", "Thank you. The pipeline stops here."
 	}
 	h.render(w, http.StatusOK, p)
+}
+
+// describeTimeout bounds the GET's DescribeExecution: a slow Step
+// Functions must not hold the page.
+const describeTimeout = 5 * time.Second
+
+// ended reports whether rec's execution has definitely ended (any status
+// but RUNNING). When Step Functions cannot say (an outage, no permission,
+// an unknown execution) it reports false: the page shows, and the POST
+// decides as before.
+func (h *Handler) ended(ctx context.Context, rec *Record) bool {
+	ctx, cancel := context.WithTimeout(ctx, describeTimeout)
+	defer cancel()
+	out, err := h.Tasks.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(rec.Execution)})
+	if err != nil {
+		h.logger().WarnContext(ctx, "approval page: execution status unknown", "approval", rec, "err", err)
+		return false
+	}
+	return out.Status != sfntypes.ExecutionStatusRunning
+}
+
+// expire marks a pending record whose execution has ended EXPIRED and
+// returns the error whose page says so. A record decided or claimed
+// meanwhile keeps its state.
+func (h *Handler) expire(ctx context.Context, rec *Record) error {
+	now := h.now().UTC()
+	_, err := h.Store.Decide(ctx, rec.ID, Transition{From: Pending, StaleBefore: now.Add(-ClaimLease), To: Expired})
+	if err != nil {
+		h.logger().InfoContext(ctx, "approval not marked expired", "approval", rec, "err", err)
+	} else {
+		h.logger().InfoContext(ctx, "approval expired: its execution ended", "approval", rec)
+	}
+	return fmt.Errorf("execution %s ended: %w", rec.Execution, ErrExpired)
 }
 
 // decide claims the record, tells Step Functions, and records the

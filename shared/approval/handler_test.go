@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -411,5 +412,54 @@ func BenchmarkGetPage(b *testing.B) {
 		if w := e.do("GET", target, nil, nil); w.Code != 200 {
 			b.Fatal(w.Code)
 		}
+	}
+}
+
+// TestGetEndedExecution: the page of an approval whose execution has
+// ended (stopped, superseded, failed) says so (410, no form) and the
+// record becomes EXPIRED, so no link offers a decision nobody waits for.
+func TestGetEndedExecution(t *testing.T) {
+	for _, st := range []sfntypes.ExecutionStatus{sfntypes.ExecutionStatusAborted, sfntypes.ExecutionStatusFailed, sfntypes.ExecutionStatusSucceeded, sfntypes.ExecutionStatusTimedOut} {
+		t.Run(string(st), func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.tasks.setStatus(e.req.Execution, st)
+			w := e.do(http.MethodGet, e.link("ops@example.com"), nil, nil)
+			if w.Code != http.StatusGone || strings.Contains(w.Body.String(), "<form") || !strings.Contains(w.Body.String(), "no longer waits") {
+				t.Errorf("GET = %d, want 410 without a form:\n%s", w.Code, w.Body)
+			}
+			if got := e.record().State; got != Expired {
+				t.Errorf("record %s, want %s", got, Expired)
+			}
+			if w := e.post("lead@example.com", "approve", ""); w.Code != http.StatusGone {
+				t.Errorf("POST afterwards = %d, want 410", w.Code)
+			}
+			if got := e.tasks.calls(); got != 0 {
+				t.Errorf("%d decisions sent", got)
+			}
+		})
+	}
+}
+
+// TestGetDescribeOutage: when Step Functions cannot say whether the
+// execution still runs, the page shows as before (the POST decides).
+func TestGetDescribeOutage(t *testing.T) {
+	e := newEnv(t, nil)
+	e.tasks.describeErr = apiError("ThrottlingException")
+	w := e.do(http.MethodGet, e.link("ops@example.com"), nil, nil)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "<form") {
+		t.Errorf("GET = %d, want 200 with the form:\n%s", w.Code, w.Body)
+	}
+	if got := e.record().State; got != Pending {
+		t.Errorf("record %s, want %s", got, Pending)
+	}
+	if e.tasks.describes == 0 {
+		t.Error("DescribeExecution not asked")
+	}
+	e.tasks.describeErr = apiError("ExecutionDoesNotExist")
+	if w := e.do(http.MethodGet, e.link("ops@example.com"), nil, nil); w.Code != http.StatusOK {
+		t.Errorf("GET with an unknown execution = %d, want 200 (the POST decides)", w.Code)
+	}
+	if w := e.post("ops@example.com", "approve", ""); w.Code != http.StatusOK {
+		t.Errorf("POST = %d, want 200", w.Code)
 	}
 }
