@@ -177,6 +177,8 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`stages[0].timeout: "10m30s" is not a whole number of minutes (CodeBuild timeouts are in minutes)`}},
 		{name: "not a duration", edit: func(m map[string]any) { stage(m, 0)["timeout"] = "30 min" },
 			want: []string{`stages[0].timeout: "30 min" is not a duration (allowed: e.g. "30m", "1h30m", "72h", "7d")`}},
+		{name: "approval stage with a zero timeout", edit: func(m map[string]any) { stage(m, 2)["timeout"] = "0s" },
+			want: []string{`stages[2].timeout: only build stages have timeout (an approval's is approval.timeout)`}},
 		{name: "approval timeout range", edit: func(m map[string]any) { stage(m, 2)["approval"].(map[string]any)["timeout"] = "400d" },
 			want: []string{`stages[2].approval.timeout: "9600h" is out of range (allowed: 1m to 8760h, one year)`}},
 		{name: "approval timeout short", edit: func(m map[string]any) { stage(m, 2)["approval"].(map[string]any)["timeout"] = "30s" },
@@ -285,6 +287,61 @@ func TestTooManyStages(t *testing.T) {
 	}
 }
 
+// TestParseDurationRange: zero, negative and overflowing durations are
+// durations out of range, not "not a duration".
+func TestParseDurationRange(t *testing.T) {
+	build := func(v string) string {
+		return `stages[0].timeout: "` + v + `" is out of range (allowed: 5m to 36h, CodeBuild's limits)`
+	}
+	approval := func(v string) string {
+		return `stages[2].approval.timeout: "` + v + `" is out of range (allowed: 1m to 8760h, one year)`
+	}
+	notDuration := func(v string) string {
+		return `stages[0].timeout: "` + v + `" is not a duration (allowed: e.g. "30m", "1h30m", "72h", "7d")`
+	}
+	tests := []struct {
+		name, value string
+		approval    bool
+		want        string
+	}{
+		{"zero", "0s", false, build("0s")},
+		{"bare zero", "0", false, build("0")},
+		{"zero minutes", "0m", false, build("0m")},
+		{"zero days", "0d", false, build("0d")},
+		{"negative", "-5m", false, build("-5m")},
+		{"negative zero", "-0s", false, build("-0s")},
+		{"overflow", "9999999999h", false, build("9999999999h")},
+		{"too many days", "70000d", false, build("70000d")},
+		{"approval zero", "0s", true, approval("0s")},
+		{"approval negative", "-72h", true, approval("-72h")},
+		{"approval overflow", "99999999999999999999ns", true, approval("99999999999999999999ns")},
+		{"no unit", "30", false, notDuration("30")},
+		{"unknown unit", "5y", false, notDuration("5y")},
+		{"two dots", "1.5.3h", false, notDuration("1.5.3h")},
+		{"negative days", "-1d", false, build("-1d")},
+		{"signed days", "+-1d", false, notDuration("+-1d")},
+		{"space", "30 min", false, notDuration("30 min")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := base()
+			if tt.approval {
+				stage(m, 2)["approval"].(map[string]any)["timeout"] = tt.value
+			} else {
+				stage(m, 0)["timeout"] = tt.value
+			}
+			data, _ := json.Marshal(m)
+			_, err := Parse(data)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v, want ErrInvalid", err)
+			}
+			if d := cmp.Diff([]string{tt.want}, strings.Split(err.Error(), "\n")); d != "" {
+				t.Errorf("errors (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
 func TestDuration(t *testing.T) {
 	for _, tt := range []struct {
 		in   string
@@ -307,6 +364,11 @@ func TestDuration(t *testing.T) {
 		out, _ := json.Marshal(d)
 		if string(out) != tt.out {
 			t.Errorf("marshal %s = %s, want %s", tt.in, out, tt.out)
+		}
+	}
+	for in, want := range map[string]error{"0s": nil, "-5m": nil, "9999999999h": ErrDurationRange, "70000d": ErrDurationRange, "-2d": ErrDurationRange, "5y": errNotDuration, "1.5d": errNotDuration} {
+		if _, err := ParseDuration(in); err != want {
+			t.Errorf("ParseDuration(%q): %v, want %v", in, err, want)
 		}
 	}
 	for _, bad := range []string{`30`, `"x"`, `"d"`, `"1.5d"`} {

@@ -16,7 +16,8 @@
 //     and input: "Source" names the source snapshot explicitly.
 //   - build timeout: whole minutes, 5m to 36h (default 60m); approval
 //     timeout: whole seconds, 1m to 8760h (default 72h). Durations are Go
-//     durations ("1h30m") or whole days ("7d").
+//     durations ("1h30m") or whole days ("7d"); a zero, negative or
+//     overflowing one is "out of range", not "not a duration".
 //   - at most 50 stages; notifications.from is required when there are
 //     approval stages or failure recipients.
 package config

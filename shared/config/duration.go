@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,22 +13,48 @@ import (
 // ("30m", "72h", "1h30m") or a whole number of days ("7d").
 type Duration struct{ time.Duration }
 
+// Errors of ParseDuration.
+var (
+	errNotDuration = errors.New("not a duration")
+	// ErrDurationRange: s is written as a duration but too large to hold
+	// ("9999999999h", "70000d").
+	ErrDurationRange = errors.New("duration out of range")
+)
+
 // ParseDuration parses a Go duration string or a whole number of days
-// ("7d").
+// ("7d"). A duration too large for time.Duration is ErrDurationRange.
 func ParseDuration(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok && days != "" {
 		n, err := strconv.ParseUint(days, 10, 16)
+		if errors.Is(err, strconv.ErrRange) || err != nil && strings.HasPrefix(days, "-") && isDigits(days[1:]) {
+			return 0, ErrDurationRange // too many days, or negative
+		}
 		if err != nil {
-			return 0, errors.New("not a duration")
+			return 0, errNotDuration
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, errors.New("not a duration")
+		if goDuration.MatchString(s) {
+			return 0, ErrDurationRange // well formed: it overflowed
+		}
+		return 0, errNotDuration
 	}
 	return d, nil
 }
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// goDuration is the syntax time.ParseDuration accepts.
+var goDuration = regexp.MustCompile(`^[-+]?(?:0|(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$`)
 
 // String writes d compactly: "30m", "72h", "1h30m", "45s".
 func (d Duration) String() string {

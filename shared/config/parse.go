@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 )
 
@@ -131,7 +132,15 @@ func (p *parser) strings(n *node, path string) []string {
 	return out
 }
 
-func (p *parser) duration(n *node, path string) Duration {
+// outOfRange is the message of a duration outside the range allowed
+// (e.g. "5m to 36h").
+func outOfRange(allowed string) func(string) string {
+	return func(s string) string { return quote(s) + " is out of range (allowed: " + allowed + ")" }
+}
+
+// duration parses a positive duration; a zero, negative or overflowing
+// one gets the message rangeMsg gives.
+func (p *parser) duration(n *node, path string, rangeMsg func(string) string) Duration {
 	s := p.str(n, path)
 	if s == "" {
 		if n != nil && n.kind == kString {
@@ -140,7 +149,11 @@ func (p *parser) duration(n *node, path string) Duration {
 		return Duration{}
 	}
 	d, err := ParseDuration(s)
-	if err != nil || d <= 0 {
+	switch {
+	case errors.Is(err, ErrDurationRange) || err == nil && d <= 0:
+		p.add(path, rangeMsg(s))
+		return Duration{}
+	case err != nil:
 		p.add(path, quote(s)+` is not a duration (allowed: e.g. "30m", "1h30m", "72h", "7d")`)
 		return Duration{}
 	}
@@ -205,7 +218,13 @@ func (p *parser) stage(n *node, path string) Stage {
 	s.Name = p.str(f["name"], path+".name")
 	s.Buildspec = p.str(f["buildspec"], path+".buildspec")
 	if t := f["timeout"]; t != nil && t.kind != kNull {
-		s.Timeout = p.duration(t, path+".timeout")
+		msg := outOfRange(buildTimeoutRange)
+		if a := f["approval"]; a != nil && a.kind != kNull {
+			// The validator reports a timeout set on an approval stage,
+			// but a zero one reads as unset there.
+			msg = func(string) string { return approvalStageTimeout }
+		}
+		s.Timeout = p.duration(t, path+".timeout", msg)
 	}
 	if e := f["environment"]; e != nil && e.kind != kNull {
 		ep := path + ".environment"
@@ -227,7 +246,7 @@ func (p *parser) stage(n *node, path string) Stage {
 		if af := p.object(a, ap, approvalKeys); af != nil {
 			s.Approval.Approvers = p.strings(af["approvers"], ap+".approvers")
 			if t := af["timeout"]; t != nil && t.kind != kNull {
-				s.Approval.Timeout = p.duration(t, ap+".timeout")
+				s.Approval.Timeout = p.duration(t, ap+".timeout", outOfRange(approvalTimeoutRange))
 			}
 		}
 	}

@@ -204,6 +204,14 @@ func (v *validator) stages(stages []Stage) {
 	}
 }
 
+// The ranges of timeouts, as error messages give them (MinBuildTimeout
+// to MaxBuildTimeout, MinApprovalTimeout to MaxApprovalTimeout).
+const (
+	buildTimeoutRange    = "5m to 36h, CodeBuild's limits"
+	approvalTimeoutRange = "1m to 8760h, one year"
+	approvalStageTimeout = "only build stages have timeout (an approval's is approval.timeout)"
+)
+
 func (v *validator) approval(p string, s Stage) {
 	for _, f := range []struct {
 		set  bool
@@ -212,7 +220,7 @@ func (v *validator) approval(p string, s Stage) {
 		if f.set {
 			msg := "only build stages have " + f.name
 			if f.name == "timeout" {
-				msg += " (an approval's is approval.timeout)"
+				msg = approvalStageTimeout
 			}
 			v.add(p+"."+f.name, msg)
 		}
@@ -226,7 +234,7 @@ func (v *validator) approval(p string, s Stage) {
 	if d := a.Timeout.Duration; d != 0 {
 		switch {
 		case d < MinApprovalTimeout || d > MaxApprovalTimeout:
-			v.add(ap+".timeout", quote(a.Timeout.String())+" is out of range (allowed: 1m to 8760h, one year)")
+			v.add(ap+".timeout", quote(a.Timeout.String())+" is out of range (allowed: "+approvalTimeoutRange+")")
 		case d%time.Second != 0:
 			v.add(ap+".timeout", quote(a.Timeout.String())+" is not a whole number of seconds")
 		}
@@ -240,7 +248,7 @@ func (v *validator) build(p string, i int, s Stage, stages []Stage) {
 	if d := s.Timeout.Duration; d != 0 {
 		switch {
 		case d < MinBuildTimeout || d > MaxBuildTimeout:
-			v.add(p+".timeout", quote(s.Timeout.String())+" is out of range (allowed: 5m to 36h, CodeBuild's limits)")
+			v.add(p+".timeout", quote(s.Timeout.String())+" is out of range (allowed: "+buildTimeoutRange+")")
 		case d%time.Minute != 0:
 			v.add(p+".timeout", quote(s.Timeout.String())+" is not a whole number of minutes (CodeBuild timeouts are in minutes)")
 		}
