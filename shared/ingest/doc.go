@@ -5,8 +5,20 @@
 // redelivery, or the same push sent by a second hook, is a duplicate and
 // starts nothing.
 //
+// Each execution's input carries a random Request id of its own (see
+// push.Input): Step Functions takes a StartExecution with an existing name
+// and the same input as the same call (an SDK retry) and any other as
+// ExecutionAlreadyExists, so a second delivery of a push — even with the
+// same delivery id, even concurrent — answers 200 duplicate, exactly one
+// request answers 202 started, and no clock is consulted.
+//
 // In superseded mode it then stops the older running executions of the
-// same repository and ref and emits a SUPERSEDED event for each. In queued
+// same repository and ref and emits a SUPERSEDED event for each. "Older"
+// is by the ref's history first (a push whose before is another's after
+// is newer), then the head commits' timestamps, then arrival (see order):
+// a push delivered late that is older than a running execution is not
+// started (200 ignored, "superseded by newer execution <arn>"), and if it
+// raced past that check it stops itself, superseded by the newer one. In queued
 // mode the state machine's gate (the Queue handler, functions/queue) makes
 // a newer execution wait for the older ones.
 //

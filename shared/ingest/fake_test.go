@@ -27,6 +27,9 @@ type fakeSFN struct {
 	err      error // returned by every call when set
 	lag      bool  // ListExecutions does not list the latest execution yet
 	starts   int   // successful new executions
+	// beforeStart, when set, runs once at the next StartExecution before
+	// it does anything (a concurrent request slipping in).
+	beforeStart func()
 }
 
 type fakeExec struct {
@@ -49,6 +52,12 @@ func (f *fakeSFN) clock() time.Time {
 
 func (f *fakeSFN) StartExecution(_ context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
 	f.mu.Lock()
+	if hook := f.beforeStart; hook != nil {
+		f.beforeStart = nil
+		f.mu.Unlock()
+		hook()
+		f.mu.Lock()
+	}
 	defer f.mu.Unlock()
 	if f.err != nil {
 		return nil, f.err

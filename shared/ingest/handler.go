@@ -275,6 +275,18 @@ func (h *Handler) push(ctx context.Context, log *slog.Logger, p push.Push) (Resu
 	if len(input) > maxInput {
 		return res, fmt.Errorf("%w: %d bytes", ErrInputSize, len(input))
 	}
+	superseded := h.o.Config.Mode == config.ModeSuperseded || h.o.Config.Mode == ""
+	var known map[string]*push.Push
+	if superseded {
+		known = map[string]*push.Push{}
+		newer, err := h.newerRunning(ctx, p, name, known)
+		if err != nil {
+			return res, err
+		}
+		if newer != nil {
+			return h.late(ctx, log, res, arn, aws.ToString(newer.item.ExecutionArn))
+		}
+	}
 	out, err := h.o.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(h.o.StateMachineARN),
 		Name:            aws.String(name),
@@ -294,12 +306,39 @@ func (h *Handler) push(ctx context.Context, log *slog.Logger, p push.Push) (Resu
 	}
 	res.Execution = arn
 	log.Info("push accepted", "decision", res.Status, "execution", arn, "mode", h.o.Config.Mode)
-	if h.o.Config.Mode == config.ModeSuperseded || h.o.Config.Mode == "" {
-		if err := h.supersede(ctx, log, p, name, arn, started); err != nil {
+	if superseded {
+		newer, err := h.supersede(ctx, log, p, name, arn, started, known)
+		if err != nil {
 			return res, err
+		}
+		if newer != "" && res.Status == StatusStarted {
+			res.Status, res.Reason = StatusIgnored, supersededReason(newer)
+			log.Info("push superseded at once", "decision", res.Status, "execution", arn, "by", newer)
 		}
 	}
 	return res, nil
+}
+
+// late answers a push older than the running execution newer: a
+// duplicate if its own execution exists (the same push again), else
+// ignored, and nothing is started.
+func (h *Handler) late(ctx context.Context, log *slog.Logger, res Result, arn, newer string) (Result, error) {
+	_, err := h.o.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	var gone *sfntypes.ExecutionDoesNotExist
+	switch {
+	case err == nil:
+		res.Status, res.Execution = StatusDuplicate, arn
+	case errors.As(err, &gone):
+		res.Status, res.Reason = StatusIgnored, supersededReason(newer)
+	default:
+		return res, sfnError("describe execution "+nameOf(arn), err)
+	}
+	log.Info("older push not started", "decision", res.Status, "newer", newer)
+	return res, nil
+}
+
+func supersededReason(newer string) string {
+	return "superseded by newer execution " + newer
 }
 
 // sfnError wraps a Step Functions error: ErrUnavailable unless it is one

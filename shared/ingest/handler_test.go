@@ -639,3 +639,114 @@ func TestInvalidRef(t *testing.T) {
 		})
 	}
 }
+
+// pushUpdate returns the github/push-branch delivery moved to the ref
+// update before → after, its head commit stamped ts ("" for none).
+func pushUpdate(t *testing.T, before, after, ts string) (http.Header, []byte) {
+	t.Helper()
+	h, b := delivery(t, "github/push-branch")
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["before"], m["after"] = before, after
+	hc := m["head_commit"].(map[string]any)
+	hc["id"] = after
+	if ts == "" {
+		delete(hc, "timestamp")
+	} else {
+		hc["timestamp"] = ts
+	}
+	delete(m, "commits")
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Set("X-GitHub-Delivery", before[:4]+after[:4])
+	sign(h, b)
+	return h, b
+}
+
+// TestLateOlderPush: a push older than a running execution's (delivered
+// late, e.g. a redelivery after a 503) never stops the newer run: it is
+// not started (200 ignored, naming the newer execution), or, when it
+// raced past that check, stopped as superseded by the newer one.
+func TestLateOlderPush(t *testing.T) {
+	a, b, c, d := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40), strings.Repeat("d", 40)
+	const t1, t2, t3 = "2026-11-27T09:01:00Z", "2026-11-27T09:02:00Z", "2026-11-27T09:03:00Z"
+	type upd struct{ before, after, ts string }
+	tests := []struct {
+		name          string
+		first, second upd
+		secondNewer   bool // the second push wins (the first is superseded)
+	}{
+		{"parent first (in order)", upd{a, b, t1}, upd{b, c, t2}, true},
+		{"child first (late parent)", upd{b, c, t2}, upd{a, b, t1}, false},
+		{"late parent, no timestamps", upd{b, c, ""}, upd{a, b, ""}, false},
+		{"late parent, misleading timestamps", upd{b, c, t1}, upd{a, b, t3}, false},
+		{"unrelated, timestamps decide", upd{c, d, t3}, upd{a, b, t1}, false},
+		{"unrelated, newer timestamp arrives second", upd{a, b, t1}, upd{c, d, t3}, true},
+		{"unrelated, no timestamps: arrival order", upd{c, d, ""}, upd{a, b, ""}, true},
+		{"rollback (each the other's parent): arrival order", upd{a, b, t2}, upd{b, a, t1}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, config.ModeSuperseded)
+			code, first := e.post(pushUpdate(t, tt.first.before, tt.first.after, tt.first.ts))
+			if code != 202 {
+				t.Fatalf("first: %d %+v", code, first)
+			}
+			code, second := e.post(pushUpdate(t, tt.second.before, tt.second.after, tt.second.ts))
+			f := e.sfn.get(nameOf(first.Execution))
+			if tt.secondNewer {
+				if code != 202 || second.Status != StatusStarted || f.status != "ABORTED" || f.cause != "superseded by "+nameOf(second.Execution) {
+					t.Errorf("second: %d %+v; first %s %q, want second started, first superseded", code, second, f.status, f.cause)
+				}
+				return
+			}
+			if code != 200 || second.Status != StatusIgnored || !strings.Contains(second.Reason, "superseded by newer execution "+first.Execution) {
+				t.Errorf("second: %d %+v, want 200 ignored, superseded by %s", code, second, first.Execution)
+			}
+			if f.status != "RUNNING" || e.sfn.starts != 1 || len(e.events.events) != 0 {
+				t.Errorf("first %s, %d started, %d events; want the first running alone", f.status, e.sfn.starts, len(e.events.events))
+			}
+		})
+	}
+}
+
+// TestLateOlderPushRace: the newer push starts between the older one's
+// check and its start; the older stops itself, superseded by the newer.
+func TestLateOlderPushRace(t *testing.T) {
+	a, b, c := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
+	e := newEnv(t, config.ModeSuperseded)
+	var newer Response
+	e.sfn.beforeStart = func() {
+		var code int
+		code, newer = e.post(pushUpdate(t, b, c, ""))
+		if code != 202 {
+			t.Errorf("newer: %d %+v", code, newer)
+		}
+	}
+	code, older := e.post(pushUpdate(t, a, b, ""))
+	if code != 200 || older.Status != StatusIgnored || !strings.Contains(older.Reason, "superseded by newer execution "+newer.Execution) {
+		t.Errorf("older: %d %+v, want 200 ignored, superseded by %s", code, older, newer.Execution)
+	}
+	if n := e.sfn.get(nameOf(newer.Execution)); n.status != "RUNNING" {
+		t.Errorf("newer %s, want RUNNING", n.status)
+	}
+	olderName := nameOf(ExecutionARN(machine, ExecutionName("app", push.Push{Repository: "Codertocat/Hello-World", Ref: "refs/heads/master", Branch: "master", After: b})))
+	o := e.sfn.get(olderName)
+	if o == nil || o.status != "ABORTED" || o.stopError != Superseded || o.cause != "superseded by "+nameOf(newer.Execution) {
+		t.Fatalf("older execution %+v, want ABORTED, superseded by the newer", o)
+	}
+	if len(e.events.events) != 1 {
+		t.Fatalf("%d events, want 1", len(e.events.events))
+	}
+	var ev event.Detail
+	if err := json.Unmarshal([]byte(aws.ToString(e.events.events[0].Entries[0].Detail)), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.State != event.Superseded || ev.Execution != o.arn || ev.SupersededBy != newer.Execution || ev.Commit != b {
+		t.Errorf("event %+v", ev)
+	}
+}
