@@ -36,11 +36,28 @@
 //   - a task whose result was recorded continues from that result;
 //   - a task whose Invoke was in flight fails with States.TaskFailed and
 //     the cause RestartCause, so its Retry/Catch decide;
+//   - a task whose Invoke returned ErrNotStarted (it did not start, e.g.
+//     the service was draining) is invoked again, not failed; see
+//     "Tasks not started" below;
 //   - a waitForTaskToken task whose request was delivered (Invoke returned)
 //     keeps waiting and its token stays valid; one still being delivered
 //     fails like an in-flight task;
 //   - Parallel branches and Map iterations are checkpointed the same way,
 //     each under its own key (a finished one keeps its result).
+//
+// Tasks not started: an Integration's Invoke that returns an error
+// wrapping ErrNotStarted promises that nothing happened. The engine records
+// no failure and uses no retry attempt: the task is parked (its checkpoint
+// says so, committed before Close returns) and invoked again after a
+// second while the engine runs, or after the next Open if the engine is
+// closing (Close gives Invokes in flight 5 s to return once their context
+// is cancelled; one returning later counts as in flight: RestartCause). The
+// history keeps the attempt's TaskScheduled and TaskStarted (or
+// LambdaFunction*) events and adds nothing when the task is invoked again,
+// so it reads as one attempt that started once and ended once; the task's
+// TimeoutSeconds and HeartbeatSeconds count from the invocation that
+// really started. A waitForTaskToken task gets a new token after a
+// restart (nobody received the old one).
 //
 // Limits as on AWS: 256 KiB inputs, outputs and task results
 // (States.DataLimitExceeded), 25,000 history events per execution

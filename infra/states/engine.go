@@ -98,6 +98,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		tokens: map[string]*tokenWait{}, integ: map[string]Integration{}}
 	e.ctx, e.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
 	if err := e.load(ctx); err != nil {
+		e.cancel(errShutdown)
 		st.close()
 		return nil, fmt.Errorf("load state store %s: %w", o.Path, err)
 	}
@@ -180,8 +181,15 @@ func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 func (e *Engine) Resume() {
 	e.resumeOnce.Do(func() {
 		e.mu.Lock()
+		if e.closing {
+			// Close came first: the next Open resumes them
+			e.mu.Unlock()
+			return
+		}
 		list := e.toResume
 		e.toResume = nil
+		// counted before Close can wait for them
+		e.wg.Add(len(list))
 		for _, x := range list {
 			// accept tokens before the execution goroutines run
 			cps := []*checkpoint{x.resumeCP}
@@ -197,7 +205,7 @@ func (e *Engine) Resume() {
 		e.mu.Unlock()
 		for _, x := range list {
 			e.log.Info("resuming execution", "execution", x.arn, "state", x.resumeCP.State, "phase", x.resumeCP.Phase)
-			e.launch(x, x.resumeCP)
+			e.launchCounted(x, x.resumeCP)
 		}
 	})
 }
@@ -225,9 +233,15 @@ func (e *Engine) integration(resource string) Integration {
 }
 
 // Close stops accepting calls, cancels running work (integrations see
-// their context cancelled), waits for the executions to checkpoint and
-// closes the database. Executions resume on the next Open.
+// their context cancelled and get up to 5 s to return, so that one can
+// still answer ErrNotStarted), waits for the API calls in progress and for
+// the executions to checkpoint, and closes the database. Executions resume
+// on the next Open. Close is safe to call more than once and on a nil
+// Engine (what a failed Open returns).
 func (e *Engine) Close() error {
+	if e == nil || e.st == nil {
+		return nil
+	}
 	e.mu.Lock()
 	if e.closing {
 		e.mu.Unlock()
@@ -236,8 +250,9 @@ func (e *Engine) Close() error {
 	e.closing = true
 	e.mu.Unlock()
 	e.cancel(errShutdown)
-	e.wg.Wait()
+	// calls first: one in progress may still launch an execution
 	e.calls.Wait()
+	e.wg.Wait()
 	e.st.close()
 	return nil
 }

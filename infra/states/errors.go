@@ -85,3 +85,12 @@ const (
 // engine cannot know whether the side effect happened, so Retry and Catch
 // decide.
 const RestartCause = "The local Step Functions engine restarted while this task was running; its result is unknown."
+
+// ErrNotStarted is what an Integration's Invoke returns (wrapped or not)
+// when it did not start the task and had no side effect, e.g. because its
+// service is draining before a stop. The engine then records nothing that
+// fails the task (no Task*Failed event, no retry attempt used): the task is
+// parked, and it is invoked again, with fresh timeouts and without new
+// Scheduled/Started events, after a second while the engine runs, or when
+// the executions resume after the next Open if the engine is closing.
+var ErrNotStarted = errors.New("task not started")

@@ -53,6 +53,9 @@ type execution struct {
 //
 //	""       not started (or restart it)
 //	"task"   a task's Invoke is in flight (a restart fails it: RestartCause)
+//	"parked" a task's Invoke returned ErrNotStarted: its Scheduled and
+//	         Started events are recorded, nothing else; a restart invokes
+//	         it again
 //	"token"  waiting for a task token (a restart keeps waiting once the
 //	         request was delivered, else fails the task: RestartCause)
 //	"result" the task's result (or error) is known, not yet processed
@@ -100,6 +103,12 @@ type frame struct {
 }
 
 func (e *Engine) launch(x *execution, cp *checkpoint) {
+	e.wg.Add(1)
+	e.launchCounted(x, cp)
+}
+
+// launchCounted runs x from cp; e.wg already counts it.
+func (e *Engine) launchCounted(x *execution, cp *checkpoint) {
 	x.ctx, x.cancel = context.WithCancelCause(e.ctx)
 	x.finished = make(chan struct{})
 	if x.m.TimeoutSeconds > 0 {
@@ -110,7 +119,6 @@ func (e *Engine) launch(x *execution, cp *checkpoint) {
 		t := time.AfterFunc(max(left, 0), func() { x.cancel(errExecTimeout) })
 		go func() { <-x.finished; t.Stop() }()
 	}
-	e.wg.Add(1)
 	go x.run(cp)
 }
 
@@ -913,7 +921,9 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 		}
 		fallthrough
 	default:
-		if phase != "token" {
+		// "parked": the Scheduled and Started events of this attempt are
+		// recorded; invoke again without repeating them
+		if phase != "token" && phase != "parked" {
 			if lambdaARN {
 				x.emit(fr, HistoryEvent{Type: "LambdaFunctionScheduled", LambdaFunctionScheduledDetails: &LambdaScheduledDetails{Resource: s.Resource, Input: paramText, InputDetails: notTruncated, TimeoutInSeconds: int64(timeout)}})
 			} else {
@@ -921,7 +931,7 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 					Parameters: paramText, TimeoutInSeconds: int64(timeout), HeartbeatInSeconds: int64(heartbeat)}})
 			}
 		}
-		result, terr = x.invoke(ctx, fr, s, cp, params, paramText, token, timeout, heartbeat, phase == "token", lambdaARN)
+		result, terr = x.invoke(ctx, fr, s, cp, params, paramText, token, timeout, heartbeat, phase == "token", phase == "parked", lambdaARN)
 		if terr == errCancelled {
 			return nil, terr
 		}
@@ -964,12 +974,18 @@ type invokeResult struct {
 }
 
 // invoke runs the integration and waits for the result, a token, a
-// timeout or cancellation.
-func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpoint, params any, paramText, token string, timeout, heartbeat int, resumeToken, lambdaARN bool) (any, *TaskError) {
+// timeout or cancellation. resumeToken: a restart found the request
+// delivered, wait for the token only. started: the task's Started event is
+// already recorded (a parked task invoked again after a restart).
+//
+// An Invoke that returns ErrNotStarted parks the task: the checkpoint says
+// so (a restart invokes it again) and, while the engine runs, it is invoked
+// again after notStartedDelay, with fresh timeouts and no new events.
+func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpoint, params any, paramText, token string, timeout, heartbeat int, resumeToken, started, lambdaARN bool) (any, *TaskError) {
 	rType, rName := s.resourceService, s.resourceAction
-	now := time.Now()
 	deadline, hbDeadline := cp.Until, cp.HBUntil
-	if !resumeToken {
+	fresh := func() {
+		now := time.Now()
 		deadline, hbDeadline = time.Time{}, time.Time{}
 		if timeout > 0 {
 			deadline = now.Add(time.Duration(timeout) * time.Second)
@@ -977,6 +993,9 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 		if heartbeat > 0 {
 			hbDeadline = now.Add(time.Duration(heartbeat) * time.Second)
 		}
+	}
+	if !resumeToken {
+		fresh()
 	}
 	var tw *tokenWait
 	if token != "" {
@@ -1006,35 +1025,42 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 			x.e.mu.Unlock()
 		}()
 	}
-	// make the in-flight state durable before the side effect
-	{
+	// inFlight makes the in-flight state durable before the side effect
+	inFlight := func() error {
 		c := *cp
 		c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered = "task", "", deadline, hbDeadline, false
 		if token != "" {
 			c.Phase, c.Token, c.Delivered = "token", token, resumeToken
 		}
-		if err := x.checkpointNow(fr, &c, true); err != nil {
-			return nil, errCancelled
-		}
+		return x.checkpointNow(fr, &c, true)
 	}
-	ictx, icancel := context.WithCancel(ctx)
-	defer icancel()
+	// park records that the task did not start: a restart invokes it again
+	park := func() {
+		c := *cp
+		c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered, c.Result, c.Err = "parked", "", time.Time{}, time.Time{}, false, nil, nil
+		// committed before the engine's store closes even if Close is
+		// under way (checkpointNow then returns early)
+		x.checkpointNow(fr, &c, true)
+	}
+	if err := inFlight(); err != nil {
+		return nil, errCancelled
+	}
+	icancel := func() {}
+	defer func() { icancel() }()
 	hbCh := make(chan struct{}, 1)
 	subCh := make(chan json.RawMessage, 1)
 	var resCh chan invokeResult
 	in := x.e.integration(s.baseResource)
-	if !resumeToken {
-		if lambdaARN {
-			x.emit(fr, HistoryEvent{Type: "LambdaFunctionStarted"})
-		} else {
-			x.emit(fr, HistoryEvent{Type: "TaskStarted", TaskStartedEventDetails: &TaskResourceDetails{ResourceType: rType, Resource: rName}})
-		}
-		if in == nil {
-			terr := &TaskError{Name: ErrNameTaskFailed, Cause: fmt.Sprintf("No integration serves the resource '%s' in the local Step Functions engine.", s.baseResource)}
-			x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
-			return nil, terr
-		}
+	fail := func(terr *TaskError) (any, *TaskError) {
+		x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
+		return nil, terr
+	}
+	// call starts the integration's Invoke
+	call := func() {
+		var ictx context.Context
+		ictx, icancel = context.WithCancel(ctx)
 		resCh = make(chan invokeResult, 1)
+		res := resCh
 		t := Task{Resource: s.baseResource, Pattern: s.pattern, Parameters: json.RawMessage(paramText), ExecutionArn: x.arn, StateMachineArn: x.smArn,
 			StateName: s.Name, Token: token, Heartbeat: func() {
 				select {
@@ -1050,12 +1076,25 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 		go func() {
 			defer func() {
 				if p := recover(); p != nil {
-					resCh <- invokeResult{err: fmt.Errorf("integration panicked: %v", p)}
+					res <- invokeResult{err: fmt.Errorf("integration panicked: %v", p)}
 				}
 			}()
 			out, err := in.Invoke(ictx, t)
-			resCh <- invokeResult{out, err}
+			res <- invokeResult{out, err}
 		}()
+	}
+	if !resumeToken {
+		if !started {
+			if lambdaARN {
+				x.emit(fr, HistoryEvent{Type: "LambdaFunctionStarted"})
+			} else {
+				x.emit(fr, HistoryEvent{Type: "TaskStarted", TaskStartedEventDetails: &TaskResourceDetails{ResourceType: rType, Resource: rName}})
+			}
+		}
+		if in == nil {
+			return fail(&TaskError{Name: ErrNameTaskFailed, Cause: fmt.Sprintf("No integration serves the resource '%s' in the local Step Functions engine.", s.baseResource)})
+		}
+		call()
 	}
 	var tokCh chan tokenMsg
 	if tw != nil {
@@ -1069,13 +1108,10 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 		return tm.C, func() { tm.Stop() }
 	}
 	toC, toStop := timer(deadline)
-	defer toStop()
 	hbC, hbStop := timer(hbDeadline)
-	defer func() { hbStop() }()
-	fail := func(terr *TaskError) (any, *TaskError) {
-		x.emitTaskFailed(fr, lambdaARN, rType, rName, terr)
-		return nil, terr
-	}
+	var parkC <-chan time.Time
+	parkStop := func() {}
+	defer func() { toStop(); hbStop(); parkStop() }()
 	submitted := func(r json.RawMessage) {
 		text := "null"
 		if v, err := decodeJSON(string(r)); err == nil {
@@ -1091,6 +1127,19 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 			case sub := <-subCh: // keep TaskSubmitted before the outcome
 				submitted(sub)
 			default:
+			}
+			if r.err != nil && errors.Is(r.err, ErrNotStarted) {
+				park()
+				if ctx.Err() != nil {
+					return nil, errCancelled
+				}
+				x.e.log.Info("task not started; invoking it again shortly", "execution", x.arn, "state", s.Name, "error", r.err)
+				icancel()
+				toStop()
+				hbStop()
+				toC, hbC = nil, nil
+				parkC, parkStop = timer(time.Now().Add(notStartedDelay))
+				continue
 			}
 			if r.err != nil {
 				if ctx.Err() != nil {
@@ -1117,6 +1166,16 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 			}
 			x.emitTaskSucceeded(fr, lambdaARN, rType, rName, marshal(v))
 			return v, nil
+		case <-parkC:
+			// invoke the parked task again, as if it had just been scheduled
+			parkC = nil
+			fresh()
+			if err := inFlight(); err != nil {
+				return nil, errCancelled
+			}
+			call()
+			toC, toStop = timer(deadline)
+			hbC, hbStop = timer(hbDeadline)
 		case m := <-tokCh:
 			if m.heartbeat {
 				if heartbeat > 0 {
@@ -1159,10 +1218,32 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 			icancel()
 			return x.timedOut(fr, lambdaARN, rType, rName, &TaskError{Name: ErrNameHeartbeatTimeout, Cause: "Task heartbeat timed out."})
 		case <-ctx.Done():
+			if resCh != nil && x.e.ctx.Err() != nil {
+				// the engine is closing: give the integration, which sees its
+				// context cancelled, a moment to say it did not start
+				grace := time.NewTimer(closeGrace)
+				select {
+				case r := <-resCh:
+					if r.err != nil && errors.Is(r.err, ErrNotStarted) {
+						park()
+					}
+				case <-grace.C:
+				}
+				grace.Stop()
+			}
 			return nil, errCancelled
 		}
 	}
 }
+
+// notStartedDelay is how long a task whose Invoke returned ErrNotStarted
+// waits before it is invoked again while the engine runs.
+var notStartedDelay = time.Second
+
+// closeGrace is how long Close waits for an Invoke in flight to return
+// after cancelling its context; one still running then is left in flight
+// (a restart fails it with RestartCause).
+var closeGrace = 5 * time.Second
 
 func (x *execution) timedOut(fr *frame, lambdaARN bool, rType, rName string, terr *TaskError) (any, *TaskError) {
 	if lambdaARN {

@@ -25,7 +25,11 @@ import (
 // Invoke must return promptly when ctx is cancelled (a timeout, a stopped
 // execution, or the engine closing). A *TaskError chooses the error name
 // Retry and Catch see; any other error becomes States.TaskFailed with the
-// error text as cause.
+// error text as cause, except ErrNotStarted (wrapped or not), which says
+// the task did not start and had no side effect: the engine invokes it
+// again later (see ErrNotStarted). When the engine closes, it waits a few
+// seconds for Invokes in flight to return, so one may still answer
+// ErrNotStarted then.
 type Integration interface {
 	Invoke(ctx context.Context, t Task) (json.RawMessage, error)
 }
@@ -64,7 +68,8 @@ type Task struct {
 // handler error fails the task as a Lambda function error does on AWS:
 // error = the error's type name (aws-lambda-go's errorType), cause =
 // {"errorMessage","errorType"} JSON. A *TaskError returned by invoke is
-// passed through unchanged (e.g. Lambda.ResourceNotFoundException).
+// passed through unchanged (e.g. Lambda.ResourceNotFoundException), and so
+// is an error wrapping ErrNotStarted.
 func LambdaIntegration(invoke func(ctx context.Context, function string, payload json.RawMessage) (json.RawMessage, error)) Integration {
 	return IntegrationFunc(func(ctx context.Context, t Task) (json.RawMessage, error) {
 		if strings.HasPrefix(t.Resource, "arn:aws:lambda:") {
@@ -140,6 +145,9 @@ func lambdaResult(payload json.RawMessage, status int) json.RawMessage {
 }
 
 func lambdaError(err error) error {
+	if errors.Is(err, ErrNotStarted) {
+		return err
+	}
 	var te *TaskError
 	if errors.As(err, &te) {
 		return te
@@ -173,7 +181,7 @@ type EventEntry struct {
 // receives the entries and the task result is
 // {"Entries":[{"EventId":…}],"FailedEntryCount":0}. An error from put fails
 // the task (a *TaskError keeps its name; others become
-// EventBridge.EventBridgeException).
+// EventBridge.EventBridgeException), except one wrapping ErrNotStarted.
 func EventsIntegration(put func(ctx context.Context, entries []EventEntry) error) Integration {
 	return IntegrationFunc(func(ctx context.Context, t Task) (json.RawMessage, error) {
 		var p struct {
@@ -217,6 +225,9 @@ func EventsIntegration(put func(ctx context.Context, entries []EventEntry) error
 			entries = append(entries, e)
 		}
 		if err := put(ctx, entries); err != nil {
+			if errors.Is(err, ErrNotStarted) {
+				return nil, err
+			}
 			var te *TaskError
 			if errors.As(err, &te) {
 				return nil, te
