@@ -750,3 +750,52 @@ func TestLateOlderPushRace(t *testing.T) {
 		t.Errorf("event %+v", ev)
 	}
 }
+
+// TestLateRedelivery: a push that already ran, superseded since, sent
+// again while the newer runs is a duplicate of its own execution, and
+// the newer one keeps running.
+func TestLateRedelivery(t *testing.T) {
+	a, b, c := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
+	e := newEnv(t, config.ModeSuperseded)
+	_, old := e.post(pushUpdate(t, a, b, ""))
+	_, cur := e.post(pushUpdate(t, b, c, ""))
+	code, again := e.post(pushUpdate(t, a, b, ""))
+	if code != 200 || again.Status != StatusDuplicate || again.Execution != old.Execution {
+		t.Errorf("redelivery: %d %+v, want 200 duplicate %s", code, again, old.Execution)
+	}
+	if s := e.sfn.get(nameOf(cur.Execution)).status; s != "RUNNING" {
+		t.Errorf("newer execution %s, want RUNNING", s)
+	}
+}
+
+func TestOrder(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2026, 11, 27, 9, m, 0, 0, time.UTC) }
+	p := func(before, after string, ts time.Time) push.Push {
+		return push.Push{Before: before, After: after, HeadCommit: push.Commit{ID: after, Timestamp: ts}}
+	}
+	tests := []struct {
+		name string
+		a, b push.Push
+		want int
+	}{
+		{"a follows b", p("b", "c", at(1)), p("a", "b", at(2)), 1},
+		{"b follows a", p("a", "b", at(2)), p("b", "c", at(1)), -1},
+		{"case-insensitive ids", p("B", "c", time.Time{}), p("a", "b", time.Time{}), 1},
+		{"each the other's parent", p("a", "b", at(1)), p("b", "a", at(2)), 0},
+		{"unrelated, a later", p("c", "d", at(3)), p("a", "b", at(1)), 1},
+		{"unrelated, b later", p("c", "d", at(1)), p("a", "b", at(3)), -1},
+		{"unrelated, same time", p("c", "d", at(1)), p("a", "b", at(1)), 0},
+		{"unrelated, a without time", p("c", "d", time.Time{}), p("a", "b", at(1)), 0},
+		{"created refs (zero before)", p(push.ZeroCommit, "d", time.Time{}), p("a", push.ZeroCommit, time.Time{}), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := order(tt.a, tt.b); got != tt.want {
+				t.Errorf("order = %d, want %d", got, tt.want)
+			}
+			if got := order(tt.b, tt.a); got != -tt.want {
+				t.Errorf("order reversed = %d, want %d", got, -tt.want)
+			}
+		})
+	}
+}
