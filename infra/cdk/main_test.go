@@ -68,7 +68,7 @@ func TestMain(m *testing.M) {
 // stubAssets writes a stub bootstrap for every function, so the tests need
 // no make build.
 func stubAssets(dir string) (string, error) {
-	for _, f := range []string{stack.Webhook, stack.Source, stack.Notify, stack.Approval, stack.Queue} {
+	for _, f := range []string{stack.Webhook, stack.Source, stack.Notify, stack.Approval, stack.Watch, stack.Queue} {
 		if err := os.MkdirAll(filepath.Join(dir, f), 0o755); err != nil {
 			return "", err
 		}
@@ -529,6 +529,9 @@ func TestFunctions(t *testing.T) {
 			strs("PUSHLINE_APPROVAL_KEY_ARN", "PUSHLINE_APPROVAL_TABLE", "PUSHLINE_CONFIG_JSON", "PUSHLINE_EVENT_BUS"),
 			strs("dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "logs:CreateLogStream", "logs:PutLogEvents",
 				"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "states:SendTaskFailure", "states:SendTaskSuccess")},
+		{"Watch", 128, 30,
+			strs("PUSHLINE_CONFIG_JSON", "PUSHLINE_EVENT_BUS", "PUSHLINE_STATE_MACHINE_ARN"),
+			strs("events:PutEvents", "logs:CreateLogStream", "logs:PutLogEvents", "states:DescribeExecution")},
 	}
 	if n := len(resources("AWS::Lambda::Function")); n != len(tests) {
 		t.Errorf("%d functions, want %d (no queue function in %s mode)", n, len(tests), cfg.Mode)
@@ -604,6 +607,7 @@ func TestFunctionResources(t *testing.T) {
 		{"Notify", "CreateApprovalRecords", strs(toJSON(arnOf(table)))},
 		{"Approval", "ReadAndDecideApprovalRecords", strs(toJSON(arnOf(table)))},
 		{"Approval", "AnswerTaskTokens", strs(machine)},
+		{"Watch", "DescribeExecutions", strs(executions)},
 		{"Notify", "SendApprovalMail", sorted(sesIdentity("pushline@example.com"), sesIdentity("example.com"), sesIdentity("ops@example.com"))},
 	}
 	for _, tt := range tests {
@@ -620,9 +624,18 @@ func TestFunctionResources(t *testing.T) {
 			t.Errorf("no statement %s", tt.sid)
 		})
 	}
-	_, webhook := one(t, "AWS::Lambda::Function", "Webhook")
-	if got := toJSON(get(webhook, "Environment", "Variables", "PUSHLINE_STATE_MACHINE_ARN")); got != machine {
-		t.Errorf("PUSHLINE_STATE_MACHINE_ARN = %s, want %s", got, machine)
+	for _, f := range []string{"Webhook", "Watch"} {
+		_, fn := one(t, "AWS::Lambda::Function", f)
+		if got := toJSON(get(fn, "Environment", "Variables", "PUSHLINE_STATE_MACHINE_ARN")); got != machine {
+			t.Errorf("%s: PUSHLINE_STATE_MACHINE_ARN = %s, want %s", f, got, machine)
+		}
+	}
+	bus, _ := one(t, "AWS::Events::EventBus", "Bus")
+	for _, f := range []string{"Webhook", "Notify", "Approval", "Watch"} {
+		_, fn := one(t, "AWS::Lambda::Function", f)
+		if got := toJSON(get(fn, "Environment", "Variables", "PUSHLINE_EVENT_BUS")); got != toJSON(ref(bus)) {
+			t.Errorf("%s: PUSHLINE_EVENT_BUS = %s, want %s", f, got, toJSON(ref(bus)))
+		}
 	}
 }
 
@@ -771,8 +784,11 @@ func TestEvents(t *testing.T) {
 	jsonEq(t, "failure rule", map[string]any{"EventBusName": rule["EventBusName"], "EventPattern": rule["EventPattern"], "Targets": rule["Targets"]},
 		map[string]any{
 			"EventBusName": ref(bus),
-			"EventPattern": map[string]any{"source": []string{"pushline"}, "detail": map[string]any{"state": []string{"FAILED", "REJECTED", "TIMED_OUT"}}},
-			"Targets":      []any{map[string]any{"Arn": ref(topic), "Id": "Target0"}},
+			// One mail per failed execution: every failure ends in one
+			// Pipeline Execution State Change FAILED.
+			"EventPattern": map[string]any{"source": []string{"pushline"}, "detail-type": []string{"Pipeline Execution State Change"},
+				"detail": map[string]any{"state": []string{"FAILED"}}},
+			"Targets": []any{map[string]any{"Arn": ref(topic), "Id": "Target0"}},
 		})
 	jsonEq(t, "topic key", tp["KmsMasterKeyId"], arnOf(key))
 	var emails []string
@@ -805,6 +821,39 @@ func TestEvents(t *testing.T) {
 	if id["EmailIdentity"] != cfg.Notifications.From {
 		t.Errorf("SES identity %v, want %s", id["EmailIdentity"], cfg.Notifications.From)
 	}
+}
+
+// TestStopRule: Step Functions' ABORTED events of this machine's
+// executions, on the default bus, invoke the watch function (STOPPED).
+func TestStopRule(t *testing.T) {
+	synthesized(t)
+	machine := map[string]any{"Fn::Join": []any{"", []any{"arn:", ref("AWS::Partition"), ":states:", ref("AWS::Region"), ":", ref("AWS::AccountId"), ":stateMachine:pushline-" + cfg.Name}}}
+	watch, _ := one(t, "AWS::Lambda::Function", "Watch")
+	_, rule := one(t, "AWS::Events::Rule", "StopRule")
+	if rule["EventBusName"] != nil {
+		t.Errorf("stop rule on bus %v, want the default bus (Step Functions sends its events there)", rule["EventBusName"])
+	}
+	jsonEq(t, "stop rule", map[string]any{"EventPattern": rule["EventPattern"], "State": rule["State"], "Target": get(rule, "Targets", 0, "Arn")},
+		map[string]any{
+			"EventPattern": map[string]any{
+				"source": []string{"aws.states"}, "detail-type": []string{"Step Functions Execution Status Change"},
+				"detail": map[string]any{"status": []string{"ABORTED"}, "stateMachineArn": []any{machine}},
+			},
+			"State":  "ENABLED",
+			"Target": arnOf(watch),
+		})
+	if n := len(anyList(rule["Targets"])); n != 1 {
+		t.Errorf("%d targets, want 1", n)
+	}
+	if get(rule, "Targets", 0, "RetryPolicy") == nil {
+		t.Errorf("stop rule target has no retry policy")
+	}
+	assert(t, "EventBridge may invoke the watch function from the stop rule only", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), assertions.Match_ObjectLike(&map[string]any{
+			"Action": "lambda:InvokeFunction", "FunctionName": arnOf(watch), "Principal": "events.amazonaws.com",
+			"SourceArn": assertions.Match_ObjectLike(&map[string]any{"Fn::GetAtt": assertions.Match_ArrayWith(&[]any{"Arn"})}),
+		}))
+	})
 }
 
 func TestAPI(t *testing.T) {
@@ -1008,8 +1057,8 @@ func TestQueuedVariant(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if n := len(resources("AWS::Lambda::Function")); n != 5 {
-		t.Errorf("%d functions, want 5 (with queue)", n)
+	if n := len(resources("AWS::Lambda::Function")); n != 6 {
+		t.Errorf("%d functions, want 6 (with queue)", n)
 	}
 	queue, q := one(t, "AWS::Lambda::Function", "Queue")
 	if diff := cmp.Diff(strs("PUSHLINE_CONFIG_JSON", "PUSHLINE_STATE_MACHINE_ARN"), sortedKeys(get(q, "Environment", "Variables"))); diff != "" {
@@ -1130,7 +1179,7 @@ func TestAlarms(t *testing.T) {
 		got = append(got, alarm{a["MetricName"].(string), a["Namespace"].(string), dim})
 	}
 	var want []alarm
-	for _, f := range []string{"Webhook", "Source", "Notify", "Approval"} {
+	for _, f := range []string{"Webhook", "Source", "Notify", "Approval", "Watch"} {
 		id, _ := one(t, "AWS::Lambda::Function", f)
 		want = append(want, alarm{"Errors", "AWS/Lambda", toJSON(ref(id))})
 	}

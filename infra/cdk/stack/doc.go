@@ -4,8 +4,10 @@
 // (statemachine.Generate, placeholders filled by DefinitionSubstitutions),
 // one CodeBuild project per build stage, the artifact bucket and its
 // access-log bucket, the KMS key, the secrets, the approval table, the
-// event bus with its failure rule, SNS topic and alarms, and the SES sender
-// identity.
+// event bus with its failure rule (one mail per Pipeline Execution State
+// Change FAILED), SNS topic and alarms, the rule on the default bus that
+// sends Step Functions' ABORTED events of the machine to the watch function
+// (which emits STOPPED, shared/watch), and the SES sender identity.
 //
 // [New] builds the stack into an app and records the cdk-nag findings it
 // accepts ([Built].Suppressions, each with its reason); [Check] applies

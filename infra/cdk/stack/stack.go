@@ -42,6 +42,9 @@ const (
 	DefaultArtifactRetentionDays = 30
 	// StageName is the API Gateway stage; the webhook URL ends /<StageName>/webhook.
 	StageName = "prod"
+	// StatusChange is the detail-type of Step Functions' execution
+	// events on the default bus (source aws.states).
+	StatusChange = "Step Functions Execution Status Change"
 	// ManagedRule is the EventBridge rule Step Functions manages for
 	// codebuild:startBuild.sync.
 	ManagedRule = "StepFunctionsGetEventForCodeBuildStartBuildRule"
@@ -56,6 +59,7 @@ const (
 	Notify   = "notify"
 	Approval = "approval"
 	Queue    = "queue"
+	Watch    = "watch"
 )
 
 // ErrOptions is returned for options the stack cannot be built from.
@@ -184,7 +188,7 @@ func (o *Options) fill() error {
 
 // functionNames lists the Lambda functions a config needs.
 func functionNames(cfg *config.Config) []string {
-	names := []string{Webhook, Source, Notify, Approval}
+	names := []string{Webhook, Source, Notify, Approval, Watch}
 	if cfg.Mode == config.ModeQueued {
 		names = append(names, Queue)
 	}
@@ -236,6 +240,7 @@ func (b *builder) build() error {
 	b.secrets()
 	b.approvals()
 	b.lambdas()
+	b.stopRule()
 	b.codebuild()
 	if err := b.stateMachine(); err != nil {
 		return err
@@ -337,12 +342,16 @@ func (b *builder) events() {
 	for _, addr := range b.cfg.Notifications.Failures {
 		b.topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
 	}
+	// Every failure (a build failed or timed out, an approval rejected or
+	// timed out, a step's own error) ends in exactly one Pipeline Execution
+	// State Change FAILED: one mail per failed execution.
 	awsevents.NewRule(b.stack, jsii.String("FailureRule"), &awsevents.RuleProps{
-		Description: jsii.String("pushline " + b.cfg.Name + ": failed, rejected and timed-out events to the failure topic"),
+		Description: jsii.String("pushline " + b.cfg.Name + ": a failed execution (Pipeline Execution State Change FAILED) to the failure topic"),
 		EventBus:    b.bus,
 		EventPattern: &awsevents.EventPattern{
-			Source: jsii.Strings(event.Source),
-			Detail: &map[string]any{"state": []string{event.Failed, event.Rejected, event.TimedOut}},
+			Source:     jsii.Strings(event.Source),
+			DetailType: jsii.Strings(event.PipelineExecution),
+			Detail:     &map[string]any{"state": []string{event.Failed}},
 		},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(b.topic, nil)},
 	})
@@ -434,6 +443,10 @@ func (b *builder) lambdas() {
 			"PUSHLINE_APPROVAL_KEY_ARN": b.approvalKey.SecretArn(),
 			"PUSHLINE_APPROVAL_TABLE":   b.table.TableName(),
 		}},
+		{name: Watch, memory: 128, timeout: 30, env: map[string]*string{
+			"PUSHLINE_EVENT_BUS":         busName,
+			"PUSHLINE_STATE_MACHINE_ARN": b.machineArn,
+		}},
 	}
 	if from := b.cfg.Notifications.From; from != "" {
 		specs[2].env["PUSHLINE_MAIL_FROM"] = jsii.String(from)
@@ -485,11 +498,39 @@ func (b *builder) lambdas() {
 	b.bus.GrantPutEventsTo(a, nil)
 	b.approvalKey.GrantRead(a, nil)
 
+	// watch: read a stopped execution's input, emit STOPPED.
+	wt := b.functions[Watch]
+	wt.AddToRolePolicy(statement("DescribeExecutions", []string{"states:DescribeExecution"}, b.executionArn))
+	b.bus.GrantPutEventsTo(wt, nil)
+	b.suppress(wt.Role(), "AwsSolutions-IAM5", []string{"Resource::" + b.executionPattern()}, reasonExecutions)
+
 	if q, ok := b.functions[Queue]; ok {
 		q.AddToRolePolicy(statement("ListExecutions", []string{"states:ListExecutions"}, b.machineArn))
 		q.AddToRolePolicy(statement("DescribeExecutions", []string{"states:DescribeExecution"}, b.executionArn))
 		b.suppress(q.Role(), "AwsSolutions-IAM5", []string{"Resource::" + b.executionPattern()}, reasonExecutions)
 	}
+}
+
+// stopRule sends Step Functions' own event for this machine's executions
+// stopped with StopExecution (status ABORTED, on the default bus) to the
+// watch function, which emits STOPPED (shared/watch).
+func (b *builder) stopRule() {
+	awsevents.NewRule(b.stack, jsii.String("StopRule"), &awsevents.RuleProps{
+		Description: jsii.String("pushline " + b.cfg.Name + ": executions stopped by hand to the watch function (emits STOPPED)"),
+		// No EventBus: Step Functions sends its events to the default bus.
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.states"),
+			DetailType: jsii.Strings(StatusChange),
+			Detail: &map[string]any{
+				"status":          []string{"ABORTED"},
+				"stateMachineArn": []*string{b.machineArn},
+			},
+		},
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(b.functions[Watch], &awseventstargets.LambdaFunctionProps{
+			RetryAttempts: jsii.Number(8),
+			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(2)),
+		})},
+	})
 }
 
 // mailIdentityArns are the SES identities approval mail involves: the
