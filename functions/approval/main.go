@@ -1,12 +1,7 @@
-// Command approval serves the approval pages (GET shows, POST decides):
-// under Lambda behind API Gateway (REST API proxy events), otherwise on
-// PUSHLINE_HTTP_ADDR. Records are in DynamoDB (PUSHLINE_APPROVAL_TABLE);
-// decisions go to Step Functions (SendTaskSuccess / SendTaskFailure).
 package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -24,19 +19,17 @@ import (
 func main() {
 	ctx := context.Background()
 	log := serve.Logging()
-	for _, v := range []string{"PUSHLINE_APPROVAL_TABLE"} {
-		if os.Getenv(v) == "" {
-			check(log, "environment", errors.New(v+" is not set"))
-		}
-	}
 	key, err := secret.FromEnv(ctx, "PUSHLINE_APPROVAL_KEY")
 	check(log, "approval key", err)
 	signer, err := approval.NewSigner(key)
 	check(log, "approval key", err)
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	check(log, "aws config", err)
+	store, where, err := approval.OpenStore(os.Getenv, func() approval.DynamoAPI { return dynamodb.NewFromConfig(cfg) })
+	check(log, "approval store", err)
+	log.Info("approval store", "store", where)
 	h := &approval.Handler{
-		Store:  approval.DynamoStore{API: dynamodb.NewFromConfig(cfg), Table: os.Getenv("PUSHLINE_APPROVAL_TABLE")},
+		Store:  store,
 		Signer: signer,
 		Tasks:  sfn.NewFromConfig(cfg),
 		Log:    log,

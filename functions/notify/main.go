@@ -1,8 +1,3 @@
-// Command notify is the approval notify function, invoked by the state
-// machine with lambda:invoke.waitForTaskToken (input: approval.Request):
-// it stores the approval record (DynamoDB, PUSHLINE_APPROVAL_TABLE), mails
-// each approver a signed link (SES v2, or SMTP when PUSHLINE_SMTP_ADDR is
-// set) and emits Approval State Change REQUESTED.
 package main
 
 import (
@@ -26,7 +21,7 @@ import (
 func main() {
 	ctx := context.Background()
 	log := serve.Logging()
-	for _, v := range []string{"PUSHLINE_APPROVAL_TABLE", "PUSHLINE_APPROVAL_URL", "PUSHLINE_MAIL_FROM"} {
+	for _, v := range []string{"PUSHLINE_APPROVAL_URL", "PUSHLINE_MAIL_FROM"} {
 		if os.Getenv(v) == "" {
 			check(log, "environment", errors.New(v+" is not set"))
 		}
@@ -41,8 +36,11 @@ func main() {
 	if addr := os.Getenv("PUSHLINE_SMTP_ADDR"); addr != "" {
 		sender = mail.SMTP{Addr: addr}
 	}
+	store, where, err := approval.OpenStore(os.Getenv, func() approval.DynamoAPI { return dynamodb.NewFromConfig(cfg) })
+	check(log, "approval store", err)
+	log.Info("approval store", "store", where)
 	n := &approval.Notifier{
-		Store:   approval.DynamoStore{API: dynamodb.NewFromConfig(cfg), Table: os.Getenv("PUSHLINE_APPROVAL_TABLE")},
+		Store:   store,
 		Signer:  signer,
 		Mail:    sender,
 		BaseURL: os.Getenv("PUSHLINE_APPROVAL_URL"),
