@@ -19,8 +19,8 @@ import (
 	"github.com/pushline/pushline/shared/event"
 	"github.com/pushline/pushline/shared/ingest"
 	"github.com/pushline/pushline/shared/mail"
-	"github.com/pushline/pushline/shared/push"
 	"github.com/pushline/pushline/shared/source"
+	"github.com/pushline/pushline/shared/watch"
 )
 
 // functions are the pipeline's Lambdas, run in process through the same
@@ -139,22 +139,16 @@ func (s *Stack) observe(ev states.HistoryEvent) {
 			msg += fmt.Sprintf(" (%s: %s)", d.Error, clip(d.Cause, 200))
 		}
 		s.console.printf("[%s] %s — %s", execName(arn), msg, s.where(arn))
-		if state != "ABORTED" || err != nil || (d != nil && strings.HasPrefix(d.Cause, "superseded")) {
+		if state != "ABORTED" || s.watch == nil {
 			return
 		}
-		var in push.Input
-		if json.Unmarshal([]byte(aws.ToString(out.Input)), &in) != nil {
-			return
-		}
-		detail := event.Detail{
-			Pipeline: in.Pipeline, Execution: arn, State: event.Stopped,
-			Repository: in.Push.Repository, Ref: in.Push.Ref, Commit: in.Push.After,
-		}
+		// As in AWS: the status change goes to the watch function, which
+		// emits STOPPED unless the webhook superseded the execution.
+		ex := watch.Execution{ExecutionArn: arn, StateMachineArn: s.machineARN, Name: execName(arn), Status: watch.Aborted}
 		if d != nil {
-			detail.Error, detail.Cause = d.Error, d.Cause
+			ex.Error, ex.Cause = d.Error, d.Cause
 		}
-		b, _ := json.Marshal(detail)
-		if _, err := s.bus.put([]entry{{Source: event.Source, DetailType: event.PipelineExecution, Detail: string(b), Resources: []string{arn}}}); err != nil {
+		if err := s.watch.Handle(ctx, watch.Event{Source: watch.Source, DetailType: watch.DetailType, Detail: ex}); err != nil {
 			s.o.Logger.Error("emit STOPPED", "execution", arn, "err", err)
 		}
 	}()

@@ -27,6 +27,7 @@ import (
 	"github.com/pushline/pushline/shared/mail"
 	"github.com/pushline/pushline/shared/source"
 	"github.com/pushline/pushline/shared/statemachine"
+	"github.com/pushline/pushline/shared/watch"
 )
 
 // The local stack's AWS identity and resource names.
@@ -64,6 +65,7 @@ type Stack struct {
 	engine  *states.Engine
 	runner  *codebuild.Runner
 	sfn     *sfn.Client
+	watch   *watch.Handler
 
 	lock    *os.File // the data dir's lock, held while the stack runs
 	servers []*http.Server
@@ -193,6 +195,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	s.watch = &watch.Handler{SFN: s.sfn, Events: s.bus, EventBus: busName, StateMachine: s.machineARN, Log: o.Logger}
 	hook, err := ingest.New(ingest.Options{
 		Config: s.cfg, Secret: []byte(s.secret), StateMachineARN: s.machineARN,
 		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger,
