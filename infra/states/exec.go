@@ -53,14 +53,18 @@ type execution struct {
 //
 //	""       not started (or restart it)
 //	"task"   a task's Invoke is in flight (a restart fails it: RestartCause)
-//	"parked" a task's Invoke returned ErrNotStarted: its Scheduled and
-//	         Started events are recorded, nothing else; a restart invokes
-//	         it again
+//	"parked" a task was not started (its Invoke returned ErrNotStarted, or
+//	         the engine closed before invoking it): its Scheduled event is
+//	         recorded (and Started if Started), nothing else; a restart
+//	         invokes it again
 //	"token"  waiting for a task token (a restart keeps waiting once the
 //	         request was delivered, else fails the task: RestartCause)
 //	"result" the task's result (or error) is known, not yet processed
 //	"wait"   a Wait state waits until Until
 //	"retry"  a retry waits until Until
+//	"branches" a Parallel or Map state runs its branches or iterations
+//	         (their own checkpoints say how far), StartedID is its Started
+//	         event: a restart resumes them without new Entered/Started events
 //	"done"   (branches and iterations) finished with Result
 type checkpoint struct {
 	State       string     `json:"state"`
@@ -72,6 +76,8 @@ type checkpoint struct {
 	Retries     []int      `json:"retries,omitempty"`
 	Token       string     `json:"token,omitempty"`
 	Delivered   bool       `json:"delivered,omitempty"` // the waitForTaskToken request was delivered
+	Started     bool       `json:"started,omitempty"`   // (parked) the task's Started event is recorded
+	StartedID   int64      `json:"startedId,omitempty"` // (branches) the Parallel/MapStateStarted event
 	Until       time.Time  `json:"until,omitzero"`
 	HBUntil     time.Time  `json:"hbUntil,omitzero"`
 	Result      any        `json:"result,omitempty"`
@@ -921,8 +927,8 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 		}
 		fallthrough
 	default:
-		// "parked": the Scheduled and Started events of this attempt are
-		// recorded; invoke again without repeating them
+		// "parked": the Scheduled (and maybe Started) events of this
+		// attempt are recorded; invoke again without repeating them
 		if phase != "token" && phase != "parked" {
 			if lambdaARN {
 				x.emit(fr, HistoryEvent{Type: "LambdaFunctionScheduled", LambdaFunctionScheduledDetails: &LambdaScheduledDetails{Resource: s.Resource, Input: paramText, InputDetails: notTruncated, TimeoutInSeconds: int64(timeout)}})
@@ -931,7 +937,7 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 					Parameters: paramText, TimeoutInSeconds: int64(timeout), HeartbeatInSeconds: int64(heartbeat)}})
 			}
 		}
-		result, terr = x.invoke(ctx, fr, s, cp, params, paramText, token, timeout, heartbeat, phase == "token", phase == "parked", lambdaARN)
+		result, terr = x.invoke(ctx, fr, s, cp, params, paramText, token, timeout, heartbeat, phase == "token", phase == "parked" && cp.Started, lambdaARN)
 		if terr == errCancelled {
 			return nil, terr
 		}
@@ -1037,13 +1043,21 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 	// park records that the task did not start: a restart invokes it again
 	park := func() {
 		c := *cp
-		c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered, c.Result, c.Err = "parked", "", time.Time{}, time.Time{}, false, nil, nil
+		c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered, c.Result, c.Err, c.Started = "parked", "", time.Time{}, time.Time{}, false, nil, nil, started
 		// committed before the engine's store closes even if Close is
 		// under way (checkpointNow then returns early)
 		x.checkpointNow(fr, &c, true)
 	}
-	if err := inFlight(); err != nil {
+	// notInvoked: the in-flight checkpoint could not be awaited (the
+	// engine is closing); the integration was not called
+	notInvoked := func() (any, *TaskError) {
+		if !resumeToken {
+			park()
+		}
 		return nil, errCancelled
+	}
+	if err := inFlight(); err != nil {
+		return notInvoked()
 	}
 	icancel := func() {}
 	defer func() { icancel() }()
@@ -1090,6 +1104,7 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 			} else {
 				x.emit(fr, HistoryEvent{Type: "TaskStarted", TaskStartedEventDetails: &TaskResourceDetails{ResourceType: rType, Resource: rName}})
 			}
+			started = true
 		}
 		if in == nil {
 			return fail(&TaskError{Name: ErrNameTaskFailed, Cause: fmt.Sprintf("No integration serves the resource '%s' in the local Step Functions engine.", s.baseResource)})
@@ -1111,6 +1126,7 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 	hbC, hbStop := timer(hbDeadline)
 	var parkC <-chan time.Time
 	parkStop := func() {}
+	parkedBefore := false
 	defer func() { toStop(); hbStop(); parkStop() }()
 	submitted := func(r json.RawMessage) {
 		text := "null"
@@ -1133,7 +1149,10 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 				if ctx.Err() != nil {
 					return nil, errCancelled
 				}
-				x.e.log.Info("task not started; invoking it again shortly", "execution", x.arn, "state", s.Name, "error", r.err)
+				if !parkedBefore {
+					x.e.log.Info("task not started; invoking it again every second", "execution", x.arn, "state", s.Name, "error", r.err)
+					parkedBefore = true
+				}
 				icancel()
 				toStop()
 				hbStop()
@@ -1171,7 +1190,7 @@ func (x *execution) invoke(ctx context.Context, fr *frame, s *state, cp *checkpo
 			parkC = nil
 			fresh()
 			if err := inFlight(); err != nil {
-				return nil, errCancelled
+				return notInvoked()
 			}
 			call()
 			toC, toStop = timer(deadline)
@@ -1291,6 +1310,23 @@ func (x *execution) finish(fr *frame, s *state, cp *checkpoint, retry int, resul
 	return out, nil
 }
 
+// branchesStarted records a Parallel or Map state's Started event and a
+// checkpoint saying its branches run, so that a restart resumes them
+// without entering the state again; after a restart it returns the
+// recorded event's id.
+func (x *execution) branchesStarted(fr *frame, cp *checkpoint, ev HistoryEvent) int64 {
+	phase := cp.Phase
+	cp.Phase = ""
+	if phase == "branches" && cp.StartedID != 0 {
+		return cp.StartedID
+	}
+	id := x.emit(fr, ev)
+	c := *cp
+	c.Phase, c.StartedID, c.Result, c.Err, c.Token = "branches", id, nil, nil, ""
+	x.save(fr, &c, nil)
+	return id
+}
+
 func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
 	eff, terr := x.prepare(fr, s, cp, retry)
 	if terr != nil {
@@ -1302,7 +1338,7 @@ func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *check
 			return nil, terr
 		}
 	}
-	started := x.emit(fr, HistoryEvent{Type: "ParallelStateStarted"})
+	started := x.branchesStarted(fr, cp, HistoryEvent{Type: "ParallelStateStarted"})
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]any, len(s.Branches))
@@ -1374,7 +1410,7 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 	if conc <= 0 || conc > len(items) {
 		conc = max(len(items), 1)
 	}
-	started := x.emit(fr, HistoryEvent{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStartedDetails{Length: len(items)}})
+	started := x.branchesStarted(fr, cp, HistoryEvent{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStartedDetails{Length: len(items)}})
 	inputs := make([]any, len(items))
 	for i, it := range items {
 		inputs[i] = it
@@ -1421,6 +1457,8 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 			}
 			out, terr := x.runMachine(mctx, ifr, s.Processor, icp)
 			switch {
+			case terr == errCancelled && x.e.ctx.Err() != nil:
+				// the engine is closing: the iteration resumes after a restart
 			case terr == errCancelled:
 				x.emit(ifr, HistoryEvent{Type: "MapIterationAborted", MapIterationAbortedEventDetails: &MapIterationDetails{Name: s.Name, Index: i}})
 			case terr != nil:
