@@ -441,3 +441,34 @@ func TestKillDuringBuild(t *testing.T) {
 		t.Errorf("source.zip lost: %v", err)
 	}
 }
+
+// SIGTERM during a build (make local's Ctrl-C): the build finishes, the
+// next step waits for the restart, and the run carries on to success with
+// no failure.
+func TestGracefulStopDuringBuild(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r := setup(ctx, t, "superseded", "1h", map[string]string{"SLOW": "3\n"})
+	arn := r.push(ctx, t)
+	r.p.wait(ctx, arn, func(*sfn.DescribeExecutionOutput) bool {
+		got, _ := r.p.eventsOf(arn)
+		return slices.Contains(got, event.StageExecution+"/Build/"+event.Started)
+	})
+	r.p.stop() // SIGTERM, and a clean exit
+	if out := r.p.out.String(); !strings.Contains(out, "waiting for 1 running step(s) to finish") {
+		t.Errorf("the stop did not wait for the running build:\n%s", out)
+	}
+	r.p.start()
+	decide(ctx, t, r.p.link(ctx, 1), "approve", "after a graceful restart")
+	if d := r.p.wait(ctx, arn, nil); d.Status != sfntypes.ExecutionStatusSucceeded {
+		t.Fatalf("execution %s: %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	got, _ := r.p.eventsOf(arn)
+	for _, e := range got {
+		if strings.HasSuffix(e, "/"+event.Failed) {
+			t.Errorf("a graceful stop failed something: %v", got)
+			break
+		}
+	}
+}

@@ -46,10 +46,21 @@ func run() error {
 	s.PrintReady(os.Stdout)
 	<-ctx.Done()
 	stop()
-	fmt.Println("pushline local: stopping (waiting for running steps to checkpoint)")
-	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	grace, err := time.ParseDuration(env("PUSHLINE_STOP_TIMEOUT", "2m"))
+	if err != nil {
+		return fmt.Errorf("PUSHLINE_STOP_TIMEOUT: %w", err)
+	}
+	fmt.Printf("pushline local: stopping (running steps have up to %s to finish; Ctrl-C again stops them now)\n", grace)
+	closeCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return s.Close(closeCtx)
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	go func() { <-again; cancel() }()
+	if err := s.Close(closeCtx); err != nil {
+		return err
+	}
+	fmt.Println("pushline local: stopped; a restart with the same data dir carries on")
+	return nil
 }
 
 func env(name, def string) string {

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -67,10 +69,18 @@ type Stack struct {
 	sfn     *sfn.Client
 	watch   *watch.Handler
 
-	lock    *os.File // the data dir's lock, held while the stack runs
-	servers []*http.Server
-	wg      sync.WaitGroup
-	closing sync.Once
+	lock   *os.File // the data dir's lock, held while the stack runs
+	web    *http.Server
+	awsSrv *http.Server
+	wg     sync.WaitGroup
+
+	// A graceful stop drains: steps running finish, steps that would
+	// start are parked (states.ErrNotStarted) and start after a restart.
+	gate     sync.Mutex
+	draining bool
+	inflight sync.WaitGroup
+	running  atomic.Int64
+	closing  sync.Once
 }
 
 // Start brings the local stack up: it opens the data dir, starts the
@@ -187,9 +197,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		},
 		queue: &ingest.Queue{SFN: s.sfn, Logger: o.Logger},
 	}
-	s.engine.Register("arn:aws:states:::lambda:invoke", states.LambdaIntegration(fns.invoke))
-	s.engine.Register("arn:aws:states:::codebuild:startBuild", states.IntegrationFunc(s.build))
-	s.engine.Register("arn:aws:states:::events:putEvents", states.EventsIntegration(s.putEvents))
+	s.engine.Register("arn:aws:states:::lambda:invoke", s.drained(states.LambdaIntegration(fns.invoke)))
+	s.engine.Register("arn:aws:states:::codebuild:startBuild", s.drained(states.IntegrationFunc(s.build)))
+	s.engine.Register("arn:aws:states:::events:putEvents", s.drained(states.EventsIntegration(s.putEvents)))
 
 	if err := s.deploy(ctx, busName); err != nil {
 		return nil, err
@@ -213,8 +223,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	s.serve(httpLn, web)
-	s.serve(awsLn, s.awsHandler())
+	s.web = s.serve(httpLn, web)
+	s.awsSrv = s.serve(awsLn, s.awsHandler())
 	s.engine.Resume()
 	return s, nil
 }
@@ -256,9 +266,8 @@ func functionARN(pipeline, fn string) string {
 	return "arn:aws:lambda:" + Region + ":" + Account + ":function:pushline-" + pipeline + "-" + fn
 }
 
-func (s *Stack) serve(ln net.Listener, h http.Handler) {
+func (s *Stack) serve(ln net.Listener, h http.Handler) *http.Server {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
-	s.servers = append(s.servers, srv)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -266,6 +275,28 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 			s.o.Logger.Error("server stopped", "addr", ln.Addr().String(), "err", err)
 		}
 	}()
+	return srv
+}
+
+// drained wraps an integration for graceful stops: while the stack drains,
+// a step that would start is parked instead (it starts after a restart),
+// and Close waits for the steps already running.
+func (s *Stack) drained(in states.Integration) states.Integration {
+	return states.IntegrationFunc(func(ctx context.Context, t states.Task) (json.RawMessage, error) {
+		s.gate.Lock()
+		if s.draining {
+			s.gate.Unlock()
+			return nil, fmt.Errorf("the local stack is stopping: %w", states.ErrNotStarted)
+		}
+		s.inflight.Add(1)
+		s.running.Add(1)
+		s.gate.Unlock()
+		defer func() {
+			s.running.Add(-1)
+			s.inflight.Done()
+		}()
+		return in.Invoke(ctx, t)
+	})
 }
 
 // awsHandler routes the one AWS endpoint: the JSON protocols by their
@@ -336,16 +367,36 @@ func (s *Stack) where(execution string) string {
 		filepath.Join(s.o.DataDir, "builds"))
 }
 
-// Close stops the stack gracefully: no new requests, running steps see
-// their context cancelled and the engine checkpoints, so a restart with the
-// same data dir carries on.
+// Close stops the stack gracefully: the webhook and approval endpoints
+// stop taking requests, steps already running (a build, a source snapshot)
+// finish while ctx allows, and steps that would start are parked to start
+// after a restart. When ctx ends first, the steps still running are
+// stopped: after a restart they fail with the engine's restart error
+// (states.RestartCause) and the pipeline's Retry/Catch decide. Nothing
+// acknowledged is lost: the engine checkpoints every execution.
 func (s *Stack) Close(ctx context.Context) error {
 	var errs []error
 	s.closing.Do(func() {
-		for _, srv := range s.servers {
-			if err := srv.Shutdown(ctx); err != nil {
-				errs = append(errs, err)
-			}
+		if s.web != nil {
+			errs = append(errs, s.web.Shutdown(ctx))
+		}
+		s.gate.Lock()
+		s.draining = true
+		s.gate.Unlock()
+		if n := s.running.Load(); n > 0 {
+			s.console.printf("waiting for %d running step(s) to finish (press Ctrl-C again to stop them now)", n)
+		}
+		drained := make(chan struct{})
+		go func() { s.inflight.Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			s.console.printf("stopping %d running step(s): they fail after the restart (%s)", s.running.Load(), "the local engine restarted while the task was running")
+		}
+		if s.awsSrv != nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			errs = append(errs, s.awsSrv.Shutdown(sctx))
+			cancel()
 		}
 		s.wg.Wait()
 		if s.engine != nil {
