@@ -37,13 +37,14 @@
 //   - a task whose Invoke was in flight fails with States.TaskFailed and
 //     the cause RestartCause, so its Retry/Catch decide;
 //   - a task whose Invoke returned ErrNotStarted (it did not start, e.g.
-//     the service was draining) is invoked again, not failed; see
-//     "Tasks not started" below;
+//     the service was draining), or that Close came before invoking, is
+//     invoked again, not failed; see "Tasks not started" below;
 //   - a waitForTaskToken task whose request was delivered (Invoke returned)
 //     keeps waiting and its token stays valid; one still being delivered
 //     fails like an in-flight task;
 //   - Parallel branches and Map iterations are checkpointed the same way,
-//     each under its own key (a finished one keeps its result).
+//     each under its own key (a finished one keeps its result); the state
+//     is not entered or started again (no second ParallelStateEntered).
 //
 // Tasks not started: an Integration's Invoke that returns an error
 // wrapping ErrNotStarted promises that nothing happened. The engine records
@@ -54,10 +55,13 @@
 // is cancelled; one returning later counts as in flight: RestartCause). The
 // history keeps the attempt's TaskScheduled and TaskStarted (or
 // LambdaFunction*) events and adds nothing when the task is invoked again,
-// so it reads as one attempt that started once and ended once; the task's
+// so it reads as one attempt that was scheduled once, started once and
+// ended once, as on AWS; $$.State.RetryCount does not change; the task's
 // TimeoutSeconds and HeartbeatSeconds count from the invocation that
-// really started. A waitForTaskToken task gets a new token after a
-// restart (nobody received the old one).
+// really started; the execution's TimeoutSeconds keeps running. A
+// waitForTaskToken task gets a new token after a restart (nobody received
+// the old one). Invokes that keep answering ErrNotStarted are invoked
+// every second until the execution stops or the engine closes.
 //
 // Limits as on AWS: 256 KiB inputs, outputs and task results
 // (States.DataLimitExceeded), 25,000 history events per execution
