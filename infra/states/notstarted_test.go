@@ -270,3 +270,41 @@ func TestCloseBeforeUse(t *testing.T) {
 		t.Errorf("status %s (%s: %s)", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
 	}
 }
+
+// TestNotStartedToken: a waitForTaskToken request that was not delivered
+// is delivered later, and the token then completes the task.
+func TestNotStartedToken(t *testing.T) {
+	tokens := make(chan string, 1)
+	var calls int
+	var mu sync.Mutex
+	h := newHarness(t, Options{}, func(e *Engine) {
+		e.Register("arn:aws:states:::lambda:invoke", LambdaIntegration(func(ctx context.Context, fn string, p json.RawMessage) (json.RawMessage, error) {
+			mu.Lock()
+			calls++
+			n := calls
+			mu.Unlock()
+			if n == 1 {
+				return nil, fmt.Errorf("mail server draining: %w", ErrNotStarted)
+			}
+			var v struct{ Token string }
+			json.Unmarshal(p, &v)
+			tokens <- v.Token
+			return json.RawMessage(`{}`), nil
+		}))
+	})
+	sm := h.create("m", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+		"Parameters":{"FunctionName":"notify","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}`)
+	arn := h.start(sm, "", `{}`)
+	tok := <-tokens
+	if _, err := h.sfn.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(`{"approved":true}`)}); err != nil {
+		t.Fatal(err)
+	}
+	d := h.wait(arn)
+	if d.Status != "SUCCEEDED" {
+		t.Fatalf("status %s (%s: %s)", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	jsonEqual(t, `{"approved":true}`, aws.ToString(d.Output))
+	if diff := cmp.Diff(wantTaskEvents(false), taskEvents(t, h, arn)); diff != "" {
+		t.Errorf("task events (-want +got):\n%s", diff)
+	}
+}
