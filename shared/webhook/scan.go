@@ -456,16 +456,32 @@ func (s *scanner) strs() ([]string, error) {
 }
 
 // skip consumes one value of any kind, checking it as json.Valid would.
-// It is iterative: open holds the brackets of the containers it is inside
-// (a small array on the stack covers any real payload; deeper nesting,
-// up to maxDepth, grows it).
-func (s *scanner) skip() error {
+func (s *scanner) skip() error { return s.walk(nil) }
+
+// walk consumes one value of any kind, checking it as json.Valid would.
+// If the value is an object, member (unless nil) is offered each of its
+// own members' keys, with s.i after the colon: it either consumes the
+// value and returns true, or returns false to have walk skip it. (This
+// is object() for objects with many members of which few are wanted:
+// unwanted ones cost no call to skip.)
+//
+// walk is iterative: open holds the brackets of the containers it is
+// inside (a small array on the stack covers any real payload; deeper
+// nesting, up to maxDepth, grows it).
+func (s *scanner) walk(member func(key []byte) (bool, error)) error {
 	b := s.b
 	var stack [32]byte
 	open := stack[:0]
 	fail := func(i int, what string) error {
 		s.i = i
 		return s.fail(what)
+	}
+	// offer returns member for the walked object's own keys, else nil
+	offer := func(open []byte) func([]byte) (bool, error) {
+		if len(open) == 1 {
+			return member
+		}
+		return nil
 	}
 	i := s.i
 	for {
@@ -486,11 +502,14 @@ func (s *scanner) skip() error {
 				open = open[:len(open)-1]
 				i++
 			case c == '{':
+				var taken bool
 				var err error
-				if i, err = s.skipKey(i); err != nil {
+				if i, taken, err = s.key(i, offer(open)); err != nil {
 					return err
 				}
-				continue // to the member's value
+				if !taken {
+					continue // to the member's value
+				}
 			default:
 				continue // to the first element
 			}
@@ -531,13 +550,18 @@ func (s *scanner) skip() error {
 			top := open[len(open)-1]
 			if b[i] == ',' {
 				i++
-				if top == '{' {
-					var err error
-					if i, err = s.skipKey(i); err != nil {
-						return err
-					}
+				if top != '{' {
+					break // to the next element
 				}
-				break // to the next value
+				var taken bool
+				var err error
+				if i, taken, err = s.key(i, offer(open)); err != nil {
+					return err
+				}
+				if taken {
+					continue // member consumed the value
+				}
+				break // to the member's value
 			}
 			if top == '{' && b[i] == '}' || top == '[' && b[i] == ']' {
 				open = open[:len(open)-1]
@@ -549,25 +573,41 @@ func (s *scanner) skip() error {
 	}
 }
 
-// skipKey consumes an object key and its colon at i (spaces allowed).
-func (s *scanner) skipKey(i int) (int, error) {
+// key consumes an object key and its colon at i (spaces allowed) and
+// offers it to member (if not nil), which may consume the value too.
+func (s *scanner) key(i int, member func([]byte) (bool, error)) (next int, taken bool, err error) {
 	b := s.b
 	i = skipWS(b, i)
 	if i >= len(b) || b[i] != '"' {
 		s.i = i
-		return 0, s.fail("want a key")
+		return 0, false, s.fail("want a key")
 	}
-	end, _, bad := stringEnd(b, i+1)
+	end, esc, bad := stringEnd(b, i+1)
 	if bad >= 0 {
 		s.i = bad
-		return 0, s.fail("bad key")
+		return 0, false, s.fail("bad key")
 	}
+	k := b[i+1 : end]
 	i = skipWS(b, end+1)
 	if i >= len(b) || b[i] != ':' {
 		s.i = i
-		return 0, s.fail("want ':'")
+		return 0, false, s.fail("want ':'")
 	}
-	return i + 1, nil
+	i++
+	if member == nil {
+		return i, false, nil
+	}
+	if esc {
+		k = unescape(nil, k)
+	}
+	s.i = i
+	s.depth++ // inside the walked object
+	taken, err = member(k)
+	s.depth--
+	if taken {
+		i = s.i
+	}
+	return i, taken, err
 }
 
 // foldable reports whether key may match a lowercase ASCII name only
