@@ -528,7 +528,7 @@ func TestFunctions(t *testing.T) {
 		{"Approval", 256, 29,
 			strs("PUSHLINE_APPROVAL_KEY_ARN", "PUSHLINE_APPROVAL_TABLE", "PUSHLINE_CONFIG_JSON", "PUSHLINE_EVENT_BUS"),
 			strs("dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "logs:CreateLogStream", "logs:PutLogEvents",
-				"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "states:SendTaskFailure", "states:SendTaskSuccess")},
+				"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "states:DescribeExecution", "states:SendTaskFailure", "states:SendTaskSuccess")},
 		{"Watch", 128, 30,
 			strs("PUSHLINE_CONFIG_JSON", "PUSHLINE_EVENT_BUS", "PUSHLINE_STATE_MACHINE_ARN"),
 			strs("events:PutEvents", "logs:CreateLogStream", "logs:PutLogEvents", "states:DescribeExecution")},

@@ -495,8 +495,11 @@ func (b *builder) lambdas() {
 	a := b.functions[Approval]
 	a.AddToRolePolicy(statement("ReadAndDecideApprovalRecords", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, b.table.TableArn()))
 	a.AddToRolePolicy(statement("AnswerTaskTokens", []string{"states:SendTaskSuccess", "states:SendTaskFailure"}, b.machineArn))
+	// DescribeExecution: a GET of a link whose execution ended answers 410 (approval.Handler).
+	a.AddToRolePolicy(statement("DescribeExecutions", []string{"states:DescribeExecution"}, b.executionArn))
 	b.bus.GrantPutEventsTo(a, nil)
 	b.approvalKey.GrantRead(a, nil)
+	b.suppress(a.Role(), "AwsSolutions-IAM5", []string{"Resource::" + b.executionPattern()}, reasonExecutions)
 
 	// watch: read a stopped execution's input, emit STOPPED.
 	wt := b.functions[Watch]
