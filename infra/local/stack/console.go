@@ -56,8 +56,13 @@ func (c *console) event(ev event.Event) {
 	default:
 		if t, ok := c.started[key]; ok {
 			took = " in " + duration(ev.Time.Sub(t))
-			if ev.DetailType != event.Approval || d.State != event.Requested {
-				delete(c.started, key)
+			delete(c.started, key)
+		}
+		if ev.DetailType == event.PipelineExecution { // the run ended: forget its stages
+			for k := range c.started {
+				if strings.Contains(k, "\x00"+d.Execution+"\x00") {
+					delete(c.started, k)
+				}
 			}
 		}
 	}
