@@ -140,15 +140,20 @@ func contentType(provider, ct string) (form bool, err error) {
 		mt = mt[:i]
 	}
 	mt = strings.ToLower(strings.TrimSpace(mt))
+	formOK := provider == push.GitHub || provider == push.Gitea
+	want := "application/json"
+	if formOK {
+		want = "application/json or application/x-www-form-urlencoded"
+	}
 	switch {
 	case mt == "application/json":
 		return false, nil
-	case mt == "application/x-www-form-urlencoded" && (provider == push.GitHub || provider == push.Gitea):
+	case mt == "application/x-www-form-urlencoded" && formOK:
 		return true, nil
 	case mt == "":
-		return false, fmt.Errorf("%w: no Content-Type, want application/json", ErrUnsupportedContentType)
+		return false, fmt.Errorf("%w: no Content-Type, want %s", ErrUnsupportedContentType, want)
 	}
-	return false, fmt.Errorf("%w %q: want application/json", ErrUnsupportedContentType, mt)
+	return false, fmt.Errorf("%w %q: want %s", ErrUnsupportedContentType, mt, want)
 }
 
 func formPayload(body []byte) ([]byte, error) {
