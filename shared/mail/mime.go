@@ -124,6 +124,21 @@ func addresses(m Message) (*mail.Address, []*mail.Address, error) {
 	return from, to, nil
 }
 
+// envelope builds m and returns it with its envelope: the bare sender
+// and recipient addresses, as SES and SMTP take them.
+func envelope(m Message) (raw []byte, from string, to []string, err error) {
+	raw, err = Build(m)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	f, ts, _ := addresses(m) // checked by Build
+	to = make([]string, len(ts))
+	for i, a := range ts {
+		to[i] = a.Address
+	}
+	return raw, f.Address, to, nil
+}
+
 func header(b *bytes.Buffer, name, value string) {
 	b.WriteString(name)
 	b.WriteString(": ")

@@ -3,7 +3,6 @@ package mail
 import (
 	"context"
 	"fmt"
-	"net/mail"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -25,18 +24,12 @@ type SES struct {
 
 // Send sends m.
 func (s SES) Send(ctx context.Context, m Message) error {
-	raw, err := Build(m)
+	raw, from, to, err := envelope(m)
 	if err != nil {
 		return err
 	}
-	from, _ := mail.ParseAddress(m.From) // checked by Build
-	to := make([]string, 0, len(m.To))
-	for _, t := range m.To {
-		a, _ := mail.ParseAddress(t)
-		to = append(to, a.Address)
-	}
 	in := &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(from.Address),
+		FromEmailAddress: aws.String(from),
 		Destination:      &types.Destination{ToAddresses: to},
 		Content:          &types.EmailContent{Raw: &types.RawMessage{Data: raw}},
 	}

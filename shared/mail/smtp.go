@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/mail"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -22,15 +21,9 @@ type SMTP struct {
 
 // Send delivers m to its recipients.
 func (s SMTP) Send(ctx context.Context, m Message) error {
-	raw, err := Build(m)
+	raw, from, to, err := envelope(m)
 	if err != nil {
 		return err
-	}
-	from, _ := mail.ParseAddress(m.From) // checked by Build
-	to := make([]string, 0, len(m.To))
-	for _, t := range m.To {
-		a, _ := mail.ParseAddress(t)
-		to = append(to, a.Address)
 	}
 	timeout := s.Timeout
 	if timeout <= 0 {
@@ -48,7 +41,7 @@ func (s SMTP) Send(ctx context.Context, m Message) error {
 	}
 	c := smtp.NewClient(conn)
 	defer c.Close()
-	if err := c.SendMail(from.Address, to, bytes.NewReader(raw)); err != nil {
+	if err := c.SendMail(from, to, bytes.NewReader(raw)); err != nil {
 		return fmt.Errorf("smtp send to %s: %w", s.Addr, err)
 	}
 	if err := c.Quit(); err != nil {
