@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"os"
 
@@ -20,13 +19,13 @@ func main() {
 	ctx := context.Background()
 	log := serve.Logging()
 	key, err := secret.FromEnv(ctx, "PUSHLINE_APPROVAL_KEY")
-	check(log, "approval key", err)
+	serve.Check("approval key", err)
 	signer, err := approval.NewSigner(key)
-	check(log, "approval key", err)
+	serve.Check("approval key", err)
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	check(log, "aws config", err)
+	serve.Check("aws config", err)
 	store, where, err := approval.OpenStore(os.Getenv, func() approval.DynamoAPI { return dynamodb.NewFromConfig(cfg) })
-	check(log, "approval store", err)
+	serve.Check("approval store", err)
 	log.Info("approval store", "store", where)
 	h := &approval.Handler{
 		Store:  store,
@@ -39,13 +38,6 @@ func main() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/approvals/", h)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /healthz", serve.Healthz)
 	serve.HTTP(mux)
-}
-
-func check(log *slog.Logger, what string, err error) {
-	if err != nil {
-		log.Error(what, "err", err)
-		os.Exit(1)
-	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -23,21 +22,21 @@ func main() {
 	log := serve.Logging()
 	for _, v := range []string{"PUSHLINE_APPROVAL_URL", "PUSHLINE_MAIL_FROM"} {
 		if os.Getenv(v) == "" {
-			check(log, "environment", errors.New(v+" is not set"))
+			serve.Check("environment", errors.New(v+" is not set"))
 		}
 	}
 	key, err := secret.FromEnv(ctx, "PUSHLINE_APPROVAL_KEY")
-	check(log, "approval key", err)
+	serve.Check("approval key", err)
 	signer, err := approval.NewSigner(key)
-	check(log, "approval key", err)
+	serve.Check("approval key", err)
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	check(log, "aws config", err)
+	serve.Check("aws config", err)
 	var sender mail.Sender = mail.SES{API: sesv2.NewFromConfig(cfg)}
 	if addr := os.Getenv("PUSHLINE_SMTP_ADDR"); addr != "" {
 		sender = mail.SMTP{Addr: addr}
 	}
 	store, where, err := approval.OpenStore(os.Getenv, func() approval.DynamoAPI { return dynamodb.NewFromConfig(cfg) })
-	check(log, "approval store", err)
+	serve.Check("approval store", err)
 	log.Info("approval store", "store", where)
 	n := &approval.Notifier{
 		Store:   store,
@@ -51,11 +50,4 @@ func main() {
 		n.Events = eventbridge.NewFromConfig(cfg)
 	}
 	lambda.Start(n.Handle)
-}
-
-func check(log *slog.Logger, what string, err error) {
-	if err != nil {
-		log.Error(what, "err", err)
-		os.Exit(1)
-	}
 }

@@ -22,10 +22,7 @@ func main() {
 		os.Exit(2)
 	}
 	aws, err := awsconfig.LoadDefaultConfig(context.Background())
-	if err != nil {
-		log.Error("aws config", "err", err)
-		os.Exit(1)
-	}
+	serve.Check("aws config", err)
 	q := &ingest.Queue{SFN: sfn.NewFromConfig(aws), StateMachineARN: os.Getenv("PUSHLINE_STATE_MACHINE_ARN"), Logger: log}
 	lambda.Start(q.Handle)
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"os"
 
@@ -22,27 +21,20 @@ func main() {
 	ctx := context.Background()
 	log := serve.Logging()
 	cfg, err := config.Load()
-	check(log, "load config", err)
+	serve.Check("load config", err)
 	key, err := secret.FromEnv(ctx, "PUSHLINE_WEBHOOK_SECRET")
-	check(log, "webhook secret", err)
+	serve.Check("webhook secret", err)
 	aws, err := awsconfig.LoadDefaultConfig(ctx)
-	check(log, "aws config", err)
+	serve.Check("aws config", err)
 	o := ingest.Options{Config: cfg, Secret: key, StateMachineARN: os.Getenv("PUSHLINE_STATE_MACHINE_ARN"),
 		SFN: sfn.NewFromConfig(aws), Logger: log}
 	if o.EventBus = os.Getenv("PUSHLINE_EVENT_BUS"); o.EventBus != "" {
 		o.Events = eventbridge.NewFromConfig(aws)
 	}
 	h, err := ingest.New(o)
-	check(log, "webhook handler", err)
+	serve.Check("webhook handler", err)
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", h)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /healthz", serve.Healthz)
 	serve.HTTP(mux)
-}
-
-func check(log *slog.Logger, what string, err error) {
-	if err != nil {
-		log.Error(what, "err", err)
-		os.Exit(1)
-	}
 }

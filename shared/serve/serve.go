@@ -46,6 +46,18 @@ func Logging() *slog.Logger {
 	return l
 }
 
+// Check is a main's start-up check: when err is not nil it logs it as
+// what and exits with status 1.
+func Check(what string, err error) {
+	if err != nil {
+		slog.Error(what, "err", err)
+		os.Exit(1)
+	}
+}
+
+// Healthz answers "ok" (GET /healthz).
+func Healthz(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
+
 // HTTP runs h: under Lambda as an API Gateway REST API (v1) proxy
 // handler, otherwise on PUSHLINE_HTTP_ADDR (default DefaultAddr) until
 // SIGINT or SIGTERM. It returns only when the local server has stopped;

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -63,5 +64,13 @@ func TestAPIGateway(t *testing.T) {
 	}
 	if want := `POST /webhook push {"a":1}`; resp.Body != want {
 		t.Errorf("body = %q, want %q", resp.Body, want)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	w := httptest.NewRecorder()
+	Healthz(w, httptest.NewRequest("GET", "/healthz", nil))
+	if w.Code != http.StatusOK || w.Body.String() != "ok\n" {
+		t.Errorf("healthz: %d %q", w.Code, w.Body.String())
 	}
 }
