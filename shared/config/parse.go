@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -79,7 +80,7 @@ func (p *parser) object(n *node, path string, allowed []string) map[string]*node
 		return nil
 	}
 	for _, k := range n.keys {
-		if !contains(allowed, k) {
+		if !slices.Contains(allowed, k) {
 			p.add(keyPath(path, k), "unknown key (allowed: "+strings.Join(allowed, ", ")+")")
 		}
 	}
@@ -261,15 +262,6 @@ func under(errs Errors, path string) bool {
 			return true
 		}
 		if path == e.Path || strings.HasPrefix(path, e.Path+".") || strings.HasPrefix(path, e.Path+"[") {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
 			return true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func validate(c *Config) Errors {
 	v := &validator{}
 	v.name(c.Name)
 	v.repositories(c.Repositories)
-	if c.Mode != "" && !contains(Modes, c.Mode) {
+	if c.Mode != "" && !slices.Contains(Modes, c.Mode) {
 		v.add("mode", quote(c.Mode)+" is not a mode (allowed: "+strings.Join(Modes, ", ")+")")
 	}
 	v.stages(c.Stages)
@@ -80,7 +81,7 @@ func (v *validator) repositories(repos []Repository) {
 		switch {
 		case r.Provider == "":
 			v.add(p+".provider", "required (allowed: "+strings.Join(Providers, ", ")+")")
-		case !contains(Providers, r.Provider):
+		case !slices.Contains(Providers, r.Provider):
 			v.add(p+".provider", quote(r.Provider)+" is not a provider (allowed: "+strings.Join(Providers, ", ")+")")
 		}
 		switch {
@@ -253,7 +254,7 @@ func (v *validator) build(p string, i int, s Stage, stages []Stage) {
 			v.add(p+".timeout", quote(s.Timeout.String())+" is not a whole number of minutes (CodeBuild timeouts are in minutes)")
 		}
 	}
-	if s.ComputeType != "" && !contains(ComputeTypes, s.ComputeType) {
+	if s.ComputeType != "" && !slices.Contains(ComputeTypes, s.ComputeType) {
 		v.add(p+".computeType", quote(s.ComputeType)+" is not a CodeBuild compute type (allowed: "+strings.Join(ComputeTypes, ", ")+")")
 	}
 	for _, k := range sortedKeys(s.Environment) {
@@ -290,7 +291,7 @@ func (v *validator) input(p string, i int, in string, stages []Stage) {
 		}
 	}
 	rule := " (allowed: " + strings.Join(allowed, ", ") + ": the source snapshot or an earlier build stage)"
-	if contains(allowed, in) {
+	if slices.Contains(allowed, in) {
 		return
 	}
 	for j, s := range stages {
