@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -81,5 +80,4 @@ func TestConformance(t *testing.T) {
 			jsonEqual(t, string(c.Output), aws.ToString(d.Output))
 		})
 	}
-	_ = time.Second
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pushline/pushline/infra/states/intrinsic"
-	"github.com/pushline/pushline/infra/states/jsonpath"
 )
 
 // execution is one running (or just finished) execution.
@@ -1487,5 +1486,3 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 	x.emit(fr, HistoryEvent{Type: "MapStateSucceeded"})
 	return x.finish(fr, s, cp, retry, results)
 }
-
-var _ = jsonpath.ErrNoMatch
