@@ -138,6 +138,7 @@ var (
 	attrRE   = regexp.MustCompile(`(?is)([a-z-]+)\s*=\s*"([^"]*)"`)
 	inputRE  = regexp.MustCompile(`(?is)<(input|button|textarea)\b([^>]*)>`)
 	headerRE = regexp.MustCompile(`(?is)<h1[^>]*>(.*?)</h1>`)
+	tagRE    = regexp.MustCompile(`<[^>]+>`)
 )
 
 // Title is the page's first heading, without markup.
@@ -146,7 +147,7 @@ func (p *Page) Title() string {
 	if m == nil {
 		return ""
 	}
-	return strings.TrimSpace(html.UnescapeString(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], "")))
+	return strings.TrimSpace(html.UnescapeString(tagRE.ReplaceAllString(m[1], "")))
 }
 
 func attrs(s string) map[string]string {

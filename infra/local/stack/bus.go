@@ -2,8 +2,6 @@ package stack
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/google/uuid"
 
 	"github.com/pushline/pushline/shared/event"
 )
@@ -61,7 +60,7 @@ func (b *bus) put(entries []entry) ([]string, error) {
 			return nil, fmt.Errorf("event detail is not a pushline detail: %w", err)
 		}
 		ev := event.Event{
-			Version: "0", ID: newID(), DetailType: e.DetailType, Source: e.Source,
+			Version: "0", ID: uuid.NewString(), DetailType: e.DetailType, Source: e.Source,
 			Account: b.account, Time: now, Region: b.region, Resources: e.Resources, Detail: d,
 		}
 		if ev.Resources == nil {
@@ -118,11 +117,4 @@ func (b *bus) close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.file.Close()
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -10,9 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-
 	"github.com/pushline/pushline/infra/codebuild"
 	"github.com/pushline/pushline/infra/states"
 	"github.com/pushline/pushline/shared/approval"
@@ -129,10 +126,10 @@ func (s *Stack) observe(ev states.HistoryEvent) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		out, err := s.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		out, err := s.engine.DescribeExecution(ctx, states.DescribeExecutionInput{ExecutionArn: arn})
 		took := ""
-		if err == nil && out.StartDate != nil && out.StopDate != nil {
-			took = " in " + duration(out.StopDate.Sub(*out.StartDate))
+		if err == nil && out.StopDate != nil {
+			took = " in " + duration(out.StopDate.Sub(out.StartDate.Time))
 		}
 		msg := "execution " + state + took
 		if d != nil && (d.Error != "" || d.Cause != "") {

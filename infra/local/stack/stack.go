@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,13 +123,17 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	// Both keys are generated once and kept in the data dir (hex, 0600).
 	s.secret = o.WebhookSecret
 	if s.secret == "" {
-		if s.secret, err = keep(o.DataDir, "webhook-secret"); err != nil {
-			return nil, err
+		path := filepath.Join(o.DataDir, "webhook-secret")
+		key, err := approval.LoadOrCreateKey(path)
+		if err != nil {
+			return nil, fmt.Errorf("webhook secret %s: %w", path, err)
 		}
+		s.secret = hex.EncodeToString(key)
 	}
-	approvalKey, err := keep(o.DataDir, "approval-key")
+	approvalKey, err := approval.LoadOrCreateKey(filepath.Join(o.DataDir, "approval-key"))
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +185,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	sender = s.announce(sender)
 	s.bus.subscribe(s.failureMail(sender))
 
-	signer, err := approval.NewSigner([]byte(approvalKey))
+	signer, err := approval.NewSigner(approvalKey)
 	if err != nil {
 		return nil, err
 	}
