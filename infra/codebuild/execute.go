@@ -272,14 +272,15 @@ func (x *execution) copyOutput() {
 			complete := chunk[len(chunk)-1] == '\n'
 			line := strings.TrimSuffix(string(chunk), "\n")
 			// a marker can follow output that did not end its line
-			if i := markerIndex(line); i > 0 {
+			i := markerIndex(line)
+			if i > 0 {
 				raw(line[:i], true)
 				line = line[i:]
 			}
 			switch {
-			case markerIndex(line) == 0 && line[1] == markPhase[1]:
+			case i >= 0 && line[1] == markPhase[1]:
 				phase = line[len(markPhase):]
-			case markerIndex(line) == 0:
+			case i >= 0:
 				msg := line[len(markMsg):]
 				fmt.Fprintf(log, "[Container] %s %s\n", time.Now().UTC().Format("2006/01/02 15:04:05.000000"), msg)
 				if line[1] == markMsg[1] {
