@@ -142,16 +142,7 @@ func parseHub(d *Delivery, body []byte) error {
 	if in.Deleted && p.After != push.ZeroCommit {
 		return fmt.Errorf("%w: deleted push with after %q", ErrMalformed, p.After)
 	}
-	ignored, err := finish(&p)
-	if err != nil {
-		return err
-	}
-	if ignored != "" {
-		d.Ignored = ignored
-		return nil
-	}
-	d.Pushes = []push.Push{p}
-	return nil
+	return d.single(p)
 }
 
 // gitlabPush is GitLab's push and tag push payload.
@@ -217,16 +208,7 @@ func parseGitLab(d *Delivery, body []byte) error {
 	}
 	complete := len(in.Commits) > 0 && (in.TotalCommitsCount == nil || *in.TotalCommitsCount <= len(in.Commits))
 	p.Files, p.FilesComplete = f.list, complete
-	ignored, err := finish(&p)
-	if err != nil {
-		return err
-	}
-	if ignored != "" {
-		d.Ignored = ignored
-		return nil
-	}
-	d.Pushes = []push.Push{p}
-	return nil
+	return d.single(p)
 }
 
 // bitbucketRef is the "old" or "new" state of a changed ref.
@@ -356,6 +338,21 @@ func parseBitbucket(d *Delivery, body []byte) error {
 			d.Ignored = "push without changes"
 		}
 	}
+	return nil
+}
+
+// single finishes p, a delivery's only push, and records it on d, or
+// the reason it is ignored.
+func (d *Delivery) single(p push.Push) error {
+	ignored, err := finish(&p)
+	if err != nil {
+		return err
+	}
+	if ignored != "" {
+		d.Ignored = ignored
+		return nil
+	}
+	d.Pushes = []push.Push{p}
 	return nil
 }
 
