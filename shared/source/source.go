@@ -123,7 +123,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Artifact, error) {
 		st, commit, stepErr = h.snapshotLocal(ctx, p, loc.dir, up)
 	} else {
 		sourceAt = redact(loc.url)
-		st, fetched, stepErr = h.snapshotHosted(ctx, p, loc.url, up, bucket, key)
+		st, fetched, stepErr = h.snapshotHosted(ctx, p, loc.url, up)
 		// A download cut mid-stream is usually a passing network failure:
 		// start over once, with a fresh upload.
 		if (errors.Is(stepErr, ErrTruncated) || errors.Is(stepErr, errReadBody)) && ctx.Err() == nil {
@@ -132,7 +132,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Artifact, error) {
 				log.ErrorContext(ctx, "source abort upload failed", "err", err)
 			}
 			up = newUploader(ctx, h.S3, bucket, key, h.PartSize)
-			st, fetched, stepErr = h.snapshotHosted(ctx, p, loc.url, up, bucket, key)
+			st, fetched, stepErr = h.snapshotHosted(ctx, p, loc.url, up)
 		}
 	}
 	var size int64
@@ -179,7 +179,7 @@ func (h *Handler) snapshotLocal(ctx context.Context, p push.Push, dir string, up
 	return st, commit, nil
 }
 
-func (h *Handler) snapshotHosted(ctx context.Context, p push.Push, archiveURL string, up *uploader, bucket, key string) (Stats, int64, error) {
+func (h *Handler) snapshotHosted(ctx context.Context, p push.Push, archiveURL string, up *uploader) (Stats, int64, error) {
 	token := ""
 	if h.Tokens != nil {
 		t, err := h.Tokens.Token(ctx, p.Provider, p.Repository)
@@ -204,7 +204,7 @@ func (h *Handler) snapshotHosted(ctx context.Context, p push.Push, archiveURL st
 	}
 	switch {
 	case up.failure() != nil:
-		return st, cr.n, &UploadError{Bucket: bucket, Key: key, Err: up.failure()}
+		return st, cr.n, &UploadError{Bucket: up.bucket, Key: up.key, Err: up.failure()}
 	case ctx.Err() != nil:
 		return st, cr.n, fail(fmt.Errorf("stopped after %d bytes: %w", cr.n, ctx.Err()))
 	case errors.Is(cr.err, io.ErrUnexpectedEOF) || (cr.err == nil && errors.Is(err, io.ErrUnexpectedEOF)):
