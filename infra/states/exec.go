@@ -391,14 +391,14 @@ func applyResultPath(p path, raw, result any) (any, *TaskError) {
 	return out, nil
 }
 
-func (x *execution) evalTmpl(s *state, cp *checkpoint, t *tmpl, field string, input, ctx any) (any, *TaskError) {
+func (x *execution) evalTmpl(s *state, cp *checkpoint, t *tmpl, input, ctx any) (any, *TaskError) {
 	switch t.kind {
 	case 'l':
 		return t.lit, nil
 	case 'a':
 		out := make([]any, len(t.items))
 		for i, it := range t.items {
-			v, err := x.evalTmpl(s, cp, it, field, input, ctx)
+			v, err := x.evalTmpl(s, cp, it, input, ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -409,7 +409,7 @@ func (x *execution) evalTmpl(s *state, cp *checkpoint, t *tmpl, field string, in
 	out := make(map[string]any, len(t.fields))
 	for _, f := range t.fields {
 		if f.sub != nil {
-			v, err := x.evalTmpl(s, cp, f.sub, field, input, ctx)
+			v, err := x.evalTmpl(s, cp, f.sub, input, ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -491,7 +491,7 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 			if s.Parameters.usesCtx {
 				cobj = x.ctxObject(fr, s, cp, 0, "")
 			}
-			v, terr := x.evalTmpl(s, cp, s.Parameters, "Parameters", eff, cobj)
+			v, terr := x.evalTmpl(s, cp, s.Parameters, eff, cobj)
 			if terr != nil {
 				return nil, "", terr
 			}
@@ -882,7 +882,7 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 	cobj := x.ctxObject(fr, s, cp, retry, token)
 	params := eff
 	if s.Parameters != nil {
-		v, terr := x.evalTmpl(s, cp, s.Parameters, "Parameters", eff, cobj)
+		v, terr := x.evalTmpl(s, cp, s.Parameters, eff, cobj)
 		if terr != nil {
 			return nil, terr
 		}
@@ -949,7 +949,7 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 		return nil, terr
 	}
 	if s.Selector != nil {
-		v, e := x.evalTmpl(s, cp, s.Selector, "ResultSelector", result, cobj)
+		v, e := x.evalTmpl(s, cp, s.Selector, result, cobj)
 		if e != nil {
 			return nil, e
 		}
@@ -1292,7 +1292,7 @@ func (x *execution) prepare(fr *frame, s *state, cp *checkpoint, retry int) (eff
 
 func (x *execution) finish(fr *frame, s *state, cp *checkpoint, retry int, result any) (any, *TaskError) {
 	if s.Selector != nil {
-		v, terr := x.evalTmpl(s, cp, s.Selector, "ResultSelector", result, x.ctxObject(fr, s, cp, retry, ""))
+		v, terr := x.evalTmpl(s, cp, s.Selector, result, x.ctxObject(fr, s, cp, retry, ""))
 		if terr != nil {
 			return nil, terr
 		}
@@ -1333,7 +1333,7 @@ func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *check
 	}
 	input := eff
 	if s.Parameters != nil {
-		if input, terr = x.evalTmpl(s, cp, s.Parameters, "Parameters", eff, x.ctxObject(fr, s, cp, retry, "")); terr != nil {
+		if input, terr = x.evalTmpl(s, cp, s.Parameters, eff, x.ctxObject(fr, s, cp, retry, "")); terr != nil {
 			return nil, terr
 		}
 	}
@@ -1415,7 +1415,7 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 		inputs[i] = it
 		if s.Parameters != nil {
 			ifr := &frame{mapItem: map[string]any{"Index": json.Number(fmt.Sprint(i)), "Value": it}}
-			v, terr := x.evalTmpl(s, cp, s.Parameters, "ItemSelector", eff, x.ctxObject(ifr, s, cp, retry, ""))
+			v, terr := x.evalTmpl(s, cp, s.Parameters, eff, x.ctxObject(ifr, s, cp, retry, ""))
 			if terr != nil {
 				return nil, terr
 			}
