@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -85,5 +84,3 @@ func quote(s string) string {
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
-
-func sortStrings(s []string) { slices.Sort(s) }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
 	"path"
@@ -173,7 +174,7 @@ func (v *validator) stages(stages []Stage) {
 			v.add(p+".name", quote(s.Name)+" is reserved for the source step (choose another name)")
 		default:
 			low := strings.ToLower(s.Name)
-			key := strings.ToLower(stageKey(s.Name))
+			key := strings.ToLower(StageKey(s.Name))
 			if j, ok := byName[low]; ok {
 				v.add(p+".name", fmt.Sprintf("%s duplicates stages[%d] %s (stage names must be unique, ignoring case)", quote(s.Name), j, quote(stages[j].Name)))
 			} else if j, ok := byKey[key]; ok {
@@ -184,7 +185,7 @@ func (v *validator) stages(stages []Stage) {
 		}
 		if nameOK {
 			byName[strings.ToLower(s.Name)] = i
-			byKey[strings.ToLower(stageKey(s.Name))] = i
+			byKey[strings.ToLower(StageKey(s.Name))] = i
 		}
 		switch {
 		case s.Buildspec != "" && s.Approval != nil:
@@ -257,7 +258,7 @@ func (v *validator) build(p string, i int, s Stage, stages []Stage) {
 	if s.ComputeType != "" && !slices.Contains(ComputeTypes, s.ComputeType) {
 		v.add(p+".computeType", quote(s.ComputeType)+" is not a CodeBuild compute type (allowed: "+strings.Join(ComputeTypes, ", ")+")")
 	}
-	for _, k := range sortedKeys(s.Environment) {
+	for _, k := range slices.Sorted(maps.Keys(s.Environment)) {
 		kp := keyPath(p+".environment", k)
 		up := strings.ToUpper(k)
 		switch {
@@ -356,9 +357,11 @@ func bareEmail(s string) bool {
 	return !strings.Contains(s, placeholderStart) && at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " <>")
 }
 
-// stageKey is a stage name without '-' and '_', each part capitalized:
-// "deploy-prod" → "DeployProd". statemachine.ProjectKey builds on it.
-func stageKey(name string) string {
+// StageKey is the alphanumeric form of a stage name used in placeholders
+// and resource identifiers: '-' and '_' dropped, each part capitalized
+// ("deploy-prod" → "DeployProd"). Valid configs have no two stages with
+// the same key, ignoring case. statemachine.ProjectKey builds on it.
+func StageKey(name string) string {
 	var b strings.Builder
 	up := true
 	for _, c := range name {
@@ -373,19 +376,4 @@ func stageKey(name string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
-}
-
-// StageKey is the alphanumeric form of a stage name used in placeholders
-// and resource identifiers: '-' and '_' dropped, each part capitalized
-// ("deploy-prod" → "DeployProd"). Valid configs have no two stages with
-// the same key, ignoring case.
-func StageKey(name string) string { return stageKey(name) }
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
 }
