@@ -2,6 +2,7 @@ package statemachine
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -372,7 +373,7 @@ func (g *gen) build(i int) {
 	} else {
 		env = append(env, envVar("PUSHLINE_BUILDS", "{}", false))
 	}
-	for _, k := range sortedKeys(s.Environment) {
+	for _, k := range slices.Sorted(maps.Keys(s.Environment)) {
 		env = append(env, envVar(k, s.Environment[k], false))
 	}
 	params := obj{}.
@@ -774,13 +775,4 @@ func replace(o obj, k string, v any) obj {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
