@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -271,6 +272,24 @@ func (p *proc) eventsOf(arn string) ([]string, []event.Event) {
 		evs = append(evs, ev)
 	}
 	return names, evs
+}
+
+// waitEvent waits until the execution has emitted want (named as eventsOf
+// names events, e.g. "Stage Execution State Change/Build/STARTED") and
+// returns the execution's events.
+func (p *proc) waitEvent(ctx context.Context, arn, want string) []event.Event {
+	p.t.Helper()
+	for {
+		got, evs := p.eventsOf(arn)
+		if slices.Contains(got, want) {
+			return evs
+		}
+		select {
+		case <-ctx.Done():
+			p.t.Fatalf("no %s event for %s: %v\ngot %v\n%s", want, arn, ctx.Err(), got, p.out)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // link waits for the n-th approval link (1-based) mailed to the outbox.

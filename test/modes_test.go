@@ -34,20 +34,9 @@ func TestStoppedByHand(t *testing.T) {
 	if d := r.p.wait(ctx, arn, nil); d.Status != sfntypes.ExecutionStatusAborted {
 		t.Fatalf("execution %s, want ABORTED", d.Status)
 	}
-	for {
-		got, evs := r.p.eventsOf(arn)
-		if slices.Contains(got, event.PipelineExecution+"//"+event.Stopped) {
-			for _, ev := range evs {
-				if ev.Detail.State == event.Stopped && (ev.Detail.Error != "Manual" || ev.Detail.Cause != "stopped from the CLI" || ev.Detail.Commit != r.after) {
-					t.Errorf("STOPPED event: %+v", ev.Detail)
-				}
-			}
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no STOPPED event: %v", got)
-		case <-time.After(50 * time.Millisecond):
+	for _, ev := range r.p.waitEvent(ctx, arn, event.PipelineExecution+"//"+event.Stopped) {
+		if ev.Detail.State == event.Stopped && (ev.Detail.Error != "Manual" || ev.Detail.Cause != "stopped from the CLI" || ev.Detail.Commit != r.after) {
+			t.Errorf("STOPPED event: %+v", ev.Detail)
 		}
 	}
 	// Its approval link no longer offers a decision.

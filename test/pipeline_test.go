@@ -359,10 +359,7 @@ func TestSuperseded(t *testing.T) {
 	defer cancel()
 	r := setup(ctx, t, "superseded", "1h", map[string]string{"SLOW": "61\n"})
 	first := r.push(ctx, t)
-	r.p.wait(ctx, first, func(*sfn.DescribeExecutionOutput) bool {
-		got, _ := r.p.eventsOf(first)
-		return slices.Contains(got, event.StageExecution+"/Build/"+event.Started)
-	})
+	r.p.waitEvent(ctx, first, event.StageExecution+"/Build/"+event.Started)
 	if err := os.Remove(filepath.Join(r.repo.Work, "SLOW")); err != nil {
 		t.Fatal(err)
 	}
@@ -416,10 +413,7 @@ func TestKillDuringBuild(t *testing.T) {
 	defer cancel()
 	r := setup(ctx, t, "superseded", "1h", map[string]string{"SLOW": "62\n"})
 	arn := r.push(ctx, t)
-	r.p.wait(ctx, arn, func(*sfn.DescribeExecutionOutput) bool {
-		got, _ := r.p.eventsOf(arn)
-		return slices.Contains(got, event.StageExecution+"/Build/"+event.Started)
-	})
+	r.p.waitEvent(ctx, arn, event.StageExecution+"/Build/"+event.Started)
 	eventsBefore, _ := r.p.eventsOf(arn)
 	r.p.kill()
 	r.p.start()
@@ -451,10 +445,7 @@ func TestGracefulStopDuringBuild(t *testing.T) {
 	defer cancel()
 	r := setup(ctx, t, "superseded", "1h", map[string]string{"SLOW": "3\n"})
 	arn := r.push(ctx, t)
-	r.p.wait(ctx, arn, func(*sfn.DescribeExecutionOutput) bool {
-		got, _ := r.p.eventsOf(arn)
-		return slices.Contains(got, event.StageExecution+"/Build/"+event.Started)
-	})
+	r.p.waitEvent(ctx, arn, event.StageExecution+"/Build/"+event.Started)
 	r.p.stop() // SIGTERM, and a clean exit
 	if out := r.p.out.String(); !strings.Contains(out, "waiting for 1 running step(s) to finish") {
 		t.Errorf("the stop did not wait for the running build:\n%s", out)
