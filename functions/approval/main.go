@@ -8,6 +8,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/pushline/pushline/shared/approval"
@@ -18,12 +19,12 @@ import (
 func main() {
 	ctx := context.Background()
 	log := serve.Logging()
-	key, err := secret.FromEnv(ctx, "PUSHLINE_APPROVAL_KEY")
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	serve.Check("aws config", err)
+	key, err := secret.Lookup(ctx, "PUSHLINE_APPROVAL_KEY", os.Getenv, secretsmanager.NewFromConfig(cfg))
 	serve.Check("approval key", err)
 	signer, err := approval.NewSigner(key)
 	serve.Check("approval key", err)
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	serve.Check("aws config", err)
 	store, where, err := approval.OpenStore(os.Getenv, func() approval.DynamoAPI { return dynamodb.NewFromConfig(cfg) })
 	serve.Check("approval store", err)
 	log.Info("approval store", "store", where)

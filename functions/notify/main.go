@@ -9,6 +9,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/pushline/pushline/shared/approval"
@@ -25,12 +26,12 @@ func main() {
 			serve.Check("environment", errors.New(v+" is not set"))
 		}
 	}
-	key, err := secret.FromEnv(ctx, "PUSHLINE_APPROVAL_KEY")
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	serve.Check("aws config", err)
+	key, err := secret.Lookup(ctx, "PUSHLINE_APPROVAL_KEY", os.Getenv, secretsmanager.NewFromConfig(cfg))
 	serve.Check("approval key", err)
 	signer, err := approval.NewSigner(key)
 	serve.Check("approval key", err)
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	serve.Check("aws config", err)
 	var sender mail.Sender = mail.SES{API: sesv2.NewFromConfig(cfg)}
 	if addr := os.Getenv("PUSHLINE_SMTP_ADDR"); addr != "" {
 		sender = mail.SMTP{Addr: addr}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/pushline/pushline/shared/secret"
 	"github.com/pushline/pushline/shared/source"
@@ -36,7 +37,7 @@ func main() {
 	// the JSON itself in PUSHLINE_PROVIDER_TOKENS (local use); read on first need.
 	if os.Getenv("PUSHLINE_PROVIDER_TOKENS_ARN") != "" || os.Getenv("PUSHLINE_PROVIDER_TOKENS") != "" {
 		h.Tokens = &source.LazyTokens{Load: func(ctx context.Context) ([]byte, error) {
-			return secret.FromEnv(ctx, "PUSHLINE_PROVIDER_TOKENS")
+			return secret.Lookup(ctx, "PUSHLINE_PROVIDER_TOKENS", os.Getenv, secretsmanager.NewFromConfig(cfg))
 		}}
 	}
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {

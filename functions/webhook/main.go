@@ -9,6 +9,7 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/pushline/pushline/shared/config"
@@ -22,10 +23,10 @@ func main() {
 	log := serve.Logging()
 	cfg, err := config.Load()
 	serve.Check("load config", err)
-	key, err := secret.FromEnv(ctx, "PUSHLINE_WEBHOOK_SECRET")
-	serve.Check("webhook secret", err)
 	aws, err := awsconfig.LoadDefaultConfig(ctx)
 	serve.Check("aws config", err)
+	key, err := secret.Lookup(ctx, "PUSHLINE_WEBHOOK_SECRET", os.Getenv, secretsmanager.NewFromConfig(aws))
+	serve.Check("webhook secret", err)
 	o := ingest.Options{Config: cfg, Secret: key, StateMachineARN: os.Getenv("PUSHLINE_STATE_MACHINE_ARN"),
 		SFN: sfn.NewFromConfig(aws), Logger: log}
 	if o.EventBus = os.Getenv("PUSHLINE_EVENT_BUS"); o.EventBus != "" {
