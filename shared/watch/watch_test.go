@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pushline/pushline/shared/event"
+	"github.com/pushline/pushline/shared/ingest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -307,4 +308,14 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("%d events", len(e.entries))
 		}
 	})
+}
+
+// TestSupersededAsIngest: watch recognises the error the webhook stops a
+// superseded execution with. The constant is a copy (importing ingest
+// would compile the config's regexps at this function's cold start), so
+// this test catches the two drifting apart.
+func TestSupersededAsIngest(t *testing.T) {
+	if supersededError != ingest.Superseded {
+		t.Errorf("watch treats %q as superseded, ingest stops with %q", supersededError, ingest.Superseded)
+	}
 }
