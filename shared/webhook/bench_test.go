@@ -10,7 +10,7 @@ import (
 	"github.com/pushline/pushline/shared/push"
 )
 
-// BigGitHubPush returns a GitHub push delivery (headers signed with
+// bigGitHubPush returns a GitHub push delivery (headers signed with
 // secret, body) of at least size bytes, grown from the push-branch sample
 // by adding commits that each touch a few files.
 func bigGitHubPush(tb testing.TB, secret []byte, size int) (http.Header, []byte) {
