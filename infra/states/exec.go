@@ -481,9 +481,9 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 	}
 	switch s.Type {
 	case "Pass":
-		eff, err := applyPath(s.InputPath, raw)
-		if err != nil {
-			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+		eff, terr := inputPath(s, cp, raw)
+		if terr != nil {
+			return nil, "", terr
 		}
 		result := eff
 		if s.Parameters != nil {
@@ -504,14 +504,14 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 		if terr != nil {
 			return nil, "", terr
 		}
-		if out, err = applyPath(s.OutputPath, out); err != nil {
-			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+		if out, terr = outputPath(s, cp, out); terr != nil {
+			return nil, "", terr
 		}
 		return exit(out, s.Next)
 	case "Choice":
-		eff, err := applyPath(s.InputPath, raw)
-		if err != nil {
-			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+		eff, terr := inputPath(s, cp, raw)
+		if terr != nil {
+			return nil, "", terr
 		}
 		next := ""
 		for _, r := range s.Choices {
@@ -530,15 +530,15 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 		if next == "" {
 			return nil, "", &TaskError{Name: ErrNameNoChoiceMatched, Cause: "No Choice Rules matched and no Default specified"}
 		}
-		out, err := applyPath(s.OutputPath, eff)
-		if err != nil {
-			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+		out, terr := outputPath(s, cp, eff)
+		if terr != nil {
+			return nil, "", terr
 		}
 		return exit(out, next)
 	case "Wait":
-		eff, err := applyPath(s.InputPath, raw)
-		if err != nil {
-			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+		eff, terr := inputPath(s, cp, raw)
+		if terr != nil {
+			return nil, "", terr
 		}
 		until := cp.Until
 		if cp.Phase != "wait" {
@@ -554,19 +554,19 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 		if err := sleepUntil(ctx, until); err != nil {
 			return nil, "", errCancelled
 		}
-		out, err := applyPath(s.OutputPath, eff)
-		if err != nil {
-			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+		out, terr := outputPath(s, cp, eff)
+		if terr != nil {
+			return nil, "", terr
 		}
 		return exit(out, s.Next)
 	case "Succeed":
-		eff, err := applyPath(s.InputPath, raw)
-		if err != nil {
-			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+		eff, terr := inputPath(s, cp, raw)
+		if terr != nil {
+			return nil, "", terr
 		}
-		out, err := applyPath(s.OutputPath, eff)
-		if err != nil {
-			return nil, "", runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
+		out, terr := outputPath(s, cp, eff)
+		if terr != nil {
+			return nil, "", terr
 		}
 		return exit(out, "")
 	case "Fail":
@@ -693,7 +693,7 @@ func waitUntil(s *state, cp *checkpoint, eff any) (time.Time, *TaskError) {
 	case s.SecondsPath != nil:
 		v, err := s.SecondsPath.eval(eff, nil)
 		if err != nil {
-			return now, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.SecondsPath.src, s.SecondsPath.src)
+			return now, noResults(s, cp, s.SecondsPath.src)
 		}
 		f, ok := num(v)
 		if !ok || f < 0 || f != math.Trunc(f) {
@@ -706,7 +706,7 @@ func waitUntil(s *state, cp *checkpoint, eff any) (time.Time, *TaskError) {
 	default:
 		v, err := s.TimestampPath.eval(eff, nil)
 		if err != nil {
-			return now, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.TimestampPath.src, s.TimestampPath.src)
+			return now, noResults(s, cp, s.TimestampPath.src)
 		}
 		str, _ := v.(string)
 		t, ok := parseTimestamp(str)
@@ -868,9 +868,9 @@ func stringMatches(pat, s string) bool {
 
 func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
 	raw := cp.Input
-	eff, err := applyPath(s.InputPath, raw)
-	if err != nil {
-		return nil, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+	eff, terr := inputPath(s, cp, raw)
+	if terr != nil {
+		return nil, terr
 	}
 	token := ""
 	if s.pattern == "waitForTaskToken" {
@@ -908,7 +908,6 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 	paramText := marshal(params)
 
 	var result any
-	var terr *TaskError
 	phase := cp.Phase
 	cp.Phase = ""
 	switch phase {
@@ -959,10 +958,7 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 	if rerr != nil {
 		return nil, rerr
 	}
-	if out, err = applyPath(s.OutputPath, out); err != nil {
-		return nil, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
-	}
-	return out, nil
+	return outputPath(s, cp, out)
 }
 
 func (x *execution) emitTaskFailed(fr *frame, lambdaARN bool, rType, rName string, terr *TaskError) {
@@ -1282,12 +1278,27 @@ func (x *execution) emitTaskSucceeded(fr *frame, lambdaARN bool, rType, rName, o
 
 // ---- Parallel and Map ----
 
-func (x *execution) prepare(fr *frame, s *state, cp *checkpoint, retry int) (eff any, terr *TaskError) {
-	eff, err := applyPath(s.InputPath, cp.Input)
+// inputPath applies the state's InputPath to v.
+func inputPath(s *state, cp *checkpoint, v any) (any, *TaskError) {
+	eff, err := applyPath(s.InputPath, v)
 	if err != nil {
-		return nil, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.InputPath.p, s.InputPath.p)
+		return nil, noResults(s, cp, s.InputPath.p)
 	}
 	return eff, nil
+}
+
+// outputPath applies the state's OutputPath to v.
+func outputPath(s *state, cp *checkpoint, v any) (any, *TaskError) {
+	out, err := applyPath(s.OutputPath, v)
+	if err != nil {
+		return nil, noResults(s, cp, s.OutputPath.p)
+	}
+	return out, nil
+}
+
+// noResults is the error of a path (p, printed with %s) that selects nothing.
+func noResults(s *state, cp *checkpoint, p any) *TaskError {
+	return runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", p, p)
 }
 
 func (x *execution) finish(fr *frame, s *state, cp *checkpoint, retry int, result any) (any, *TaskError) {
@@ -1302,11 +1313,7 @@ func (x *execution) finish(fr *frame, s *state, cp *checkpoint, retry int, resul
 	if terr != nil {
 		return nil, terr
 	}
-	out, err := applyPath(s.OutputPath, out)
-	if err != nil {
-		return nil, runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", s.OutputPath.p, s.OutputPath.p)
-	}
-	return out, nil
+	return outputPath(s, cp, out)
 }
 
 // branchesStarted records a Parallel or Map state's Started event and a
@@ -1327,7 +1334,7 @@ func (x *execution) branchesStarted(fr *frame, cp *checkpoint, ev HistoryEvent) 
 }
 
 func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
-	eff, terr := x.prepare(fr, s, cp, retry)
+	eff, terr := inputPath(s, cp, cp.Input)
 	if terr != nil {
 		return nil, terr
 	}
@@ -1384,7 +1391,7 @@ func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *check
 }
 
 func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
-	eff, terr := x.prepare(fr, s, cp, retry)
+	eff, terr := inputPath(s, cp, cp.Input)
 	if terr != nil {
 		return nil, terr
 	}
