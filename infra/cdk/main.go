@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -99,30 +98,23 @@ func newApp(outdir string, extra map[string]any) (awscdk.App, *stack.Built, erro
 // cdkContext returns the "context" object of the cdk.json in dir or its
 // nearest parent that has one (none: empty).
 func cdkContext(dir string) (map[string]any, error) {
-	for d := dir; ; {
-		f := filepath.Join(d, "cdk.json")
-		data, err := os.ReadFile(f)
-		if err == nil {
-			var doc struct {
-				Context map[string]any `json:"context"`
-			}
-			if err := json.Unmarshal(data, &doc); err != nil {
-				return nil, fmt.Errorf("read %s: %w", f, err)
-			}
-			if doc.Context == nil {
-				doc.Context = map[string]any{}
-			}
-			return doc.Context, nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("read %s: %w", f, err)
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return map[string]any{}, nil
-		}
-		d = parent
+	f, data, err := config.FindCDKJSON(dir)
+	if err != nil {
+		return nil, err
 	}
+	if f == "" {
+		return map[string]any{}, nil
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("read %s: %w", f, err)
+	}
+	if doc.Context == nil {
+		doc.Context = map[string]any{}
+	}
+	return doc.Context, nil
 }
 
 // options reads the stack options kept in the CDK context; get returns a

@@ -45,6 +45,19 @@ func load(getenv func(string) string, dir string) (*Config, string, error) {
 		}
 		return parseFrom(EnvConfigFile+"="+f, data)
 	}
+	f, data, err := FindCDKJSON(dir)
+	if err != nil {
+		return nil, f, err
+	}
+	if f != "" {
+		return parseCDK(f, data)
+	}
+	return nil, "", fmt.Errorf("%w: set %s or %s, or run in a directory (or below one) with a cdk.json whose context has a \"pushline\" key", ErrNotFound, EnvConfigFile, EnvConfigJSON)
+}
+
+// FindCDKJSON reads the cdk.json in dir or its nearest parent that has
+// one and returns its path and contents; file is "" when there is none.
+func FindCDKJSON(dir string) (file string, data []byte, err error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
@@ -52,18 +65,17 @@ func load(getenv func(string) string, dir string) (*Config, string, error) {
 		f := filepath.Join(d, "cdk.json")
 		data, err := os.ReadFile(f)
 		if err == nil {
-			return parseCDK(f, data)
+			return f, data, nil
 		}
 		if !errors.Is(err, os.ErrNotExist) {
-			return nil, f, fmt.Errorf("read %s: %w", f, err)
+			return f, nil, fmt.Errorf("read %s: %w", f, err)
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			break
+			return "", nil, nil
 		}
 		d = parent
 	}
-	return nil, "", fmt.Errorf("%w: set %s or %s, or run in a directory (or below one) with a cdk.json whose context has a \"pushline\" key", ErrNotFound, EnvConfigFile, EnvConfigJSON)
 }
 
 func parseFrom(src string, data []byte) (*Config, string, error) {
