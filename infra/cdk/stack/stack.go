@@ -363,22 +363,8 @@ func (b *builder) events() {
 }
 
 func (b *builder) secrets() {
-	b.webhookKey = awssecretsmanager.NewSecret(b.stack, jsii.String("WebhookSecret"), &awssecretsmanager.SecretProps{
-		SecretName:  jsii.String("pushline/" + b.cfg.Name + "/webhook"),
-		Description: jsii.String("pushline " + b.cfg.Name + ": the webhook secret to enter in the git provider"),
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			PasswordLength:     jsii.Number(48),
-			ExcludePunctuation: jsii.Bool(true),
-		},
-	})
-	b.approvalKey = awssecretsmanager.NewSecret(b.stack, jsii.String("ApprovalKey"), &awssecretsmanager.SecretProps{
-		SecretName:  jsii.String("pushline/" + b.cfg.Name + "/approval-key"),
-		Description: jsii.String("pushline " + b.cfg.Name + ": the key that signs approval links"),
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			PasswordLength:     jsii.Number(64),
-			ExcludePunctuation: jsii.Bool(true),
-		},
-	})
+	b.webhookKey = b.randomSecret("WebhookSecret", "webhook", "the webhook secret to enter in the git provider", 48)
+	b.approvalKey = b.randomSecret("ApprovalKey", "approval-key", "the key that signs approval links", 64)
 	b.suppress(b.webhookKey, "AwsSolutions-SMG4", nil, reasonWebhookRotation)
 	b.suppress(b.approvalKey, "AwsSolutions-SMG4", nil, reasonKeyRotation)
 	switch t := b.opts.ProviderTokens; {
@@ -397,6 +383,19 @@ func (b *builder) secrets() {
 	case t != "":
 		b.tokens = awssecretsmanager.Secret_FromSecretCompleteArn(b.stack, jsii.String("ProviderTokens"), jsii.String(t))
 	}
+}
+
+// randomSecret is a secret pushline/<pipeline>/<name> that Secrets Manager
+// generates: length letters and digits.
+func (b *builder) randomSecret(id, name, desc string, length float64) awssecretsmanager.Secret {
+	return awssecretsmanager.NewSecret(b.stack, jsii.String(id), &awssecretsmanager.SecretProps{
+		SecretName:  jsii.String("pushline/" + b.cfg.Name + "/" + name),
+		Description: jsii.String("pushline " + b.cfg.Name + ": " + desc),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(length),
+			ExcludePunctuation: jsii.Bool(true),
+		},
+	})
 }
 
 func (b *builder) approvals() {
