@@ -21,7 +21,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pushline/pushline/shared/push"
@@ -416,46 +415,31 @@ func TestAuthorize(t *testing.T) {
 	}
 }
 
-// fakeSecrets answers GetSecretValue from a map and counts the calls.
-type fakeSecrets struct {
-	t      *testing.T
-	values map[string]string
-	calls  int
-	fail   bool
-}
-
-func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	f.calls++
-	if f.fail {
-		return nil, errors.New("throttled")
-	}
-	v, ok := f.values[aws.ToString(in.SecretId)]
-	if !ok {
-		f.t.Errorf("unexpected secret %s", aws.ToString(in.SecretId))
-		return nil, errors.New("ResourceNotFoundException")
-	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(v)}, nil
-}
-
-func TestSecretTokens(t *testing.T) {
-	const arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:tokens"
-	sm := &fakeSecrets{t: t, values: map[string]string{arn: `{"gitlab": "glpat-1"}`}, fail: true}
-	tokens := SecretTokens(sm, arn)
+func TestLazyTokens(t *testing.T) {
+	loads, fail := 0, true
+	tokens := &LazyTokens{Load: func(context.Context) ([]byte, error) {
+		loads++
+		if fail {
+			return nil, errors.New("throttled")
+		}
+		return []byte(`{"gitlab": "glpat-1"}`), nil
+	}}
 	if _, err := tokens.Token(context.Background(), "gitlab", "g/p"); err == nil {
 		t.Fatal("a failed read gave no error")
 	}
-	sm.fail = false
+	fail = false
 	for range 3 {
 		got, err := tokens.Token(context.Background(), "gitlab", "g/p")
 		if err != nil || got != "glpat-1" {
 			t.Fatalf("Token = %q, %v", got, err)
 		}
 	}
-	if sm.calls != 2 {
-		t.Errorf("%d GetSecretValue calls, want 2 (one failed, then cached)", sm.calls)
+	if loads != 2 {
+		t.Errorf("%d loads, want 2 (one failed, then cached)", loads)
 	}
 	// A token error fails the step with TokenError.
-	h := &Handler{Bucket: testBucket, Tokens: SecretTokens(&fakeSecrets{t: t, fail: true}, arn), Log: quietLog(new(bytes.Buffer))}
+	failing := &LazyTokens{Load: func(context.Context) ([]byte, error) { return nil, errors.New("throttled") }}
+	h := &Handler{Bucket: testBucket, Tokens: failing, Log: quietLog(new(bytes.Buffer))}
 	_, err := h.Handle(context.Background(), Request{Key: "k", Push: push.Push{Provider: "gitlab", Repository: "g/p",
 		WebURL: "https://gitlab.example.com/g/p", After: strings.Repeat("a", 40)}})
 	var te *TokenError

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // Tokens finds the token to fetch a repository's archive with; "" (and no
@@ -81,24 +78,4 @@ func (l *LazyTokens) Token(ctx context.Context, provider, repository string) (st
 		l.m = m
 	}
 	return l.m.Token(ctx, provider, repository)
-}
-
-// SecretGetter is the Secrets Manager call SecretTokens makes;
-// *secretsmanager.Client satisfies it.
-type SecretGetter interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
-var _ SecretGetter = (*secretsmanager.Client)(nil)
-
-// SecretTokens returns Tokens read from the Secrets Manager secret arn
-// (a JSON string) on first use.
-func SecretTokens(c SecretGetter, arn string) *LazyTokens {
-	return &LazyTokens{Load: func(ctx context.Context) ([]byte, error) {
-		out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
-		if err != nil {
-			return nil, fmt.Errorf("get secret %s: %w", arn, err)
-		}
-		return []byte(aws.ToString(out.SecretString)), nil
-	}}
 }
