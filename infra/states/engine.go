@@ -647,10 +647,7 @@ func (e *Engine) StartExecution(ctx context.Context, in StartExecutionInput) (*S
 	x.emit(&frame{}, HistoryEvent{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedDetails{
 		Input: in.Input, InputDetails: notTruncated, RoleArn: sm.roleArn}})
 	cp := &checkpoint{State: sm.m.StartAt, Input: input}
-	x.mu.Lock()
-	evs := x.pending
-	x.pending = nil
-	x.mu.Unlock()
+	evs, _ := x.takePending()
 	ins := &op{fn: func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO executions(id, arn, sm_arn, name, status, start, input, definition, role_arn, trace_header) VALUES (?,?,?,?,?,?,?,?,?,?)`,
 			x.id, arn, sm.arn, in.Name, "RUNNING", epoch(now), in.Input, sm.definition, sm.roleArn, in.TraceHeader)

@@ -151,14 +151,21 @@ func (x *execution) emit(fr *frame, ev HistoryEvent) int64 {
 	return ev.ID
 }
 
-// flush queues the pending events with a checkpoint (top-level frames
-// only; nil leaves it unchanged). done, if set, receives the commit result.
-func (x *execution) flush(cp *checkpoint, done chan error, final *finalInfo, after func()) {
+// takePending returns the events emitted since the last flush or save, and
+// the id of the last one emitted.
+func (x *execution) takePending() ([]*HistoryEvent, int64) {
 	x.mu.Lock()
 	evs := x.pending
 	x.pending = nil
 	total := x.lastID
 	x.mu.Unlock()
+	return evs, total
+}
+
+// flush queues the pending events with a checkpoint (top-level frames
+// only; nil leaves it unchanged). done, if set, receives the commit result.
+func (x *execution) flush(cp *checkpoint, done chan error, final *finalInfo, after func()) {
+	evs, total := x.takePending()
 	x.e.st.submit(&op{exec: x.id, events: evs, cp: cp, total: total, final: final, done: done, after: after})
 }
 
@@ -176,11 +183,7 @@ func (x *execution) flushWait(ctx context.Context, cp *checkpoint) error {
 // save queues the pending events with the frame's checkpoint (a copy of
 // cp; nil leaves it unchanged); done, if set, receives the commit result.
 func (x *execution) save(fr *frame, cp *checkpoint, done chan error) {
-	x.mu.Lock()
-	evs := x.pending
-	x.pending = nil
-	total := x.lastID
-	x.mu.Unlock()
+	evs, total := x.takePending()
 	o := &op{exec: x.id, events: evs, total: total, done: done}
 	if cp != nil {
 		c := *cp
