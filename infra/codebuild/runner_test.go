@@ -175,7 +175,8 @@ func (h *harness) start(spec string, files map[string]file, mod func(*StartBuild
 	for k, v := range files {
 		all[k] = v
 	}
-	h.objects.Put(context.Background(), "art", "app/exec1/source.zip", bytes.NewReader(makeZip(h.t, all)), int64(len(makeZip(h.t, all))))
+	zip := makeZip(h.t, all)
+	h.objects.Put(context.Background(), "art", "app/exec1/source.zip", bytes.NewReader(zip), int64(len(zip)))
 	in := StartBuildInput{
 		ProjectName:            "Build",
 		SourceTypeOverride:     "S3",
