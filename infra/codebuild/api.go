@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -172,9 +172,7 @@ func (r *Runner) apiList(body []byte, perProject bool) (any, *apiError) {
 	switch strings.ToUpper(in.SortOrder) {
 	case "", "DESCENDING":
 	case "ASCENDING":
-		for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
-			ids[i], ids[j] = ids[j], ids[i]
-		}
+		slices.Reverse(ids)
 	default:
 		return nil, invalid("sortOrder must be ASCENDING or DESCENDING")
 	}

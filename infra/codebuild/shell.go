@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-
 	"os"
 	"os/exec"
 	"path/filepath"
