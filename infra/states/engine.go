@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/google/uuid"
 )
 
 // MaxPayload is the largest input, output or task result Step Functions
@@ -291,15 +292,6 @@ func validName(s string) bool {
 	return true
 }
 
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // ---- state machines ----
 
 // CreateStateMachine creates a state machine. Creating one that exists
@@ -339,7 +331,7 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineIn
 		return nil, apiErr("StateMachineAlreadyExists", "State Machine Already Exists: '"+arn+"'")
 	}
 	sm := &stateMachine{arn: arn, name: in.Name, definition: in.Definition, roleArn: in.RoleArn, typ: in.Type, created: now, updated: now,
-		revision: newUUID(), status: "ACTIVE", logging: in.LoggingConfiguration, tracing: in.TracingConfiguration, m: m}
+		revision: uuid.NewString(), status: "ACTIVE", logging: in.LoggingConfiguration, tracing: in.TracingConfiguration, m: m}
 	e.machines[arn] = sm
 	e.mu.Unlock()
 	if err := e.st.do(ctx, &op{fn: sm.save}); err != nil {
@@ -517,7 +509,7 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineIn
 		n.tracing = in.TracingConfiguration
 	}
 	n.updated = time.Now().UTC()
-	n.revision = newUUID()
+	n.revision = uuid.NewString()
 	e.machines[sm.arn] = &n
 	e.mu.Unlock()
 	if err := e.st.do(ctx, &op{fn: n.save}); err != nil {
@@ -599,7 +591,7 @@ func (e *Engine) StartExecution(ctx context.Context, in StartExecutionInput) (*S
 		return nil, err
 	}
 	if in.Name == "" {
-		in.Name = newUUID()
+		in.Name = uuid.NewString()
 	}
 	if !validName(in.Name) {
 		return nil, apiErr("InvalidName", "Invalid Name: '"+in.Name+"'")

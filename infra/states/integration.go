@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/pushline/pushline/infra/states/intrinsic"
 )
 
@@ -110,7 +111,7 @@ func LambdaIntegration(invoke func(ctx context.Context, function string, payload
 }
 
 func lambdaResult(payload json.RawMessage, status int) json.RawMessage {
-	id := newUUID()
+	id := uuid.NewString()
 	date := time.Now().UTC().Format(time.RFC1123)
 	headers := map[string]string{
 		"Connection":                     "keep-alive",
@@ -239,7 +240,7 @@ func EventsIntegration(put func(ctx context.Context, entries []EventEntry) error
 			FailedEntryCount int                 `json:"FailedEntryCount"`
 		}{}
 		for range entries {
-			out.Entries = append(out.Entries, map[string]string{"EventId": newUUID()})
+			out.Entries = append(out.Entries, map[string]string{"EventId": uuid.NewString()})
 		}
 		b, _ := json.Marshal(out)
 		return b, nil

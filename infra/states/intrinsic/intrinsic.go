@@ -27,6 +27,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/pushline/pushline/infra/states/jsonpath"
 )
 
@@ -566,12 +567,7 @@ func (c *Call) apply(v []any) (any, error) {
 		}
 		return out, nil
 	case "States.UUID":
-		var b [16]byte
-		rand.Read(b[:])
-		b[6] = b[6]&0x0f | 0x40
-		b[8] = b[8]&0x3f | 0x80
-		h := hex.EncodeToString(b[:])
-		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+		return uuid.NewString(), nil
 	}
 	return nil, fmt.Errorf("unknown function %s", c.name)
 }
