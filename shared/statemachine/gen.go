@@ -356,10 +356,6 @@ func envVar(name string, value any, path bool) obj {
 
 func (g *gen) build(i int) {
 	s := g.cfg.Stages[i]
-	earlier := false
-	for _, e := range g.cfg.Stages[:i] {
-		earlier = earlier || !e.IsApproval()
-	}
 	env := []obj{
 		envVar("PUSHLINE_PIPELINE", g.cfg.Name, false),
 		envVar("PUSHLINE_EXECUTION", "$$.Execution.Id", true),
@@ -368,7 +364,7 @@ func (g *gen) build(i int) {
 		envVar("PUSHLINE_COMMIT", "$.push.after", true),
 		envVar("PUSHLINE_STAGE", s.Name, false),
 	}
-	if earlier {
+	if g.latestBefore(i) != "$.source.location" { // an earlier build stage
 		env = append(env, envVar("PUSHLINE_BUILDS", "States.JsonToString($.builds)", true))
 	} else {
 		env = append(env, envVar("PUSHLINE_BUILDS", "{}", false))
@@ -378,9 +374,8 @@ func (g *gen) build(i int) {
 	}
 	params := obj{}.
 		with("ProjectName", "${"+ProjectKey(s.Name)+"}").
-		with("SourceTypeOverride", "S3")
-	params = params.with("SourceLocationOverride.$", g.inputExpr(i))
-	params = params.
+		with("SourceTypeOverride", "S3").
+		with("SourceLocationOverride.$", g.inputExpr(i)).
 		with("BuildspecOverride", s.Buildspec).
 		with("ArtifactsOverride", obj{}.
 			with("Type", "S3").
