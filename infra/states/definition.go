@@ -3,6 +3,7 @@ package states
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strconv"
@@ -710,6 +711,22 @@ var comparisons = map[string]string{ // operator → value kind: s string, n num
 	"IsNull": "x", "IsPresent": "x", "IsNumeric": "x", "IsString": "x", "IsBoolean": "x", "IsTimestamp": "x",
 }
 
+// ruleFields are the fields of a choice rule: the operators (and their
+// …Path forms) and the combinators; choiceRuleFields add Next, for the
+// rules of Choices.
+var ruleFields, choiceRuleFields = func() (map[string]bool, map[string]bool) {
+	m := set("Comment", "Variable", "And", "Or", "Not")
+	for op, kind := range comparisons {
+		m[op] = true
+		if kind != "x" {
+			m[op+"Path"] = true
+		}
+	}
+	top := maps.Clone(m)
+	top["Next"] = true
+	return m, top
+}()
+
 func (c *checker) rule(v any, loc string, top bool) *rule {
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -717,16 +734,10 @@ func (c *checker) rule(v any, loc string, top bool) *rule {
 		return &rule{}
 	}
 	r := &rule{}
-	allowed := set("Comment", "Variable", "And", "Or", "Not")
+	allowed := ruleFields
 	if top {
-		allowed["Next"] = true
+		allowed = choiceRuleFields
 		r.Next = c.str(obj, "Next", loc, true)
-	}
-	for op, kind := range comparisons {
-		allowed[op] = true
-		if kind != "x" {
-			allowed[op+"Path"] = true
-		}
 	}
 	c.unknown(obj, allowed, loc)
 	ops := 0
@@ -830,6 +841,11 @@ func (c *checker) errorEquals(obj map[string]any, loc string) []string {
 	return out
 }
 
+var (
+	retrierFields = set("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment")
+	catcherFields = set("ErrorEquals", "Next", "ResultPath", "Comment", "Assign")
+)
+
 func (c *checker) retry(s *state, obj map[string]any, loc string) {
 	v, ok := obj["Retry"]
 	if !ok {
@@ -847,7 +863,7 @@ func (c *checker) retry(s *state, obj map[string]any, loc string) {
 			c.schema(rloc, "A retrier must be a JSON object")
 			continue
 		}
-		c.unknown(o, set("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"), rloc)
+		c.unknown(o, retrierFields, rloc)
 		r := retrier{ErrorEquals: c.errorEquals(o, rloc), Interval: 1, MaxAttempts: 3, BackoffRate: 2}
 		if n, ok := c.intField(o, "IntervalSeconds", rloc, 1, 99999999); ok {
 			r.Interval = float64(n)
@@ -900,7 +916,7 @@ func (c *checker) catch(s *state, obj map[string]any, loc string) {
 			c.schema(cloc, "A catcher must be a JSON object")
 			continue
 		}
-		c.unknown(o, set("ErrorEquals", "Next", "ResultPath", "Comment", "Assign"), cloc)
+		c.unknown(o, catcherFields, cloc)
 		ca := catcher{ErrorEquals: c.errorEquals(o, cloc), Next: c.str(o, "Next", cloc, true), ResultPath: c.path(o, "ResultPath", cloc, true)}
 		for _, name := range ca.ErrorEquals {
 			if name == "States.ALL" && i != len(arr)-1 {
