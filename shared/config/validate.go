@@ -164,7 +164,6 @@ func (v *validator) stages(stages []Stage) {
 	builds := 0
 	for i, s := range stages {
 		p := indexPath("stages", i)
-		nameOK := false
 		switch {
 		case s.Name == "":
 			v.add(p+".name", "required ("+stageNameRule+")")
@@ -180,12 +179,8 @@ func (v *validator) stages(stages []Stage) {
 			} else if j, ok := byKey[key]; ok {
 				v.add(p+".name", fmt.Sprintf("%s collides with stages[%d] %s (names must differ in more than '-', '_' and case)", quote(s.Name), j, quote(stages[j].Name)))
 			} else {
-				nameOK = true
+				byName[low], byKey[key] = i, i
 			}
-		}
-		if nameOK {
-			byName[strings.ToLower(s.Name)] = i
-			byKey[strings.ToLower(StageKey(s.Name))] = i
 		}
 		switch {
 		case s.Buildspec != "" && s.Approval != nil:
