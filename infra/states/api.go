@@ -1,6 +1,7 @@
 package states
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -78,7 +79,7 @@ func (e *Engine) Handler() http.Handler {
 func call[In, Out any](fn func(context.Context, In) (Out, error)) func(context.Context, []byte) (any, error) {
 	return func(ctx context.Context, body []byte) (any, error) {
 		var in In
-		if len(strings.TrimSpace(string(body))) > 0 {
+		if len(bytes.TrimSpace(body)) > 0 {
 			if err := json.Unmarshal(body, &in); err != nil {
 				return nil, apiErr("SerializationException", "cannot parse the request: "+err.Error())
 			}
