@@ -626,11 +626,11 @@ func (b *builder) codebuild() {
 		env, lambdaCompute := buildEnvironment(st.ComputeType)
 		var timeout, queued awscdk.Duration
 		if !lambdaCompute { // Lambda compute has neither (CodeBuild caps its builds at 15 min)
-			minutes := st.Timeout.Duration.Minutes()
-			if minutes == 0 {
-				minutes = 60
+			d := st.Timeout.Duration
+			if d == 0 {
+				d = config.DefaultBuildTimeout
 			}
-			timeout = awscdk.Duration_Minutes(jsii.Number(minutes))
+			timeout = awscdk.Duration_Minutes(jsii.Number(d.Minutes()))
 			queued = awscdk.Duration_Hours(jsii.Number(1))
 		}
 		project := awscodebuild.NewProject(b.stack, jsii.String(id), &awscodebuild.ProjectProps{
