@@ -223,7 +223,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	web := http.NewServeMux()
 	web.Handle("/webhook", s.accepted(hook))
 	web.Handle("/approvals/", pages)
-	web.HandleFunc("GET /builds/{id}", s.buildLog)
+	web.Handle("/builds/", http.StripPrefix("/builds", s.runner.LogHandler()))
 	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -309,27 +309,15 @@ func (s *Stack) drained(in states.Integration) states.Integration {
 func (s *Stack) awsHandler() http.Handler {
 	sf, cb, s3h := s.engine.Handler(), s.runner.Handler(), s.objects.server
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		target := r.Header.Get("X-Amz-Target")
 		switch {
-		case strings.HasPrefix(target, "AWSStepFunctions."):
+		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions."):
 			sf.ServeHTTP(w, r)
-		case strings.HasPrefix(target, "CodeBuild_20161006."):
+		case codebuild.IsAPIRequest(r):
 			cb.ServeHTTP(w, r)
 		default:
 			s3h.ServeHTTP(w, r)
 		}
 	})
-}
-
-// buildLog serves a build's log: the logs link of its events.
-func (s *Stack) buildLog(w http.ResponseWriter, r *http.Request) {
-	path, err := s.runner.LogPath(r.PathValue("id"))
-	if err != nil {
-		http.Error(w, "no such build", http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	http.ServeFile(w, r, path)
 }
 
 // HTTPURL is the base URL of the webhook, approval pages and /healthz.
