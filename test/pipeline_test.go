@@ -269,13 +269,21 @@ func TestFailingTestStage(t *testing.T) {
 			}
 		}
 	}
-	mails, _ := drive.Outbox(filepath.Join(r.p.data, "outbox"))
-	var failureMail bool
-	for _, m := range mails {
-		failureMail = failureMail || strings.Contains(m.To, "team@example.com")
-	}
-	if !failureMail {
-		t.Error("no failure mail to team@example.com")
+	// The failure mail follows the pipeline FAILED event, sent in the
+	// background: wait for it.
+	for {
+		mails, err := drive.Outbox(filepath.Join(r.p.data, "outbox"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(mails, func(m drive.Mail) bool { return strings.Contains(m.To, "team@example.com") }) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no failure mail to team@example.com: %v", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 
