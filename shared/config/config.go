@@ -46,24 +46,92 @@ type Repository struct {
 	Tags        []string `json:"tags,omitempty"`
 	Paths       []string `json:"paths,omitempty"`
 	IgnorePaths []string `json:"ignorePaths,omitempty"`
+	// PullRequests, when set, makes the repository's pull requests start
+	// runs. Nil: pull requests are ignored.
+	PullRequests *PullRequests `json:"pullRequests,omitempty"`
+	// Statuses, when false, turns commit statuses off for the repository
+	// (nil: on whenever a token for it is configured).
+	Statuses *bool `json:"statuses,omitempty"`
+	// APIURL is where the host's API lives (commit statuses); default per
+	// provider (github: https://api.github.com, bitbucket:
+	// https://api.bitbucket.org/2.0, gitlab and gitea: the repository's
+	// web host + /api/v4 or /api/v1).
+	APIURL string `json:"apiUrl,omitempty"`
 }
 
-// Stage is a build stage (Buildspec set) or an approval stage (Approval set).
+// PullRequests says which pull requests of a repository run, and what.
+type PullRequests struct {
+	// Branches are globs of the target (base) branch; empty: every branch.
+	Branches []string `json:"branches,omitempty"`
+	// Forks lets pull requests from forks run (never with secrets).
+	Forks bool `json:"forks,omitempty"`
+	// Stages names the stages a pull request runs; empty: every stage
+	// before the first approval.
+	Stages []string `json:"stages,omitempty"`
+}
+
+// Stage is a build stage (Buildspec set), an approval stage (Approval
+// set), a stage of parallel actions (Actions set) or a deploy stage
+// (Deploy set).
 type Stage struct {
-	Name        string            `json:"name"`
-	Buildspec   string            `json:"buildspec,omitempty"`
+	Name string `json:"name"`
+	Build
+	Approval *Approval `json:"approval,omitempty"`
+	// Actions are builds that run at the same time; the stage succeeds when
+	// all do. Action names are unique across the pipeline (stages too).
+	Actions []Action `json:"actions,omitempty"`
+	Deploy  *Deploy  `json:"deploy,omitempty"`
+}
+
+// Build is what a build stage or a parallel action runs.
+type Build struct {
+	Buildspec   string            `json:"buildspec,omitempty"` // a path in the commit
 	Timeout     Duration          `json:"timeout,omitzero"`
 	Environment map[string]string `json:"environment,omitempty"`
 	ComputeType string            `json:"computeType,omitempty"`
-	// Input names the earlier build stage whose artifact is this stage's
-	// source, or "Source" for the source snapshot. Empty: the latest
-	// artifact an earlier build stage produced, else the source snapshot.
-	Input    string    `json:"input,omitempty"`
-	Approval *Approval `json:"approval,omitempty"`
+	// Inputs name earlier build stages or actions whose artifacts the
+	// build also gets as secondary sources ($CODEBUILD_SRC_DIR_<Name>).
+	// The primary source is always the commit's snapshot.
+	Inputs []string `json:"inputs,omitempty"`
+	// Input is the deprecated single input (one release): parsed into
+	// Inputs with a warning.
+	Input string `json:"input,omitempty"`
+	// Secrets lists the Secrets Manager secret names or ARNs and SSM
+	// parameter names the buildspec may read.
+	Secrets []string `json:"secrets,omitempty"`
+	// Privileged asks for CodeBuild privileged mode (docker build); Image
+	// for a build image other than the default.
+	Privileged bool   `json:"privileged,omitempty"`
+	Image      string `json:"image,omitempty"`
+}
+
+// Action is one of a stage's parallel builds.
+type Action struct {
+	Name string `json:"name"`
+	Build
+}
+
+// Deploy is a deploy stage.
+type Deploy struct {
+	CodeDeploy *CodeDeploy `json:"codedeploy,omitempty"`
+}
+
+// CodeDeploy deploys a build's artifact (a zip holding appspec.yml) with
+// CodeDeploy (locally: the local deploy agent).
+type CodeDeploy struct {
+	Application     string `json:"application"`
+	DeploymentGroup string `json:"deploymentGroup"`
+	Input           string `json:"input"` // the build stage or action whose artifact is deployed
 }
 
 // IsApproval reports whether s is an approval stage.
 func (s Stage) IsApproval() bool { return s.Approval != nil }
+
+// IsParallel reports whether s is a stage of parallel actions.
+func (s Stage) IsParallel() bool { return len(s.Actions) > 0 }
+
+// IsDeploy reports whether s is a deploy stage.
+func (s Stage) IsDeploy() bool { return s.Deploy != nil }
 
 // Approval configures a manual approval stage.
 type Approval struct {

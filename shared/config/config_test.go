@@ -43,10 +43,10 @@ func TestParseGood(t *testing.T) {
 		}},
 		Mode: "superseded",
 		Stages: []Stage{
-			{Name: "Build", Buildspec: "buildspec.yml", Timeout: Duration{30 * time.Minute}},
-			{Name: "Test", Buildspec: "buildspec-test.yml", Timeout: Duration{DefaultBuildTimeout}},
+			{Name: "Build", Build: Build{Buildspec: "buildspec.yml", Timeout: Duration{30 * time.Minute}}},
+			{Name: "Test", Build: Build{Buildspec: "buildspec-test.yml", Timeout: Duration{DefaultBuildTimeout}}},
 			{Name: "Approve", Approval: &Approval{Approvers: []string{"ops@example.com"}, Timeout: Duration{72 * time.Hour}}},
-			{Name: "Deploy", Buildspec: "buildspec-deploy.yml", Environment: map[string]string{"STAGE": "prod"}, Timeout: Duration{DefaultBuildTimeout}},
+			{Name: "Deploy", Build: Build{Buildspec: "buildspec-deploy.yml", Environment: map[string]string{"STAGE": "prod"}, Timeout: Duration{DefaultBuildTimeout}}},
 		},
 		Notifications: Notifications{From: "pushline@example.com", Failures: []string{"team@example.com"}},
 	}

@@ -40,6 +40,7 @@ type Detail struct {
 	Ref        string `json:"ref"`
 	Commit     string `json:"commit"`
 	Stage      string `json:"stage,omitempty"`
+	Action     string `json:"action,omitempty"` // a parallel action of Stage
 	BuildID    string `json:"buildId,omitempty"`
 	LogsURL    string `json:"logsUrl,omitempty"`
 	Error      string `json:"error,omitempty"`
@@ -48,6 +49,14 @@ type Detail struct {
 	Comment    string `json:"comment,omitempty"`
 	// SupersededBy is the execution ARN that superseded this one.
 	SupersededBy string `json:"supersededBy,omitempty"`
+	// Trigger, Attempt and RetryOf say how the run came about (push.Run);
+	// PullRequest is the pull request number of a pull request run.
+	Trigger     string `json:"trigger,omitempty"`
+	Attempt     int    `json:"attempt,omitempty"`
+	RetryOf     string `json:"retryOf,omitempty"`
+	PullRequest int    `json:"pullRequest,omitempty"`
+	// DeploymentID is a CodeDeploy deployment's id (deploy stages).
+	DeploymentID string `json:"deploymentId,omitempty"`
 }
 
 // Event is an event as EventBridge delivers it to targets (and as the local

@@ -46,7 +46,7 @@ func testConfig(mode string) *config.Config {
 			{Provider: "bitbucket", Repository: "acme/app", Branches: []string{"main"}, Tags: []string{"v*"}},
 			{Provider: "gitea", Repository: "gitea/webhooks", Paths: []string{"src/**"}},
 		},
-		Stages: []config.Stage{{Name: "Build", Buildspec: "buildspec.yml"}},
+		Stages: []config.Stage{{Name: "Build", Build: config.Build{Buildspec: "buildspec.yml"}}},
 	}
 }
 

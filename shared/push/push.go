@@ -9,10 +9,11 @@ import (
 
 // Provider names, as they appear in the pipeline config.
 const (
-	GitHub    = "github"
-	GitLab    = "gitlab"
-	Bitbucket = "bitbucket"
-	Gitea     = "gitea" // Forgejo too
+	GitHub     = "github"
+	GitLab     = "gitlab"
+	Bitbucket  = "bitbucket"
+	Gitea      = "gitea" // Forgejo too
+	CodeCommit = "codecommit"
 )
 
 // ZeroCommit is the all-zeros object id a provider sends as "after" when a
@@ -41,6 +42,32 @@ type Push struct {
 	Files         []string `json:"files,omitempty"`
 	FilesComplete bool     `json:"filesComplete,omitempty"`
 	DeliveryID    string   `json:"deliveryId,omitempty"`
+	// PullRequest is set when the run builds a pull request's head commit
+	// (After); Ref is then the pull request's head ref as the host serves
+	// it (GitHub "refs/pull/<n>/head", GitLab "refs/merge-requests/<n>/head",
+	// …) and Branch its source branch.
+	PullRequest *PullRequest `json:"pullRequest,omitempty"`
+}
+
+// PullRequest says which pull request (merge request) a push stands for.
+type PullRequest struct {
+	Number int    `json:"number"`
+	Action string `json:"action"` // the provider's action word: opened, synchronize, open, update, created, …
+	Title  string `json:"title,omitempty"`
+	URL    string `json:"url,omitempty"` // the pull request's page
+	// BaseBranch is the branch the pull request merges into (what
+	// pullRequests.branches matches).
+	BaseBranch string `json:"baseBranch"`
+	// HeadRepository is the full name of the repository holding the head
+	// commit; HeadCloneURL where to fetch it. Fork is true when that is not
+	// the base repository.
+	HeadRepository string `json:"headRepository,omitempty"`
+	HeadCloneURL   string `json:"headCloneUrl,omitempty"`
+	Fork           bool   `json:"fork,omitempty"`
+	Draft          bool   `json:"draft,omitempty"`
+	// Closed is true for a delivery that closes or merges the pull request:
+	// it starts nothing and stops the pull request's running execution.
+	Closed bool `json:"closed,omitempty"`
 }
 
 // Commit is the head commit of a push.
@@ -91,4 +118,41 @@ type Input struct {
 	// as ExecutionAlreadyExists: Request makes a second delivery of a push
 	// the latter, so it is told apart as a duplicate without guessing.
 	Request string `json:"request,omitempty"`
+	// Run says how this execution came about; absent means a push's first
+	// run (Trigger "push", Attempt 1).
+	Run *Run `json:"run,omitempty"`
+	// Skip names stages this execution does not run (true for each), e.g.
+	// the stages a pull request run leaves out. The state machine tests
+	// $.skip.<stage> with IsPresent.
+	Skip map[string]bool `json:"skip,omitempty"`
+	// Resume makes the execution start at a stage instead of the Source
+	// step (a retry); see docs/state-machine.md.
+	Resume *Resume `json:"resume,omitempty"`
+}
+
+// Triggers: what started a run (Run.Trigger).
+const (
+	TriggerPush        = "push"
+	TriggerPullRequest = "pull_request"
+	TriggerManual      = "manual" // `pushline run BRANCH`
+	TriggerRerun       = "rerun"  // the whole pipeline again, same commit
+	TriggerRetry       = "retry"  // from the failed stage
+)
+
+// Run says how an execution came about.
+type Run struct {
+	Trigger string `json:"trigger"`
+	By      string `json:"by,omitempty"` // who asked (manual, rerun, retry): an IAM ARN, a user name
+	// Attempt counts the runs of the same push: 1 for the first, 2 for its
+	// first rerun or retry, and so on.
+	Attempt int `json:"attempt,omitempty"`
+	// RetryOf is the execution ARN of the run this one repeats (rerun, retry).
+	RetryOf string `json:"retryOf,omitempty"`
+}
+
+// Resume is where a retry starts: Stage is a stage name (for a stage of
+// parallel actions, the stage), and the rest of the execution input is the
+// data the failed run carried when it entered that stage.
+type Resume struct {
+	Stage string `json:"stage"`
 }

@@ -329,7 +329,7 @@ func TestReachable(t *testing.T) {
 func TestStageNamesLikeHelperStates(t *testing.T) {
 	var stages []config.Stage
 	for _, n := range []string{"Queue", "Failed", "Pipeline", "Failure", "Build", "Approval", "Succeeded"} {
-		stages = append(stages, config.Stage{Name: n, Buildspec: "b.yml"})
+		stages = append(stages, config.Stage{Name: n, Build: config.Build{Buildspec: "b.yml"}})
 	}
 	cfg := &config.Config{Name: "x", Mode: config.ModeQueued, Repositories: []config.Repository{{Provider: "github", Repository: "a/b"}}, Stages: stages}
 	if _, err := Generate(cfg); err != nil {
