@@ -48,7 +48,7 @@ func TestParseFull(t *testing.T) {
 func TestParseGood(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		want *Spec
+		want     *Spec
 	}{
 		{"minimal", "version: 0.0\nos: linux\n", &Spec{Version: "0.0", OS: Linux, FileExistsBehavior: Disallow}},
 		{"windows, empty sections", "version: 0.0\nos: windows\nfiles:\nhooks:\npermissions:\n", &Spec{Version: "0.0", OS: Windows, FileExistsBehavior: Disallow}},
