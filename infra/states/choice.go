@@ -7,11 +7,13 @@ import (
 	"sync"
 )
 
-func evalRule(s *state, cp *checkpoint, r *rule, input any) (bool, *TaskError) {
+// evalRule evaluates a Choice rule; ctx returns the context object, for
+// the paths that start with $$.
+func evalRule(s *state, cp *checkpoint, r *rule, input any, ctx func() any) (bool, *TaskError) {
 	switch {
 	case r.And != nil:
 		for _, sub := range r.And {
-			ok, err := evalRule(s, cp, sub, input)
+			ok, err := evalRule(s, cp, sub, input, ctx)
 			if err != nil || !ok {
 				return false, err
 			}
@@ -19,17 +21,17 @@ func evalRule(s *state, cp *checkpoint, r *rule, input any) (bool, *TaskError) {
 		return true, nil
 	case r.Or != nil:
 		for _, sub := range r.Or {
-			ok, err := evalRule(s, cp, sub, input)
+			ok, err := evalRule(s, cp, sub, input, ctx)
 			if err != nil || ok {
 				return ok, err
 			}
 		}
 		return false, nil
 	case r.Not != nil:
-		ok, err := evalRule(s, cp, r.Not, input)
+		ok, err := evalRule(s, cp, r.Not, input, ctx)
 		return !ok, err
 	}
-	v, err := r.Variable.eval(input, nil)
+	v, err := r.Variable.evalCtx(input, ctx)
 	if r.Op == "IsPresent" {
 		return (err == nil) == (r.Value == true), nil
 	}
@@ -38,7 +40,7 @@ func evalRule(s *state, cp *checkpoint, r *rule, input any) (bool, *TaskError) {
 	}
 	want := r.Value
 	if r.ValueRef != nil {
-		w, err := r.ValueRef.eval(input, nil)
+		w, err := r.ValueRef.evalCtx(input, ctx)
 		if err != nil {
 			return false, runtimeErr(s, cp, "Invalid path '%s': The choice state's condition path references an invalid value.", r.ValueRef.src)
 		}
@@ -153,14 +155,21 @@ func stringMatches(pat, s string) bool {
 }
 
 // choice runs a Choice state: its output and the next state.
-func choice(s *state, cp *checkpoint) (any, string, *TaskError) {
-	eff, terr := inputPath(s, cp, cp.Input)
+func (x *execution) choice(fr *frame, s *state, cp *checkpoint) (any, string, *TaskError) {
+	eff, terr := x.inputPath(fr, s, cp, cp.Input)
 	if terr != nil {
 		return nil, "", terr
 	}
+	var cobj any
+	ctx := func() any {
+		if cobj == nil {
+			cobj = x.ctxObject(fr, s, cp, "")
+		}
+		return cobj
+	}
 	next := ""
 	for _, r := range s.Choices {
-		ok, terr := evalRule(s, cp, r, eff)
+		ok, terr := evalRule(s, cp, r, eff, ctx)
 		if terr != nil {
 			return nil, "", terr
 		}
@@ -175,6 +184,6 @@ func choice(s *state, cp *checkpoint) (any, string, *TaskError) {
 	if next == "" {
 		return nil, "", &TaskError{Name: ErrNameNoChoiceMatched, Cause: "No Choice Rules matched and no Default specified"}
 	}
-	out, terr := outputPath(s, cp, eff)
+	out, terr := x.outputPath(fr, s, cp, eff)
 	return out, next, terr
 }

@@ -4,19 +4,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/pushline/pushline/infra/states/intrinsic"
+	"github.com/pushline/pushline/infra/states/jsonpath"
 )
 
-func (x *execution) ctxObject(fr *frame, s *state, cp *checkpoint, retry int, token string) map[string]any {
+// ctxObject is the context object ($$) of state s; token is the task's
+// token (waitForTaskToken). State.RetryCount is there only for the states
+// that retry (Task, Parallel, Map), as on AWS.
+func (x *execution) ctxObject(fr *frame, s *state, cp *checkpoint, token string) map[string]any {
+	st := map[string]any{"EnteredTime": cp.EnteredTime.UTC().Format("2006-01-02T15:04:05.000Z"), "Name": s.Name}
+	switch s.Type {
+	case "Task", "Parallel", "Map":
+		retry := 0
+		for _, n := range cp.Retries {
+			retry += n
+		}
+		st["RetryCount"] = json.Number(strconv.Itoa(retry))
+	}
 	c := map[string]any{
 		"Execution": map[string]any{
 			"Id": x.arn, "Input": x.input, "Name": x.name, "RoleArn": x.roleArn,
-			"StartTime": x.start.UTC().Format("2006-01-02T15:04:05.000Z"), "RedriveCount": json.Number(fmt.Sprint(x.redriveCount)),
+			"StartTime": x.start.UTC().Format("2006-01-02T15:04:05.000Z"), "RedriveCount": json.Number(strconv.Itoa(x.redriveCount)),
 		},
-		"State": map[string]any{
-			"EnteredTime": cp.EnteredTime.UTC().Format("2006-01-02T15:04:05.000Z"), "Name": s.Name, "RetryCount": json.Number(fmt.Sprint(retry)),
-		},
+		"State":        st,
 		"StateMachine": map[string]any{"Id": x.smArn, "Name": x.smName},
 	}
 	if token != "" {
@@ -29,26 +41,32 @@ func (x *execution) ctxObject(fr *frame, s *state, cp *checkpoint, retry int, to
 }
 
 // inputPath applies the state's InputPath to v.
-func inputPath(s *state, cp *checkpoint, v any) (any, *TaskError) {
-	eff, err := applyPath(s.InputPath, v)
-	if err != nil {
-		return nil, noResults(s, cp, s.InputPath.p)
-	}
-	return eff, nil
+func (x *execution) inputPath(fr *frame, s *state, cp *checkpoint, v any) (any, *TaskError) {
+	return x.selectPath(fr, s, cp, s.InputPath, v)
 }
 
 // outputPath applies the state's OutputPath to v.
-func outputPath(s *state, cp *checkpoint, v any) (any, *TaskError) {
-	out, err := applyPath(s.OutputPath, v)
+func (x *execution) outputPath(fr *frame, s *state, cp *checkpoint, v any) (any, *TaskError) {
+	return x.selectPath(fr, s, cp, s.OutputPath, v)
+}
+
+// selectPath applies InputPath or OutputPath p to v (or to the context
+// object if p starts with $$).
+func (x *execution) selectPath(fr *frame, s *state, cp *checkpoint, p path, v any) (any, *TaskError) {
+	if p.ctx {
+		v = x.ctxObject(fr, s, cp, "")
+	}
+	out, err := applyPath(p, v)
 	if err != nil {
-		return nil, noResults(s, cp, s.OutputPath.p)
+		return nil, noResults(p.src, p.p)
 	}
 	return out, nil
 }
 
-// noResults is the error of a path (p, printed with %s) that selects nothing.
-func noResults(s *state, cp *checkpoint, p any) *TaskError {
-	return runtimeErr(s, cp, "Invalid path '%s' : No results for path: %s", p, p)
+// noResults is the error of a path that selects nothing, worded as AWS
+// words it (its JSONPath library's normalized form of the path).
+func noResults(src string, p *jsonpath.Path) *TaskError {
+	return &TaskError{Name: ErrNameRuntime, Cause: fmt.Sprintf("Invalid path '%s' : No results for path: %s", src, p.Normalized())}
 }
 
 // applyPath applies InputPath or OutputPath.
@@ -122,9 +140,9 @@ func refError(s *state, cp *checkpoint, r *ref, field string, input any, err err
 	return runtimeErr(s, cp, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", r.src, field, marshal(input))
 }
 
-func (x *execution) finish(fr *frame, s *state, cp *checkpoint, retry int, result any) (any, *TaskError) {
+func (x *execution) finish(fr *frame, s *state, cp *checkpoint, result any) (any, *TaskError) {
 	if s.Selector != nil {
-		v, terr := x.evalTmpl(s, cp, s.Selector, result, x.ctxObject(fr, s, cp, retry, ""))
+		v, terr := x.evalTmpl(s, cp, s.Selector, result, x.ctxObject(fr, s, cp, ""))
 		if terr != nil {
 			return nil, terr
 		}
@@ -134,5 +152,5 @@ func (x *execution) finish(fr *frame, s *state, cp *checkpoint, retry int, resul
 	if terr != nil {
 		return nil, terr
 	}
-	return outputPath(s, cp, out)
+	return x.outputPath(fr, s, cp, out)
 }

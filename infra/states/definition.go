@@ -33,6 +33,8 @@ type machine struct {
 type path struct {
 	p    *jsonpath.Path
 	null bool
+	ctx  bool   // the path reads the context object ($$)
+	src  string // as written
 }
 
 type retrier struct {
@@ -108,6 +110,22 @@ func (r *ref) eval(input, ctx any) (any, error) {
 		root = ctx
 	}
 	return r.p.Get(root)
+}
+
+// evalCtx is eval with the context object made only if the path reads it.
+func (r *ref) evalCtx(input any, ctx func() any) (any, error) {
+	if r.ctx {
+		return r.eval(input, ctx())
+	}
+	return r.eval(input, nil)
+}
+
+// noResults is the error of a reference path that selects nothing.
+func (r *ref) noResults() *TaskError {
+	if r.p == nil {
+		return &TaskError{Name: ErrNameRuntime, Cause: fmt.Sprintf("Invalid path '%s' : No results for path: %s", r.src, r.src)}
+	}
+	return noResults(r.src, r.p)
 }
 
 func compileRef(s string, allowIntrinsic bool) (*ref, error) {

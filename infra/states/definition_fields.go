@@ -67,7 +67,12 @@ func (c *checker) path(obj map[string]any, key, loc string, reference bool) path
 		c.schema(loc+"/"+key, "The value for the field '%s' must be a STRING or null", key)
 		return path{}
 	}
-	p, err := jsonpath.Parse(s)
+	text, ctx := s, false
+	if !reference && strings.HasPrefix(s, "$$") {
+		// InputPath, OutputPath and ItemsPath may read the context object
+		text, ctx = s[1:], true
+	}
+	p, err := jsonpath.Parse(text)
 	if err != nil {
 		c.add("INVALID_JSON_PATH", loc+"/"+key, "The value for the field '%s' must be a valid JSONPath: %s", key, s)
 		return path{}
@@ -76,7 +81,7 @@ func (c *checker) path(obj map[string]any, key, loc string, reference bool) path
 		c.add("INVALID_JSON_PATH", loc+"/"+key, "The value for the field '%s' must be a valid Reference Path: %s", key, s)
 		return path{}
 	}
-	return path{p: p}
+	return path{p: p, ctx: ctx, src: s}
 }
 
 func (c *checker) refField(obj map[string]any, key, loc string, allowIntrinsic bool) *ref {

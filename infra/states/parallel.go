@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -24,15 +27,18 @@ func (x *execution) branchesStarted(fr *frame, cp *checkpoint, ev HistoryEvent) 
 	return id
 }
 
-func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
-	eff, terr := inputPath(s, cp, cp.Input)
+// parallel runs one attempt of a Parallel state; failed says its branches
+// failed (the state's Failed event is the caller's, once the error is
+// final).
+func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *checkpoint) (out any, terr *TaskError, failed bool) {
+	eff, terr := x.inputPath(fr, s, cp, cp.Input)
 	if terr != nil {
-		return nil, terr
+		return nil, terr, false
 	}
 	input := eff
 	if s.Parameters != nil {
-		if input, terr = x.evalTmpl(s, cp, s.Parameters, eff, x.ctxObject(fr, s, cp, retry, "")); terr != nil {
-			return nil, terr
+		if input, terr = x.evalTmpl(s, cp, s.Parameters, eff, x.ctxObject(fr, s, cp, "")); terr != nil {
+			return nil, terr, false
 		}
 	}
 	started := x.branchesStarted(fr, cp, HistoryEvent{Type: "ParallelStateStarted"})
@@ -69,22 +75,25 @@ func (x *execution) parallel(ctx context.Context, fr *frame, s *state, cp *check
 		fr.clear = prefix // the next checkpoint of this frame forgets the branches
 	}
 	if ctx.Err() != nil {
-		return nil, errCancelled
+		return nil, errCancelled, false
 	}
 	for _, e := range errs {
 		if e != nil && e != errCancelled {
-			x.emit(fr, HistoryEvent{Type: "ParallelStateFailed"})
-			return nil, e
+			return nil, e, true
 		}
 	}
 	x.emit(fr, HistoryEvent{Type: "ParallelStateSucceeded"})
-	return x.finish(fr, s, cp, retry, results)
+	out, terr = x.finish(fr, s, cp, results)
+	return out, terr, false
 }
 
-func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
-	eff, terr := inputPath(s, cp, cp.Input)
+// mapState runs one attempt of a Map state; failed says an iteration
+// failed (the state's Failed event is the caller's, once the error is
+// final).
+func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *checkpoint) (out any, terr *TaskError, failed bool) {
+	eff, terr := x.inputPath(fr, s, cp, cp.Input)
 	if terr != nil {
-		return nil, terr
+		return nil, terr, false
 	}
 	itemsV, err := applyPath(s.ItemsPath, eff)
 	items, ok := itemsV.([]any)
@@ -93,16 +102,15 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 		if s.ItemsPath.p != nil {
 			p = s.ItemsPath.p.String()
 		}
-		return nil, runtimeErr(s, cp, "Invalid path '%s': The ItemsPath must reference a JSON array", p)
+		return nil, runtimeErr(s, cp, "Invalid path '%s': The ItemsPath must reference a JSON array", p), false
 	}
 	conc := s.MaxConcurrency
 	if s.MaxConcPath != nil {
-		v, err := s.MaxConcPath.eval(eff, nil)
-		f, ok := num(v)
-		if err != nil || !ok || f < 0 {
-			return nil, runtimeErr(s, cp, "The MaxConcurrencyPath must reference a non-negative integer")
+		n, terr := maxConcurrency(s.MaxConcPath, eff)
+		if terr != nil {
+			return nil, terr, false
 		}
-		conc = int(f)
+		conc = n
 	}
 	if conc <= 0 || conc > len(items) {
 		conc = max(len(items), 1)
@@ -113,9 +121,9 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 		inputs[i] = it
 		if s.Parameters != nil {
 			ifr := &frame{mapItem: map[string]any{"Index": json.Number(fmt.Sprint(i)), "Value": it}}
-			v, terr := x.evalTmpl(s, cp, s.Parameters, eff, x.ctxObject(ifr, s, cp, retry, ""))
+			v, terr := x.evalTmpl(s, cp, s.Parameters, eff, x.ctxObject(ifr, s, cp, ""))
 			if terr != nil {
-				return nil, terr
+				return nil, terr, false
 			}
 			inputs[i] = v
 		}
@@ -174,13 +182,40 @@ func (x *execution) mapState(ctx context.Context, fr *frame, s *state, cp *check
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
-		return nil, errCancelled
+		return nil, errCancelled, false
 	}
 	fr.clear = prefix // the next checkpoint of this frame forgets the iterations
 	if firstErr != nil {
-		x.emit(fr, HistoryEvent{Type: "MapStateFailed"})
-		return nil, firstErr
+		return nil, firstErr, true
 	}
 	x.emit(fr, HistoryEvent{Type: "MapStateSucceeded"})
-	return x.finish(fr, s, cp, retry, results)
+	out, terr = x.finish(fr, s, cp, results)
+	return out, terr, false
+}
+
+// maxConcurrency resolves MaxConcurrencyPath; its errors are worded as
+// AWS words them.
+func maxConcurrency(r *ref, eff any) (int, *TaskError) {
+	v, err := r.eval(eff, nil)
+	if err != nil {
+		return 0, r.noResults()
+	}
+	var f float64
+	ok := false
+	switch t := v.(type) {
+	case json.Number:
+		f, ok = num(t)
+	case string: // a string holding an integer is one
+		if i, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64); err == nil {
+			f, ok = float64(i), true
+		}
+	}
+	if !ok {
+		return 0, &TaskError{Name: ErrNameRuntime, Cause: fmt.Sprintf("The MaxConcurrencyPath field refers to value \"%s\" which is not a valid integer: %s", valueText(v), r.src)}
+	}
+	n := int(math.Trunc(f))
+	if n < 0 {
+		return 0, &TaskError{Name: ErrNameRuntime, Cause: fmt.Sprintf("Expected non-negative integer for MaxConcurrency, got '%d' instead.", n)}
+	}
+	return n, nil
 }

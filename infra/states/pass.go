@@ -2,7 +2,7 @@ package states
 
 // pass runs a Pass state.
 func (x *execution) pass(fr *frame, s *state, cp *checkpoint) (any, *TaskError) {
-	eff, terr := inputPath(s, cp, cp.Input)
+	eff, terr := x.inputPath(fr, s, cp, cp.Input)
 	if terr != nil {
 		return nil, terr
 	}
@@ -10,7 +10,7 @@ func (x *execution) pass(fr *frame, s *state, cp *checkpoint) (any, *TaskError) 
 	if s.Parameters != nil {
 		var cobj any
 		if s.Parameters.usesCtx {
-			cobj = x.ctxObject(fr, s, cp, 0, "")
+			cobj = x.ctxObject(fr, s, cp, "")
 		}
 		v, terr := x.evalTmpl(s, cp, s.Parameters, eff, cobj)
 		if terr != nil {
@@ -25,16 +25,16 @@ func (x *execution) pass(fr *frame, s *state, cp *checkpoint) (any, *TaskError) 
 	if terr != nil {
 		return nil, terr
 	}
-	return outputPath(s, cp, out)
+	return x.outputPath(fr, s, cp, out)
 }
 
 // succeed runs a Succeed state: the end of its state list.
-func succeed(s *state, cp *checkpoint) (any, string, *TaskError) {
-	eff, terr := inputPath(s, cp, cp.Input)
+func (x *execution) succeed(fr *frame, s *state, cp *checkpoint) (any, string, *TaskError) {
+	eff, terr := x.inputPath(fr, s, cp, cp.Input)
 	if terr != nil {
 		return nil, "", terr
 	}
-	out, terr := outputPath(s, cp, eff)
+	out, terr := x.outputPath(fr, s, cp, eff)
 	return out, "", terr
 }
 
@@ -48,9 +48,12 @@ func (x *execution) fail(fr *frame, s *state, cp *checkpoint) *TaskError {
 		if p.r == nil {
 			continue
 		}
-		v, err := p.r.eval(cp.Input, x.ctxObject(fr, s, cp, 0, ""))
+		v, err := p.r.eval(cp.Input, x.ctxObject(fr, s, cp, ""))
 		if err != nil {
-			return refError(s, cp, p.r, "ErrorPath/CausePath", cp.Input, err)
+			if p.r.call != nil {
+				return refError(s, cp, p.r, "ErrorPath/CausePath", cp.Input, err)
+			}
+			return p.r.noResults()
 		}
 		str, ok := v.(string)
 		if !ok {

@@ -59,11 +59,11 @@ func (x *execution) execState(ctx context.Context, fr *frame, s *state, cp *chec
 	case "Pass":
 		out, terr = x.pass(fr, s, cp)
 	case "Choice":
-		out, next, terr = choice(s, cp)
+		out, next, terr = x.choice(fr, s, cp)
 	case "Wait":
 		out, terr = x.wait(ctx, fr, s, cp)
 	case "Succeed":
-		out, next, terr = succeed(s, cp)
+		out, next, terr = x.succeed(fr, s, cp)
 	case "Fail":
 		return nil, "", x.fail(fr, s, cp)
 	default: // Task, Parallel, Map
@@ -113,28 +113,32 @@ func (x *execution) withRetry(ctx context.Context, fr *frame, s *state, cp *chec
 			}
 			cp.Phase = phaseNew
 		}
-		retry := 0
-		for _, n := range cp.Retries {
-			retry += n
-		}
 		var out any
 		var terr *TaskError
+		failed := false // a Parallel or Map state's branches failed
 		switch s.Type {
 		case "Task":
-			out, terr = x.task(ctx, fr, s, cp, retry)
+			out, terr = x.task(ctx, fr, s, cp)
 		case "Parallel":
-			out, terr = x.parallel(ctx, fr, s, cp, retry)
+			out, terr, failed = x.parallel(ctx, fr, s, cp)
 		case "Map":
-			out, terr = x.mapState(ctx, fr, s, cp, retry)
+			out, terr, failed = x.mapState(ctx, fr, s, cp)
 		}
 		if terr == nil {
 			return out, s.Next, nil
 		}
-		if terr == errCancelled || ctx.Err() != nil || terr.Name == ErrNameRuntime {
+		if terr == errCancelled || ctx.Err() != nil {
 			return nil, "", terr
 		}
-		if x.retry(fr, s, cp, terr) {
+		if terr.Name != ErrNameRuntime && x.retry(fr, s, cp, terr) {
 			continue
+		}
+		if failed {
+			// once per failed state, not per attempt, as on AWS
+			x.emit(fr, HistoryEvent{Type: s.Type + "StateFailed"})
+		}
+		if terr.Name == ErrNameRuntime {
+			return nil, "", terr
 		}
 		return catch(s, cp, terr)
 	}

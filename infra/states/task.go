@@ -31,10 +31,10 @@ type taskRun struct {
 	resumed bool
 }
 
-// task runs one attempt of a Task state (retry is the attempt's
-// RetryCount) and applies ResultSelector, ResultPath and OutputPath.
-func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoint, retry int) (any, *TaskError) {
-	eff, terr := inputPath(s, cp, cp.Input)
+// task runs one attempt of a Task state and applies ResultSelector,
+// ResultPath and OutputPath.
+func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoint) (any, *TaskError) {
+	eff, terr := x.inputPath(fr, s, cp, cp.Input)
 	if terr != nil {
 		return nil, terr
 	}
@@ -45,7 +45,7 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 			t.token = x.e.newToken(x.id)
 		}
 	}
-	cobj := x.ctxObject(fr, s, cp, retry, t.token)
+	cobj := x.ctxObject(fr, s, cp, t.token)
 	t.params = eff
 	if s.Parameters != nil {
 		v, terr := x.evalTmpl(s, cp, s.Parameters, eff, cobj)
@@ -77,7 +77,7 @@ func (x *execution) task(ctx context.Context, fr *frame, s *state, cp *checkpoin
 	if rerr != nil {
 		return nil, rerr
 	}
-	return outputPath(s, cp, out)
+	return x.outputPath(fr, s, cp, out)
 }
 
 // timeouts resolves TimeoutSecondsPath and HeartbeatSecondsPath.

@@ -2,12 +2,15 @@ package states
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"time"
 )
 
-func waitUntil(s *state, cp *checkpoint, eff any) (time.Time, *TaskError) {
+// waitUntil is when a Wait state ends. Its errors are worded as AWS
+// words them.
+func waitUntil(s *state, eff any) (time.Time, *TaskError) {
 	now := time.Now()
 	switch {
 	case s.Seconds != nil:
@@ -15,11 +18,14 @@ func waitUntil(s *state, cp *checkpoint, eff any) (time.Time, *TaskError) {
 	case s.SecondsPath != nil:
 		v, err := s.SecondsPath.eval(eff, nil)
 		if err != nil {
-			return now, noResults(s, cp, s.SecondsPath.src)
+			return now, s.SecondsPath.noResults()
 		}
 		f, ok := num(v)
-		if !ok || f < 0 || f != math.Trunc(f) {
-			return now, runtimeErr(s, cp, "The SecondsPath parameter does not reference a valid non-negative integer: %s", marshal(v))
+		switch {
+		case !ok || f != math.Trunc(f):
+			return now, &TaskError{Name: ErrNameRuntime, Cause: fmt.Sprintf("The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.SecondsPath.src, valueText(v))}
+		case f < 0:
+			return now, &TaskError{Name: ErrNameRuntime, Cause: fmt.Sprintf("The SecondsPath parameter references a negative value: %s == %s", s.SecondsPath.src, valueText(v))}
 		}
 		return now.Add(time.Duration(f) * time.Second), nil
 	case s.Timestamp != "":
@@ -28,15 +34,24 @@ func waitUntil(s *state, cp *checkpoint, eff any) (time.Time, *TaskError) {
 	default:
 		v, err := s.TimestampPath.eval(eff, nil)
 		if err != nil {
-			return now, noResults(s, cp, s.TimestampPath.src)
+			return now, s.TimestampPath.noResults()
 		}
 		str, _ := v.(string)
 		t, ok := parseTimestamp(str)
 		if !ok {
-			return now, runtimeErr(s, cp, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", marshal(v))
+			return now, &TaskError{Name: ErrNameRuntime, Cause: fmt.Sprintf("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.TimestampPath.src, valueText(v))}
 		}
 		return t, nil
 	}
+}
+
+// valueText prints a value in an error cause: a string as it is, anything
+// else as JSON.
+func valueText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return marshal(v)
 }
 
 func sleepUntil(ctx context.Context, until time.Time) error {
@@ -64,13 +79,13 @@ func parseTimestamp(s string) (time.Time, bool) {
 
 // wait runs a Wait state.
 func (x *execution) wait(ctx context.Context, fr *frame, s *state, cp *checkpoint) (any, *TaskError) {
-	eff, terr := inputPath(s, cp, cp.Input)
+	eff, terr := x.inputPath(fr, s, cp, cp.Input)
 	if terr != nil {
 		return nil, terr
 	}
 	until := cp.Until
 	if cp.Phase != phaseWait {
-		u, terr := waitUntil(s, cp, eff)
+		u, terr := waitUntil(s, eff)
 		if terr != nil {
 			return nil, terr
 		}
@@ -82,5 +97,5 @@ func (x *execution) wait(ctx context.Context, fr *frame, s *state, cp *checkpoin
 	if err := sleepUntil(ctx, until); err != nil {
 		return nil, errCancelled
 	}
-	return outputPath(s, cp, eff)
+	return x.outputPath(fr, s, cp, eff)
 }

@@ -17,9 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"math"
 	"math/big"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -349,6 +351,9 @@ func (c *Call) apply(v []any) (any, error) {
 		if !ok {
 			return nil, errors.New("the argument must be a string")
 		}
+		if strings.TrimSpace(s) == "" {
+			return nil, nil // AWS: null for an empty or blank string
+		}
 		d := json.NewDecoder(strings.NewReader(s))
 		d.UseNumber()
 		var out any
@@ -517,11 +522,11 @@ func (c *Call) apply(v []any) (any, error) {
 		}
 		return out, nil
 	case "States.MathRandom":
-		lo, err := integer(v[0])
+		lo, err := rounded(v[0])
 		if err != nil {
 			return nil, err
 		}
-		hi, err := integer(v[1])
+		hi, err := rounded(v[1])
 		if err != nil {
 			return nil, err
 		}
@@ -530,7 +535,7 @@ func (c *Call) apply(v []any) (any, error) {
 		}
 		var r *mrand.Rand
 		if len(v) == 3 {
-			seed, err := integer(v[2])
+			seed, err := rounded(v[2])
 			if err != nil {
 				return nil, err
 			}
@@ -542,11 +547,11 @@ func (c *Call) apply(v []any) (any, error) {
 		}
 		return json.Number(strconv.FormatInt(lo+r.Int64N(hi-lo), 10)), nil
 	case "States.MathAdd":
-		a, err := integer(v[0])
+		a, err := rounded(v[0])
 		if err != nil {
 			return nil, err
 		}
-		b, err := integer(v[1])
+		b, err := rounded(v[1])
 		if err != nil {
 			return nil, err
 		}
@@ -569,15 +574,55 @@ func (c *Call) apply(v []any) (any, error) {
 	return nil, fmt.Errorf("unknown function %s", c.name)
 }
 
+// formatArg prints a States.Format argument as AWS does: strings as they
+// are, objects and arrays as Java prints its maps and lists
+// ({Arg1=1, Arg2=[a, b]}), the rest as JSON.
 func formatArg(v any) (string, error) {
+	var b strings.Builder
+	if err := appendJava(&b, v); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func appendJava(b *strings.Builder, v any) error {
 	switch t := v.(type) {
 	case string:
-		return t, nil
+		b.WriteString(t)
 	case nil:
-		return "null", nil
+		b.WriteString("null")
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range slices.Sorted(maps.Keys(t)) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k)
+			b.WriteByte('=')
+			if err := appendJava(b, t[k]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, e := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if err := appendJava(b, e); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	default:
+		j, err := jsonvalue.Marshal(v)
+		if err != nil {
+			return err
+		}
+		b.Write(j)
 	}
-	b, err := jsonvalue.Marshal(v)
-	return string(b), err
+	return nil
 }
 
 func array(v any) ([]any, error) {
@@ -601,4 +646,21 @@ func integer(v any) (int64, error) {
 		return 0, fmt.Errorf("%s is not an integer", n)
 	}
 	return int64(f), nil
+}
+
+// rounded is a numeric argument of States.MathAdd and States.MathRandom:
+// AWS rounds a non-integer half up (1.5 → 2, -1.5 → -1) instead of failing.
+func rounded(v any) (int64, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("%v is not a number", v)
+	}
+	if i, err := n.Int64(); err == nil {
+		return i, nil
+	}
+	f, err := n.Float64()
+	if err != nil || math.Abs(f) > 1<<53 {
+		return 0, fmt.Errorf("%s is not an integer", n)
+	}
+	return int64(math.Floor(f + 0.5)), nil
 }
