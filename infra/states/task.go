@@ -107,15 +107,20 @@ func (t *taskRun) resume(ctx context.Context) (any, *TaskError) {
 	switch ph {
 	case phaseResult:
 		return t.cp.Result, t.cp.Err
-	case phaseTask:
-		return nil, t.failed(&TaskError{Name: ErrNameTaskFailed, Cause: RestartCause})
-	case phaseToken:
-		if !t.cp.Delivered {
-			// the engine stopped while delivering the request
+	case phaseTask, phaseToken:
+		if ph == phaseToken && t.cp.Delivered {
+			t.resumed = true
+			t.deadline, t.hbDeadline = t.cp.Until, t.cp.HBUntil
+			break
+		}
+		// the engine stopped while the task ran (or delivered its request)
+		if !t.rerunnable() {
 			return nil, t.failed(&TaskError{Name: ErrNameTaskFailed, Cause: RestartCause})
 		}
-		t.resumed = true
-		t.deadline, t.hbDeadline = t.cp.Until, t.cp.HBUntil
+		// its Scheduled and Started events are recorded: run it again
+		// (with the same task token, if any) without repeating them
+		t.x.e.log.Info("running again a task in flight when the engine stopped", "execution", t.x.arn, "state", t.s.Name)
+		t.started = true
 	case phaseParked:
 		// the Scheduled (and maybe Started) events of this attempt are
 		// recorded: invoke again without repeating them

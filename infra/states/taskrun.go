@@ -95,11 +95,10 @@ func (t *taskRun) waitToken() (*tokenWait, func()) {
 	}
 }
 
-// call starts the integration's Invoke in a goroutine; its result arrives
-// on the returned channel.
-func (t *taskRun) call(ctx context.Context, in Integration, hbCh chan struct{}, subCh chan json.RawMessage) chan invokeResult {
-	res := make(chan invokeResult, 1)
-	task := Task{Resource: t.s.baseResource, Pattern: t.s.pattern, Parameters: json.RawMessage(t.paramText), ExecutionArn: t.x.arn, StateMachineArn: t.x.smArn,
+// task is the Task an integration receives; hbCh and subCh receive its
+// heartbeats and submitted responses (nil: dropped).
+func (t *taskRun) task(hbCh chan struct{}, subCh chan json.RawMessage) Task {
+	return Task{Resource: t.s.baseResource, Pattern: t.s.pattern, Parameters: json.RawMessage(t.paramText), ExecutionArn: t.x.arn, StateMachineArn: t.x.smArn,
 		StateName: t.s.Name, Token: t.token, Heartbeat: func() {
 			select {
 			case hbCh <- struct{}{}:
@@ -111,6 +110,13 @@ func (t *taskRun) call(ctx context.Context, in Integration, hbCh chan struct{}, 
 			default:
 			}
 		}}
+}
+
+// call starts the integration's Invoke in a goroutine; its result arrives
+// on the returned channel.
+func (t *taskRun) call(ctx context.Context, in Integration, hbCh chan struct{}, subCh chan json.RawMessage) chan invokeResult {
+	res := make(chan invokeResult, 1)
+	task := t.task(hbCh, subCh)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
