@@ -36,6 +36,10 @@
 // commands' output) and, while it runs, src/ (the source zip unpacked, file
 // modes and symbolic links kept; CODEBUILD_SRC_DIR), tmp/ (TMPDIR) and ctl/
 // (the runner's command files); KeepWorkDirs keeps them after the build.
+// Each SecondarySourcesOverride entry (S3 zips only) is unpacked in
+// DOWNLOAD_SOURCE at inputs/<SourceIdentifier>/ and named by
+// CODEBUILD_SRC_DIR_<SourceIdentifier>; a missing object fails
+// DOWNLOAD_SOURCE (CLIENT_ERROR, naming the source) before any phase.
 //
 // Builds run at once unless Options.MaxRunning bounds them; the others wait
 // in QUEUED.

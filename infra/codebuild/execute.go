@@ -171,7 +171,7 @@ func (x *execution) finish() {
 	}
 	x.sessMu.Unlock()
 	if !x.r.o.KeepWorkDirs {
-		for _, d := range []string{"src", "tmp", "ctl"} {
+		for _, d := range workDirs {
 			if err := os.RemoveAll(filepath.Join(x.rn.dir, d)); err != nil {
 				x.r.log.Warn("codebuild: remove work folder", "build", x.rn.build.Id, "err", err)
 			}
@@ -359,7 +359,7 @@ func (x *execution) provision() error {
 	x.srcDir = filepath.Join(x.rn.dir, "src")
 	x.tmpDir = filepath.Join(x.rn.dir, "tmp")
 	x.ctlDir = filepath.Join(x.rn.dir, "ctl")
-	for _, d := range []string{x.srcDir, x.tmpDir, x.ctlDir} {
+	for _, d := range []string{x.srcDir, x.inputDir(""), x.tmpDir, x.ctlDir} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("clean work folder: %w", err)
 		}
@@ -402,7 +402,7 @@ func (x *execution) buildEnv() []string {
 	if x.in.SourceTypeOverride == "S3" {
 		repo = "s3://" + x.in.SourceLocationOverride
 	}
-	return append(env,
+	env = append(env,
 		"AWS_REGION="+x.r.o.Region,
 		"AWS_DEFAULT_REGION="+x.r.o.Region,
 		"CODEBUILD_BUILD_ARN="+b.Arn,
@@ -421,6 +421,15 @@ func (x *execution) buildEnv() []string {
 		"CODEBUILD_START_TIME="+strconv.FormatInt(timeOf(b.StartTime).UnixMilli(), 10),
 		"TMPDIR="+x.tmpDir,
 	)
+	for _, s := range x.in.SecondarySourcesOverride {
+		env = append(env, "CODEBUILD_SRC_DIR_"+s.SourceIdentifier+"="+x.inputDir(s.SourceIdentifier))
+	}
+	return env
+}
+
+// inputDir is where the secondary source id is unpacked ("": their parent).
+func (x *execution) inputDir(id string) string {
+	return filepath.Join(x.rn.dir, "inputs", id)
 }
 
 // runPhases runs INSTALL, PRE_BUILD, BUILD and POST_BUILD, and says whether
@@ -585,10 +594,21 @@ func (x *execution) captureExported() {
 func (x *execution) downloadSource() (string, error) {
 	if x.in.SourceTypeOverride == "S3" {
 		bucket, key, _ := strings.Cut(x.in.SourceLocationOverride, "/")
-		if err := x.fetchZip(bucket, key); err != nil {
+		if err := x.fetchZip(bucket, key, x.srcDir); err != nil {
 			return "CLIENT_ERROR", err
 		}
 		x.note("Source unpacked from s3://" + x.in.SourceLocationOverride)
+	}
+	for _, s := range x.in.SecondarySourcesOverride {
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(s.Location, "arn:aws:s3:::"), "/")
+		dir := x.inputDir(s.SourceIdentifier)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "CLIENT_ERROR", fmt.Errorf("secondary source %s: %w", s.SourceIdentifier, err)
+		}
+		if err := x.fetchZip(bucket, key, dir); err != nil {
+			return "CLIENT_ERROR", fmt.Errorf("secondary source %s: %w", s.SourceIdentifier, err)
+		}
+		x.message(fmt.Sprintf("Secondary source %s unpacked from s3://%s/%s at CODEBUILD_SRC_DIR_%s", s.SourceIdentifier, bucket, key, s.SourceIdentifier))
 	}
 	name, data, err := x.readBuildspec()
 	if err != nil {
@@ -605,7 +625,8 @@ func (x *execution) downloadSource() (string, error) {
 	return "", nil
 }
 
-func (x *execution) fetchZip(bucket, key string) error {
+// fetchZip gets the zip s3://bucket/key and unpacks it into dir.
+func (x *execution) fetchZip(bucket, key, dir string) error {
 	if x.r.o.Objects == nil {
 		return errors.New("no object storage configured")
 	}
@@ -627,7 +648,7 @@ func (x *execution) fetchZip(bucket, key string) error {
 		return fmt.Errorf("download source s3://%s/%s: %w", bucket, key, err)
 	}
 	defer os.Remove(zipPath)
-	if err := unzip(zipPath, x.srcDir); err != nil {
+	if err := unzip(zipPath, dir); err != nil {
 		return fmt.Errorf("unpack source s3://%s/%s (%d bytes): %w", bucket, key, size, err)
 	}
 	return nil
