@@ -154,7 +154,7 @@ phases:
 			wantPhases: []string{"SUBMITTED SUCCEEDED", "QUEUED SUCCEEDED", "PROVISIONING SUCCEEDED", "DOWNLOAD_SOURCE SUCCEEDED",
 				"INSTALL SUCCEEDED", "PRE_BUILD FAILED COMMAND_EXECUTION_ERROR", "BUILD SUCCEEDED", "POST_BUILD SUCCEEDED",
 				"UPLOAD_ARTIFACTS SUCCEEDED", "FINALIZING SUCCEEDED", "COMPLETED"},
-			wantLog: []string{"\nbuild-ran succeeding=0\n", "\nsucceeding=0\n", "Reason: the build shell exited (exit status 3)", "the next commands run in a new shell"},
+			wantLog: []string{"\nbuild-ran succeeding=0\n", "\nsucceeding=0\n", "Reason: exit status 3", "the next commands run in a new shell"},
 		},
 		{
 			name: "failed build runs post_build with CODEBUILD_BUILD_SUCCEEDING=0, then uploads",

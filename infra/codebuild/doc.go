@@ -51,20 +51,26 @@
 // A missing or bad buildspec fails DOWNLOAD_SOURCE with YAML_FILE_ERROR and a
 // message naming the file and line. A failing command fails its phase
 // (COMMAND_EXECUTION_ERROR); the phase's other commands are skipped, its
-// finally commands run. With on-failure ABORT (the default) a failed INSTALL,
-// PRE_BUILD or POST_BUILD ends the build; a failed BUILD goes on to POST_BUILD
-// (with CODEBUILD_BUILD_SUCCEEDING=0) and UPLOAD_ARTIFACTS, which is always
-// attempted after BUILD. With CONTINUE the next phases run, and the build
-// still ends FAILED. CODEBUILD_BUILD_SUCCEEDING is 0 from the phase after the
-// first failure on (the failing phase's own finally commands still see 1).
+// finally commands run. A phase with finally or on-failure but no commands is
+// an invalid buildspec (YAML_FILE_ERROR before any command). Without
+// on-failure, a failed INSTALL, PRE_BUILD or POST_BUILD ends the build and a
+// failed BUILD goes on to POST_BUILD (with CODEBUILD_BUILD_SUCCEEDING=0) and
+// UPLOAD_ARTIFACTS, as CodeBuild does. An explicit on-failure ABORT aborts
+// the build: no later phase runs, not even UPLOAD_ARTIFACTS. With CONTINUE the
+// next phases run, and the build still ends FAILED. CODEBUILD_BUILD_SUCCEEDING
+// is 0 from the phase after the first failure on (the failing phase's own
+// finally commands still see 1).
 //
 // All the commands of a build run in one shell session (bash unless
 // env.shell is sh): one shell process reads command numbers on fd 4, sources
 // each command's file in the current shell (so cd, exported and plain
 // variables carry over between commands and phases) and reports the exit
-// status on fd 3. A command that ends the shell (exit, set -e) fails its
-// phase; later commands (finally, post_build) run in a fresh shell in
-// CODEBUILD_SRC_DIR.
+// status on fd 3. A command that ends the shell (exit N, set -e) fails its
+// phase with status N like any failing command (exit 0 succeeds); the
+// shell's EXIT trap saves its variables (bash: all that are not readonly; sh:
+// the exported ones) and working directory, and the next shell restores them,
+// so later commands (finally, post_build) carry on where it stopped. A
+// command that replaces the EXIT trap loses that.
 //
 // The shell leads its own process group (Setpgid; Pdeathsig kills it if the
 // runner's thread dies). The timeout (TimeoutInMinutesOverride, default 60),
@@ -87,7 +93,9 @@
 // Build.ExportedEnvironmentVariables.
 //
 // Artifacts: the buildspec's files globs (* and ? within a path segment, **
-// across; a plain directory name takes the directory) under base-directory,
+// across; a plain directory name takes the directory) under base-directory
+// (itself a pattern when it has wildcards: every matching directory is a base,
+// as in the reference's "my-build*" example),
 // minus exclude-paths, flattened by discard-paths, are zipped (Packaging ZIP,
 // modes kept) and Put to <Location>/<Path>/<Name> (BUILD_ID namespace adds the
 // build's uuid), or Put one by one (Packaging NONE). Build.Artifacts.Location

@@ -482,8 +482,12 @@ func (x *execution) runPhases() bool {
 			continue
 		}
 		x.fail(StatusFailed, "COMMAND_EXECUTION_ERROR", failure)
-		if ph.OnFailure == buildspec.Continue {
+		switch ph.OnFailure {
+		case buildspec.Continue:
 			continue
+		case buildspec.Abort:
+			x.message("on-failure ABORT: the build is aborted; the later phases do not run")
+			return false
 		}
 		switch p.phase {
 		case PhaseInstall, PhasePreBuild, PhasePostBuild:
@@ -520,7 +524,14 @@ func (x *execution) runInternal(command string) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	return s.run(command)
+	code, err := s.run(command)
+	// a command that ends the shell (exit N, set -e) fails like any other
+	// command with its status; a killed shell is an error
+	var se *shellExit
+	if errors.As(err, &se) && se.signal == 0 && x.interrupted() == nil {
+		return se.code, nil
+	}
+	return code, err
 }
 
 func (x *execution) session() (*session, error) {
@@ -531,7 +542,7 @@ func (x *execution) session() (*session, error) {
 	}
 	if x.sess != nil {
 		x.sess.close()
-		x.message("The build shell exited; the next commands run in a new shell (cd and variables from before are lost)")
+		x.message("The build shell exited; the next commands run in a new shell, with the variables and working directory from before")
 	}
 	if cause := x.interrupted(); cause != nil {
 		return nil, cause

@@ -62,9 +62,11 @@ type Var struct {
 
 // Phase is one phase's commands.
 type Phase struct {
-	Name      string
-	Line      int
-	OnFailure string // Abort (default) or Continue
+	Name string
+	Line int
+	// OnFailure is Abort or Continue as the file says, or "" when it does not
+	// (CodeBuild's default: a failed BUILD still goes on to POST_BUILD).
+	OnFailure string
 	Commands  []Command
 	Finally   []Command
 }
@@ -357,26 +359,40 @@ func (p *parser) commands(n *yaml.Node, path string) ([]Command, error) {
 
 func (p *parser) phases(n *yaml.Node, spec *Spec) error {
 	found := map[string]*Phase{}
-	err := p.mapping(n, "phases", func(name string, k, v *yaml.Node) error {
+	err := p.mapping(n, "phases", func(name string, k, v *yaml.Node) (err error) {
 		switch name {
 		case Install, PreBuild, Build, PostBuild:
 		default:
 			return p.errf(k, "phases: unknown phase %q; allowed: install, pre_build, build, post_build", name)
 		}
-		ph := &Phase{Name: name, Line: k.Line, OnFailure: Abort}
+		ph := &Phase{Name: name, Line: k.Line}
 		found[name] = ph
 		if isNull(v) {
 			return nil
 		}
 		path := "phases." + name
+		var hasCommands bool
+		var needsCommands *yaml.Node // the first key that makes no sense without commands
+		defer func() {
+			if needsCommands != nil && !hasCommands && err == nil {
+				err = p.errf(k, "%s has %s but no commands: a phase needs a commands list", path, needsCommands.Value)
+			}
+		}()
 		return p.mapping(v, path, func(key string, k, v *yaml.Node) error {
 			var err error
 			switch key {
 			case "commands":
+				hasCommands = true
 				ph.Commands, err = p.commands(v, path+".commands")
 			case "finally":
+				if needsCommands == nil {
+					needsCommands = k
+				}
 				ph.Finally, err = p.commands(v, path+".finally")
 			case "on-failure":
+				if needsCommands == nil {
+					needsCommands = k
+				}
 				if v.Kind != yaml.ScalarNode || isNull(v) {
 					return p.errf(v, "%s.on-failure must be ABORT or CONTINUE, not %s", path, kindName(v))
 				}
