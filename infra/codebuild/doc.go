@@ -73,7 +73,11 @@
 // command that replaces the EXIT trap loses that.
 //
 // The shell leads its own process group (Setpgid; Pdeathsig kills it if the
-// runner's thread dies). The timeout (TimeoutInMinutesOverride, default 60),
+// runner's thread dies) and, on Linux, is PID 1 of its own PID namespace (a
+// user namespace too when the runner is not root; without either, a warning
+// and no namespace), so the kernel kills everything the build started when it
+// dies: nothing outlives a SIGKILL of the stack. Inside, $! and $$ are the
+// namespace's pids (proc_linux.go; proc_unix.go elsewhere: the group only). The timeout (TimeoutInMinutesOverride, default 60),
 // StopBuild and Close kill the whole group, which ends the build TIMED_OUT,
 // STOPPED or FAULT. The group is killed at the end of every build too, so
 // nothing a build left in the background survives it (unless it left the

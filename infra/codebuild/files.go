@@ -2,7 +2,6 @@ package codebuild
 
 import (
 	"archive/zip"
-	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,9 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 )
 
 // Limits on a source zip.
@@ -462,39 +459,4 @@ func (x *execution) setLocation(bucket, key, sha, md string) {
 	x.rn.mu.Lock()
 	defer x.rn.mu.Unlock()
 	x.rn.build.Artifacts = BuildArtifacts{Location: "arn:aws:s3:::" + bucket + "/" + key, Sha256sum: sha, Md5sum: md}
-}
-
-// killBuildProcesses kills what is left of a build a previous process ran: its
-// process group if the group's leader is still that build's shell, and any
-// process whose environment says it belongs to the build. It returns how many
-// processes it signalled.
-func killBuildProcesses(id string, pgid int) int {
-	marker := []byte("CODEBUILD_BUILD_ID=" + id + "\x00")
-	killed := 0
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	self := os.Getpid()
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !containsEnv(env, marker) {
-			continue
-		}
-		if pid == pgid {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		}
-		if syscall.Kill(pid, syscall.SIGKILL) == nil {
-			killed++
-		}
-	}
-	return killed
-}
-
-func containsEnv(environ, marker []byte) bool {
-	return bytes.HasPrefix(environ, marker) || bytes.Contains(environ, append([]byte{0}, marker...))
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,15 +113,27 @@ func startSession(shell, dir, cmdDir string, env []string, out *os.File) (*sessi
 		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer devnull.Close()
-	cmd := exec.Command(path, args...)
-	cmd.Dir = dir
-	cmd.Env = append(env, "__CB_CMD_DIR="+cmdDir, "__CB_STATE="+filepath.Join(cmdDir, "state.sh"))
-	cmd.Stdin = devnull
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.ExtraFiles = []*os.File{statW, ctlR} // fd 3, fd 4
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	newCmd := func(pidns bool) *exec.Cmd {
+		cmd := exec.Command(path, args...)
+		cmd.Dir = dir
+		cmd.Env = append(env, "__CB_CMD_DIR="+cmdDir, "__CB_STATE="+filepath.Join(cmdDir, "state.sh"))
+		cmd.Stdin = devnull
+		cmd.Stdout = out
+		cmd.Stderr = out
+		cmd.ExtraFiles = []*os.File{statW, ctlR} // fd 3, fd 4
+		cmd.SysProcAttr = shellProcAttr(pidns)
+		return cmd
+	}
+	cmd := newCmd(!noPIDNamespace.Load())
+	err = cmd.Start()
+	if err != nil && !noPIDNamespace.Load() {
+		// no privilege for a PID namespace here: do without from now on
+		noPIDNamespace.Store(true)
+		slog.Warn("codebuild: build shells cannot get their own PID namespace; a process a build leaves behind can outlive a killed runner", "err", err)
+		cmd = newCmd(false)
+		err = cmd.Start()
+	}
+	if err != nil {
 		ctlR.Close()
 		ctlW.Close()
 		statR.Close()
