@@ -85,6 +85,18 @@
 // ended FAULT with a BUILD_INTERRUPTED phase context saying the local stack
 // restarted, and any process still carrying their CODEBUILD_BUILD_ID is killed.
 //
+// # Sandbox
+//
+// With Options.Bwrap (FindBwrap: Debian's bubblewrap), each build's shell runs
+// under bwrap (sandbox.go): the host read-only, fresh /dev, /proc and a
+// private /tmp, Options.Writable bound read-write, Dir and Options.Hide
+// hidden behind empty folders (so no build sees states.db, the webhook
+// secret, the approval key, the outbox or another build), then its own
+// folder (source, inputs, TMPDIR, HOME=<build>/home) and its cache
+// read-write; its own PID and IPC namespaces, no capabilities, the network
+// shared, killed with the runner. Without it builds run unconfined (New
+// warns) and StartBuildInput.Untrusted builds are refused with ErrNoSandbox.
+//
 // The environment is the host's (minus PUSHLINE_* and CODEBUILD_* variables),
 // then the buildspec's env.variables, then EnvironmentVariablesOverride
 // (PLAINTEXT only), then CodeBuild's: AWS_REGION, AWS_DEFAULT_REGION,

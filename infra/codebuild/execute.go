@@ -37,13 +37,14 @@ type execution struct {
 	ctx  context.Context
 	uuid string
 
-	status string // the build's status so far
-	srcDir string
-	tmpDir string // TMPDIR of the build
-	ctlDir string // the runner's own files: command files, exported values
-	env    []string
-	spec   *buildspec.Spec
-	shell  string
+	status   string // the build's status so far
+	srcDir   string
+	tmpDir   string // TMPDIR of the build
+	cacheDir string // the project's cache while the build runs ("" : none)
+	ctlDir   string // the runner's own files: command files, exported values
+	env      []string
+	spec     *buildspec.Spec
+	shell    string
 
 	sessMu sync.Mutex
 	sess   *session
@@ -359,7 +360,7 @@ func (x *execution) provision() error {
 	x.srcDir = filepath.Join(x.rn.dir, "src")
 	x.tmpDir = filepath.Join(x.rn.dir, "tmp")
 	x.ctlDir = filepath.Join(x.rn.dir, "ctl")
-	for _, d := range []string{x.srcDir, x.inputDir(""), x.tmpDir, x.ctlDir} {
+	for _, d := range []string{x.srcDir, x.inputDir(""), x.tmpDir, x.ctlDir, filepath.Join(x.rn.dir, "home")} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("clean work folder: %w", err)
 		}
@@ -421,6 +422,10 @@ func (x *execution) buildEnv() []string {
 		"CODEBUILD_START_TIME="+strconv.FormatInt(timeOf(b.StartTime).UnixMilli(), 10),
 		"TMPDIR="+x.tmpDir,
 	)
+	if x.r.Sandboxed() {
+		// the host's home is read-only in the sandbox
+		env = append(env, "HOME="+filepath.Join(x.rn.dir, "home"))
+	}
 	for _, s := range x.in.SecondarySourcesOverride {
 		env = append(env, "CODEBUILD_SRC_DIR_"+s.SourceIdentifier+"="+x.inputDir(s.SourceIdentifier))
 	}
@@ -547,7 +552,11 @@ func (x *execution) session() (*session, error) {
 	if cause := x.interrupted(); cause != nil {
 		return nil, cause
 	}
-	s, err := startSession(x.shell, x.srcDir, x.ctlDir, x.env, x.outW)
+	var wrap []string
+	if x.r.Sandboxed() {
+		wrap = append([]string{x.r.o.Bwrap}, x.sandboxArgs()...)
+	}
+	s, err := startSession(x.shell, x.srcDir, x.ctlDir, x.env, x.outW, wrap)
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,16 @@ type Options struct {
 	// MaxRunning bounds how many builds run at once; the others wait in
 	// QUEUED (their timeout counting, as in CodeBuild). 0 means no bound.
 	MaxRunning int
+	// Bwrap is the bubblewrap binary builds run in (FindBwrap finds it). ""
+	// runs builds unconfined, as the runner's user, with a warning from New,
+	// and refuses untrusted builds (ErrNoSandbox).
+	Bwrap string
+	// Hide lists more host paths sandboxed builds must not see (the stack's
+	// data dir, the secrets file); Dir is always hidden.
+	Hide []string
+	// Writable lists host paths sandboxed builds may write besides their own
+	// folder and cache (e.g. a local deploy target); the rest is read-only.
+	Writable []string
 }
 
 // Runner runs CodeBuild builds on the local machine, each in its own shell
@@ -105,7 +115,7 @@ var (
 const maxSecondarySources = 12
 
 // workDirs are the folders of a build's folder that only live while it runs.
-var workDirs = []string{"src", "inputs", "tmp", "ctl"}
+var workDirs = []string{"src", "inputs", "tmp", "ctl", "home"}
 
 // New returns a runner keeping its builds under o.Dir. Builds recorded there
 // are loaded, so BatchGetBuilds answers for them after a restart; a build a
@@ -134,6 +144,9 @@ func New(o Options) *Runner {
 	}
 	if o.MaxRunning > 0 {
 		r.slots = make(chan struct{}, o.MaxRunning)
+	}
+	if o.Bwrap == "" {
+		r.log.Warn("codebuild: builds are NOT sandboxed: they run as this user and can read the data dir (secrets, keys, states.db); install bubblewrap (apt-get install bubblewrap). Untrusted builds are refused")
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		r.log.Error("codebuild: create builds folder", "dir", o.Dir, "err", err)
@@ -246,11 +259,17 @@ func (r *Runner) save(rn *run) error {
 	return nil
 }
 
+// Sandboxed reports whether builds run in the bubblewrap sandbox.
+func (r *Runner) Sandboxed() bool { return r.o.Bwrap != "" }
+
 // StartBuild validates in, records the build and starts it. It returns once
 // the build is IN_PROGRESS; Wait follows it to the end.
 func (r *Runner) StartBuild(ctx context.Context, in StartBuildInput) (*Build, error) {
 	if err := validate(&in); err != nil {
 		return nil, err
+	}
+	if in.Untrusted && !r.Sandboxed() {
+		return nil, fmt.Errorf("start %s: %w", in.ProjectName, ErrNoSandbox)
 	}
 	r.mu.Lock()
 	if r.closed {

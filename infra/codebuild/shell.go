@@ -88,8 +88,9 @@ type session struct {
 }
 
 // startSession starts shell ("bash" or "sh") in dir with env, its output
-// going to out. The process leads its own process group.
-func startSession(shell, dir, cmdDir string, env []string, out *os.File) (*session, error) {
+// going to out, under wrap (the sandbox's command line, ending "--") unless
+// wrap is nil. The process leads its own process group.
+func startSession(shell, dir, cmdDir string, env []string, out *os.File, wrap []string) (*session, error) {
 	path, err := exec.LookPath(shell)
 	if err != nil {
 		return nil, fmt.Errorf("find shell %s: %w", shell, err)
@@ -97,6 +98,11 @@ func startSession(shell, dir, cmdDir string, env []string, out *os.File) (*sessi
 	args := []string{"-c", shSave + shellLoop}
 	if shell == "bash" {
 		args = []string{"--noprofile", "--norc", "-c", bashSave + shellLoop}
+	}
+	if wrap != nil {
+		// the sandbox has its own PID namespace
+		args = append(append(wrap[1:len(wrap):len(wrap)], path), args...)
+		path = wrap[0]
 	}
 	ctlR, ctlW, err := os.Pipe()
 	if err != nil {
@@ -124,9 +130,10 @@ func startSession(shell, dir, cmdDir string, env []string, out *os.File) (*sessi
 		cmd.SysProcAttr = shellProcAttr(pidns)
 		return cmd
 	}
-	cmd := newCmd(!noPIDNamespace.Load())
+	pidns := wrap == nil && !noPIDNamespace.Load()
+	cmd := newCmd(pidns)
 	err = cmd.Start()
-	if err != nil && !noPIDNamespace.Load() {
+	if err != nil && pidns {
 		// no privilege for a PID namespace here: do without from now on
 		noPIDNamespace.Store(true)
 		slog.Warn("codebuild: build shells cannot get their own PID namespace; a process a build leaves behind can outlive a killed runner", "err", err)

@@ -54,6 +54,9 @@ type StartBuildInput struct {
 	// Initiator is not part of the API: who started the build (CODEBUILD_INITIATOR).
 	// Empty means "pushline-local".
 	Initiator string `json:"Initiator,omitempty"`
+	// Untrusted is not part of the API: the build runs code nobody vetted (a
+	// fork's pull request). It is refused without a sandbox (ErrNoSandbox).
+	Untrusted bool `json:"-"`
 }
 
 // ArtifactsOverride is StartBuild's artifactsOverride.
