@@ -650,7 +650,7 @@ func TestStartBuildValidation(t *testing.T) {
 	}
 }
 
-func TestNoSourceInlineAndSecretsRefused(t *testing.T) {
+func TestNoSourceInlineAndUnlistedSecret(t *testing.T) {
 	h := newHarness(t)
 	b, err := h.r.StartBuild(context.Background(), StartBuildInput{
 		ProjectName: "Inline", SourceTypeOverride: "NO_SOURCE",
@@ -661,10 +661,10 @@ func TestNoSourceInlineAndSecretsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ = h.r.Wait(context.Background(), b.Id)
-	if got := phaseSummary(b)[2]; got != "PROVISIONING FAILED CLIENT_ERROR" {
+	if got := phaseSummary(b)[3]; got != "DOWNLOAD_SOURCE FAILED PARAMETER_STORE_ERROR" {
 		t.Errorf("phase %s", got)
 	}
-	if msg := b.Phases[2].Contexts[0].Message; msg != "environment variable TOKEN has type PARAMETER_STORE, which the local runner does not support: pass it as PLAINTEXT" {
+	if msg := b.Phases[3].Contexts[0].Message; msg != "parameter /ssm/x (variable TOKEN): not listed in the stage's secrets (project Inline lists none)" {
 		t.Errorf("message %q", msg)
 	}
 	b, err = h.r.StartBuild(context.Background(), StartBuildInput{

@@ -121,8 +121,22 @@
 // is "arn:aws:s3:::<bucket>/<key>". No matching file fails UPLOAD_ARTIFACTS
 // ("no matching artifact paths found").
 //
-// Not supported locally (a clear failure, not silence): env.parameter-store,
-// env.secrets-manager, PARAMETER_STORE/SECRETS_MANAGER variables, source types
-// other than S3 and NO_SOURCE. Accepted and ignored (listed in the log):
-// run-as, proxy, reports, cache, batch, runtime-versions, secondary artifacts.
+// # Secrets
+//
+// env.secrets-manager (VAR: secret-id:json-key:version-stage:version-id, as
+// in CodeBuild; only the current version locally), env.parameter-store (VAR:
+// name) and SECRETS_MANAGER / PARAMETER_STORE environment variable overrides
+// are read in DOWNLOAD_SOURCE from Options.SecretsFile, a JSON object of
+// {"<secret id or parameter name>": "<value>"} (a secret holding JSON is
+// read by json-key). Only the names Options.Projects lists for the build's
+// project may be read (an ARN matches its listed name); an unlisted or
+// missing secret, or any secret for an Untrusted build, fails DOWNLOAD_SOURCE
+// (SECRETS_MANAGER_ERROR or PARAMETER_STORE_ERROR) naming the variable and
+// the secret, before any phase. Values are masked ("***", and each line of a
+// multi-line value) in the log, the console, phase messages and exported
+// variables; a secret variable is never exported.
+//
+// Not supported locally (a clear failure, not silence): source types other
+// than S3 and NO_SOURCE. Accepted and ignored (listed in the log): run-as,
+// proxy, batch, runtime-versions, secondary artifacts.
 package codebuild

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pushline/pushline/infra/codebuild/buildspec"
@@ -48,6 +49,9 @@ type execution struct {
 
 	sessMu sync.Mutex
 	sess   *session
+
+	secrets map[string]string                // secret variables' values
+	masker  atomic.Pointer[strings.Replacer] // hides them in the log
 
 	outR, outW *os.File // build output pipe (shared by the shell and the runner's own messages)
 	logFile    *os.File
@@ -139,6 +143,7 @@ func (x *execution) interrupted() error {
 
 // fail ends the current phase with a failure and sets the build's status.
 func (x *execution) fail(status, code, msg string) {
+	msg = x.mask(msg)
 	x.message(fmt.Sprintf("Phase context status code: %s Message: %s", code, msg))
 	x.endPhase(status, PhaseContext{StatusCode: code, Message: msg})
 	if x.status == StatusSucceeded || status != StatusFailed {
@@ -261,6 +266,7 @@ func (x *execution) copyOutput() {
 	log := bufio.NewWriter(x.logFile)
 	defer log.Flush()
 	raw := func(s string, complete bool) {
+		s = x.mask(s)
 		log.WriteString(s)
 		if complete {
 			log.WriteString("\n")
@@ -282,7 +288,7 @@ func (x *execution) copyOutput() {
 			case i >= 0 && line[1] == markPhase[1]:
 				phase = line[len(markPhase):]
 			case i >= 0:
-				msg := line[len(markMsg):]
+				msg := x.mask(line[len(markMsg):])
 				fmt.Fprintf(log, "[Container] %s %s\n", time.Now().UTC().Format("2006/01/02 15:04:05.000000"), msg)
 				if line[1] == markMsg[1] {
 					x.r.out.line("["+project+":"+phase+"] ", msg)
@@ -368,11 +374,6 @@ func (x *execution) provision() error {
 			return fmt.Errorf("create work folder: %w", err)
 		}
 	}
-	for _, v := range x.in.EnvironmentVariablesOverride {
-		if v.Type == "PARAMETER_STORE" || v.Type == "SECRETS_MANAGER" {
-			return fmt.Errorf("environment variable %s has type %s, which the local runner does not support: pass it as PLAINTEXT", v.Name, v.Type)
-		}
-	}
 	return nil
 }
 
@@ -391,12 +392,21 @@ func (x *execution) buildEnv() []string {
 		for _, v := range x.spec.Env.Variables {
 			env = append(env, v.Name+"="+v.Value)
 		}
+		for _, refs := range [][]buildspec.Ref{x.spec.Env.ParameterStore, x.spec.Env.SecretsManager} {
+			for _, r := range refs {
+				env = append(env, r.Name+"="+x.secrets[r.Name])
+			}
+		}
 	}
 	for _, v := range x.in.EnvironmentVariablesOverride {
 		if strings.HasPrefix(v.Name, "CODEBUILD_") {
 			continue
 		}
-		env = append(env, v.Name+"="+v.Value)
+		value := v.Value
+		if v.Type == "PARAMETER_STORE" || v.Type == "SECRETS_MANAGER" {
+			value = x.secrets[v.Name]
+		}
+		env = append(env, v.Name+"="+value)
 	}
 	b := x.rn.build
 	repo := ""
@@ -602,7 +612,11 @@ func (x *execution) captureExported() {
 		if err != nil {
 			continue
 		}
-		vars = append(vars, ExportedVariable{Name: name, Value: string(data)})
+		if _, secret := x.secrets[name]; secret {
+			x.message("Not exporting " + name + ": it holds a secret")
+			continue
+		}
+		vars = append(vars, ExportedVariable{Name: name, Value: x.mask(string(data))})
 	}
 	x.rn.mu.Lock()
 	x.rn.build.ExportedEnvironmentVariables = vars
@@ -642,6 +656,19 @@ func (x *execution) downloadSource() (string, error) {
 		x.message("Ignoring " + ig + ": not used by the local runner")
 	}
 	x.spec = spec
+	secrets, err := x.resolveSecrets()
+	if err != nil {
+		var se *secretError
+		if errors.As(err, &se) {
+			return se.code, err
+		}
+		return "CLIENT_ERROR", err
+	}
+	x.secrets = secrets
+	x.masker.Store(maskerFor(secrets))
+	if len(secrets) > 0 {
+		x.message(fmt.Sprintf("Read %d secrets (masked in this log)", len(secrets)))
+	}
 	return "", nil
 }
 

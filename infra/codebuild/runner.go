@@ -70,6 +70,12 @@ type Options struct {
 	// Writable lists host paths sandboxed builds may write besides their own
 	// folder and cache (e.g. a local deploy target); the rest is read-only.
 	Writable []string
+	// Projects holds per-project settings by project name (the secrets its
+	// builds may read, privileged mode). A project not listed has none.
+	Projects map[string]Project
+	// SecretsFile is the JSON file secrets are read from (the local stack's
+	// PUSHLINE_SECRETS_FILE): {"<secret id or parameter name>": "<value>"}.
+	SecretsFile string
 }
 
 // Runner runs CodeBuild builds on the local machine, each in its own shell

@@ -53,6 +53,18 @@ type Env struct {
 	Shell             string // "bash" or "sh"; empty means the default (bash)
 	Variables         []Var  // in file order
 	ExportedVariables []string
+	// ParameterStore and SecretsManager are env.parameter-store and
+	// env.secrets-manager, in file order; Var.Value is the reference (a
+	// parameter name; "secret-id:json-key:version-stage:version-id").
+	ParameterStore []Ref
+	SecretsManager []Ref
+}
+
+// Ref is one env.parameter-store or env.secrets-manager entry.
+type Ref struct {
+	Name  string // the variable
+	Value string // the reference
+	Line  int
 }
 
 // Var is one env.variables entry.
@@ -290,7 +302,24 @@ func (p *parser) env(n *yaml.Node, env *Env, spec *Spec) error {
 			if isNull(v) {
 				return nil
 			}
-			return p.errf(k, "env.%s is not supported by the local runner: pass the value with env.variables or the stage's environment instead", key)
+			return p.mapping(v, "env."+key, func(name string, k, val *yaml.Node) error {
+				if !validName(name) {
+					return p.errf(k, "env.%s: %q is not a valid variable name", key, name)
+				}
+				if val.Kind != yaml.ScalarNode || isNull(val) || strings.TrimSpace(val.Value) == "" {
+					return p.errf(val, "env.%s.%s must name a %s, not %s", key, name, map[string]string{"parameter-store": "parameter", "secrets-manager": "secret"}[key], kindName(val))
+				}
+				ref := Ref{Name: name, Value: strings.TrimSpace(val.Value), Line: val.Line}
+				if key == "parameter-store" {
+					env.ParameterStore = append(env.ParameterStore, ref)
+				} else {
+					if _, err := ParseSecretRef(ref.Value); err != nil {
+						return p.errf(val, "env.secrets-manager.%s: %v", name, err)
+					}
+					env.SecretsManager = append(env.SecretsManager, ref)
+				}
+				return nil
+			})
 		case "git-credential-helper":
 			spec.Ignored = append(spec.Ignored, fmt.Sprintf("env.%s (line %d)", key, k.Line))
 		default:
@@ -520,4 +549,34 @@ func syntaxError(file string, data []byte, err error) error {
 		}
 	}
 	return &Error{File: file, Line: line, Msg: "YAML syntax error: " + m[2]}
+}
+
+// SecretRef is a parsed env.secrets-manager reference,
+// "secret-id:json-key:version-stage:version-id" (all but secret-id optional;
+// secret-id may be an ARN, itself holding colons).
+type SecretRef struct {
+	SecretID, JSONKey, VersionStage, VersionID string
+}
+
+// ParseSecretRef parses CodeBuild's secrets-manager reference.
+func ParseSecretRef(s string) (SecretRef, error) {
+	parts := strings.Split(s, ":")
+	n := 1
+	if strings.HasPrefix(s, "arn:") {
+		n = 7 // arn:partition:secretsmanager:region:account:secret:name
+		if len(parts) < n || parts[5] != "secret" || parts[6] == "" {
+			return SecretRef{}, fmt.Errorf("%q is not a secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)", s)
+		}
+	}
+	if len(parts) > n+3 {
+		return SecretRef{}, fmt.Errorf("%q has too many parts: use secret-id:json-key:version-stage:version-id", s)
+	}
+	for len(parts) < n+3 {
+		parts = append(parts, "")
+	}
+	r := SecretRef{SecretID: strings.Join(parts[:n], ":"), JSONKey: parts[n], VersionStage: parts[n+1], VersionID: parts[n+2]}
+	if r.SecretID == "" {
+		return SecretRef{}, fmt.Errorf("%q has no secret id", s)
+	}
+	return r, nil
 }

@@ -6,18 +6,43 @@ import (
 	"path/filepath"
 
 	"github.com/pushline/pushline/infra/codebuild"
+	"github.com/pushline/pushline/shared/config"
 )
 
 // runnerOptions configures the CodeBuild runner: builds under
 // <data dir>/builds, in the bubblewrap sandbox when it works here (the data
-// dir hidden, the host read-only but for the build's own folders and
-// o.SandboxWritable), else unconfined with a warning on the console.
+// dir and the secrets file hidden, the host read-only but for the build's own
+// folders and o.SandboxWritable), else unconfined with a warning on the
+// console; each build stage's and action's secrets and privileged mode;
+// secrets from PUSHLINE_SECRETS_FILE.
 func (s *Stack) runnerOptions() codebuild.Options {
 	o := s.o
 	ro := codebuild.Options{
 		Dir: filepath.Join(o.DataDir, "builds"), Objects: s.objects, Log: o.Out, Logger: o.Logger,
 		Region: Region, Account: Account, LogsBaseURL: s.httpURL + "/builds/",
 		Hide: []string{o.DataDir},
+	}
+	// per project (<pipeline>-<stage or action>): the secrets it may read,
+	// privileged mode; the secrets file stays out of the builds' sight
+	ro.Projects = map[string]codebuild.Project{}
+	for _, st := range s.cfg.Stages {
+		builds := map[string]config.Build{st.Name: st.Build}
+		for _, a := range st.Actions {
+			builds[a.Name] = a.Build
+		}
+		for name, b := range builds {
+			if b.Buildspec == "" {
+				continue
+			}
+			ro.Projects[s.cfg.Name+"-"+name] = codebuild.Project{Secrets: b.Secrets, Privileged: b.Privileged}
+		}
+	}
+	if f := os.Getenv("PUSHLINE_SECRETS_FILE"); f != "" {
+		if abs, err := filepath.Abs(f); err == nil {
+			f = abs
+		}
+		ro.SecretsFile = f
+		ro.Hide = append(ro.Hide, f)
 	}
 	writable := o.SandboxWritable
 	if writable == nil {
