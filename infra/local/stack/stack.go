@@ -51,6 +51,9 @@ type Options struct {
 	Config        *config.Config
 	Out           io.Writer // the console: progress, build logs, events (default os.Stdout)
 	Logger        *slog.Logger
+	// SandboxWritable: folders builds may write besides their own (e.g. a
+	// local deploy target); nil reads PUSHLINE_SANDBOX_WRITABLE (a path list).
+	SandboxWritable []string
 }
 
 // Stack is a running local stack.
@@ -165,10 +168,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	s.runner = codebuild.New(codebuild.Options{
-		Dir: filepath.Join(o.DataDir, "builds"), Objects: s.objects, Log: o.Out, Logger: o.Logger,
-		Region: Region, Account: Account, LogsBaseURL: s.httpURL + "/builds/",
-	})
+	s.runner = codebuild.New(s.runnerOptions())
 
 	awsCfg := aws.Config{
 		Region:       Region,
