@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/pushline/pushline/infra/codebuild"
+	"github.com/pushline/pushline/infra/codedeploy"
 	"github.com/pushline/pushline/infra/states"
 	"github.com/pushline/pushline/shared/approval"
 	"github.com/pushline/pushline/shared/config"
@@ -70,8 +71,10 @@ type Stack struct {
 	console *console
 	engine  *states.Engine
 	runner  *codebuild.Runner
-	sfn     *sfn.Client
-	watch   *watch.Handler
+	// codedeploy is the local CodeDeploy (deploy.go)
+	codedeploy *codedeploy.Service
+	sfn        *sfn.Client
+	watch      *watch.Handler
 
 	lock   *os.File // the data dir's lock, held while the stack runs
 	web    *http.Server
@@ -221,6 +224,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.engine.Register("arn:aws:states:::codebuild:startBuild", s.drained(states.IntegrationFunc(s.build)))
 	s.engine.Register("arn:aws:states:::events:putEvents", states.RerunWhen(s.drained(states.EventsIntegration(s.putEvents)), nil))
 
+	if err := s.openCodeDeploy(); err != nil {
+		return nil, err
+	}
 	if err := s.deploy(ctx, busName); err != nil {
 		return nil, err
 	}
@@ -238,6 +244,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	web := http.NewServeMux()
 	web.Handle("/webhook", s.accepted(hook))
 	web.Handle("/approvals/", pages)
+	starter, err := ingest.NewStarter(ingest.Options{Config: s.cfg, StateMachineARN: s.machineARN, SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	web.Handle("/codecommit", s.codeCommitEvents(s.codeCommitHandler(starter)))
+	web.HandleFunc("GET /deployments/", s.deploymentPage)
 	web.Handle("/builds/", http.StripPrefix("/builds", s.runner.LogHandler()))
 	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -329,6 +341,8 @@ func (s *Stack) awsHandler() http.Handler {
 			sf.ServeHTTP(w, r)
 		case codebuild.IsAPIRequest(r):
 			cb.ServeHTTP(w, r)
+		case codedeploy.IsAPIRequest(r):
+			s.codedeploy.Handler().ServeHTTP(w, r)
 		default:
 			s3h.ServeHTTP(w, r)
 		}
@@ -413,6 +427,9 @@ func (s *Stack) Close(ctx context.Context) error {
 		}
 		if s.runner != nil {
 			errs = append(errs, s.runner.Close())
+		}
+		if s.codedeploy != nil {
+			errs = append(errs, s.codedeploy.Close())
 		}
 		if s.bus != nil {
 			errs = append(errs, s.bus.close())
