@@ -18,10 +18,10 @@ const (
 	StageWaiting   = "WAITING" // an approval waiting for a decision
 	StageSucceeded = "SUCCEEDED"
 	StageFailed    = "FAILED"
-	StageStopped   = "STOPPED"  // the run was stopped while the stage ran
-	StageReused    = "REUSED"   // a retry started later: an earlier attempt ran it
-	StageSkipped   = "SKIPPED"  // the run does not run it (input skip)
-	StageNotRun    = "NOT_RUN"  // the run ended before it
+	StageStopped   = "STOPPED" // the run was stopped while the stage ran
+	StageReused    = "REUSED"  // a retry started later: an earlier attempt ran it
+	StageSkipped   = "SKIPPED" // the run does not run it (input skip)
+	StageNotRun    = "NOT_RUN" // the run ended before it
 )
 
 // Stage kinds.

@@ -208,8 +208,8 @@ func TestCauseInWords(t *testing.T) {
 		"Approve failed with Pushline.Rejected: rejected by ops@example.com: not today": "rejected by ops@example.com: not today",
 		"stage Test: build app-Test:1 ended FAILED; logs: http://x/builds/1":            "build app-Test:1 ended FAILED",
 		"stage Approve: no decision before the approval timed out":                      "no decision before the approval timed out",
-		`{"errorMessage":"x"}`:  "",
-		"plain words":           "plain words",
+		`{"errorMessage":"x"}`: "",
+		"plain words":          "plain words",
 	} {
 		if got := causeInWords(in); got != want {
 			t.Errorf("causeInWords(%q) = %q, want %q", in, got, want)
