@@ -216,12 +216,10 @@ func finish(r *Run, ex execution, last *Stage) {
 		r.FailedStage = last.Name
 	}
 	r.Cause = causeInWords(ex.Cause)
-	if r.Cause == "" && r.FailedStage != "" {
-		for _, st := range r.Stages {
-			if st.Name == r.FailedStage && st.Cause != "" {
-				r.Cause = st.Cause
-			}
-		}
+	// The stage's own cause says more when it starts the same way (a
+	// build's failed phase and its message).
+	if st := r.Stage(r.FailedStage); st != nil && st.Cause != "" && (r.Cause == "" || strings.HasPrefix(st.Cause, r.Cause)) {
+		r.Cause = st.Cause
 	}
 }
 

@@ -60,8 +60,8 @@ func (rs *Runs) Log(ctx context.Context, b *Build, token string, n int) (*LogPag
 		p.Lines = append(p.Lines, strings.TrimRight(aws.ToString(e.Message), "\r\n"))
 	}
 	// CloudWatch answers the token it was given once there is nothing
-	// earlier; so does FileLogs.
-	if back := aws.ToString(out.NextBackwardToken); back != token && len(out.Events) > 0 {
+	// earlier; fewer lines than asked for means the same.
+	if back := aws.ToString(out.NextBackwardToken); back != token && len(out.Events) >= n && back != "b/0" {
 		p.Earlier = back
 	}
 	if strings.HasPrefix(token, "f/") {

@@ -56,7 +56,7 @@ func TestGetFailedBuild(t *testing.T) {
 	if r.Status != Failed || r.FailedStage != "Test" || r.Trigger != push.TriggerPush || r.Attempt != 1 {
 		t.Errorf("status %s failed stage %q trigger %s attempt %d", r.Status, r.FailedStage, r.Trigger, r.Attempt)
 	}
-	if !strings.HasPrefix(r.Cause, "build app-Test:") || !strings.HasSuffix(r.Cause, "ended FAILED") {
+	if !strings.HasPrefix(r.Cause, "build app-Test:") || !strings.HasSuffix(r.Cause, "ended FAILED in DOWNLOAD_SOURCE: buildspec-test.yml: the buildspec file does not exist in the source") {
 		t.Errorf("cause %q", r.Cause)
 	}
 	if r.Commit.Title() != "Add the app" || r.Commit.Branch != "main" || r.Commit.Repository != "acme/app" {
