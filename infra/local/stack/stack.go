@@ -165,6 +165,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.console = newConsole(o.Out)
+	s.console.runURL = s.RunURL
 	s.bus.subscribe(s.console.event)
 
 	if s.engine, err = states.Open(ctx, states.Options{
@@ -174,7 +175,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.runner = codebuild.New(codebuild.Options{
-		Dir: filepath.Join(o.DataDir, "builds"), Objects: s.objects, Log: o.Out, Logger: o.Logger,
+		Dir: filepath.Join(o.DataDir, "builds"), Objects: s.objects, Log: s.console.buildOutput(), Label: buildLabel, Logger: o.Logger,
 		Region: Region, Account: Account, LogsBaseURL: s.httpURL + "/builds/",
 	})
 
@@ -221,7 +222,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.watch = &watch.Handler{SFN: s.sfn, Events: s.bus, EventBus: busName, StateMachine: s.machineARN, Log: o.Logger}
 	hook, err := ingest.New(ingest.Options{
 		Config: s.cfg, Secret: []byte(s.secret), StateMachineARN: s.machineARN,
-		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger,
+		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: slog.New(errorsOnly{o.Logger.Handler()}),
 	})
 	if err != nil {
 		return nil, err
@@ -231,7 +232,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Presign: s3.NewPresignClient(s3c), StateMachine: s.machineARN, Config: s.cfg,
 	}
 	runPages := &runpage.Handler{Runs: s.runs, Pipeline: s.cfg.Name, Key: approvalKey, Open: s.open, Log: o.Logger}
-	pages := &approval.Handler{Store: store, Signer: signer, Tasks: s.sfn, Events: s.bus, EventBus: busName, Log: o.Logger}
+	pages := &approval.Handler{Store: store, Signer: signer, Tasks: s.sfn, Events: s.bus, EventBus: busName, Log: o.Logger, RunURL: s.RunURL}
 
 	web := http.NewServeMux()
 	web.Handle("/webhook", s.accepted(hook))
