@@ -133,7 +133,7 @@ type gen struct {
 func newGen(cfg *config.Config) *gen {
 	g := &gen{cfg: cfg, recorded: make([]bool, len(cfg.Stages))}
 	for i, s := range cfg.Stages {
-		g.recorded[i] = !s.IsApproval() && i < len(cfg.Stages)-1
+		g.recorded[i] = isBuild(s) && i < len(cfg.Stages)-1
 	}
 	return g
 }
@@ -179,13 +179,19 @@ func (g *gen) definition() obj {
 		[]obj{g.entry(event.StageExecution, event.Started, obj{}.with("stage", first.Name))},
 		first.Name, g.failedName(first.Name)))
 	for i, s := range g.cfg.Stages {
-		if s.IsApproval() {
+		kind := kindBuild
+		switch {
+		case s.IsApproval():
 			g.approval(i)
-		} else {
+			kind = kindApproval
+		case s.IsDeploy():
+			g.deploy(i)
+			kind = kindDeploy
+		default:
 			g.build(i)
 		}
 		g.succeeded(i)
-		g.failed(s.Name, s.Name, map[bool]string{true: kindApproval, false: kindBuild}[s.IsApproval()])
+		g.failed(s.Name, s.Name, kind)
 	}
 	g.add(stSucceeded, obj{}.with("Type", "Succeed").with("Comment", "Every stage succeeded."))
 	g.failure()
@@ -462,7 +468,7 @@ func (g *gen) inputExpr(i int) string {
 // one before), the first build stage takes the source snapshot.
 func (g *gen) latestBefore(i int) string {
 	for j := i - 1; j >= 0; j-- {
-		if !g.cfg.Stages[j].IsApproval() {
+		if isBuild(g.cfg.Stages[j]) {
 			return "$.builds." + dataKey(g.cfg.Stages[j].Name) + ".latestArtifact"
 		}
 	}
@@ -502,7 +508,7 @@ func (g *gen) approval(i int) {
 	s := g.cfg.Stages[i]
 	var builds []string
 	for _, e := range g.cfg.Stages[:i] {
-		if !e.IsApproval() {
+		if isBuild(e) {
 			builds = append(builds, "$.builds."+dataKey(e.Name))
 		}
 	}
@@ -545,6 +551,8 @@ func (g *gen) succeeded(i int) {
 		extra = extra.
 			with("approver.$", "$.approvals."+dataKey(s.Name)+".approver").
 			with("comment.$", "$.approvals."+dataKey(s.Name)+".comment")
+	case s.IsDeploy():
+		extra = deploySucceeded(s)
 	case g.recorded[i]:
 		extra = extra.
 			with("buildId.$", "$.builds."+dataKey(s.Name)+".buildId").

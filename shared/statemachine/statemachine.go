@@ -32,7 +32,8 @@ func ProjectKey(stage string) string { return "Project" + config.StageKey(stage)
 // Keys lists the placeholder keys the definition of cfg uses, each once:
 // ArtifactBucket, EventBusName, SourceFunctionArn, then NotifyFunctionArn
 // if there is an approval stage, QueueFunctionArn in queued mode, then
-// ProjectKey of each build stage in stage order.
+// ProjectKey of each build stage in stage order, then DeployConsoleUrl if
+// there is a deploy stage.
 func Keys(cfg *config.Config) []string {
 	keys := []string{KeyArtifactBucket, KeyEventBusName, KeySourceFunctionArn}
 	for _, s := range cfg.Stages {
@@ -45,9 +46,12 @@ func Keys(cfg *config.Config) []string {
 		keys = append(keys, KeyQueueFunctionArn)
 	}
 	for _, s := range cfg.Stages {
-		if !s.IsApproval() {
+		if isBuild(s) {
 			keys = append(keys, ProjectKey(s.Name))
 		}
+	}
+	if hasDeploy(cfg) {
+		keys = append(keys, KeyDeployConsoleURL)
 	}
 	return keys
 }
