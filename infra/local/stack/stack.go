@@ -289,6 +289,7 @@ func (s *Stack) deploy(ctx context.Context, busName string) error {
 		statemachine.KeySourceFunctionArn: functionARN(s.cfg.Name, "source"),
 		statemachine.KeyNotifyFunctionArn: functionARN(s.cfg.Name, "notify"),
 		statemachine.KeyQueueFunctionArn:  functionARN(s.cfg.Name, "queue"),
+		statemachine.KeyDeployConsoleURL:  s.httpURL + "/deployments/",
 	}
 	for _, st := range s.cfg.Stages {
 		if !st.IsApproval() {
