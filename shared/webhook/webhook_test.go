@@ -347,3 +347,21 @@ func TestDetectGiteaWins(t *testing.T) {
 		t.Fatalf("Verify = %v, want ErrMissingSignature", err)
 	}
 }
+
+func TestEventName(t *testing.T) {
+	tests := []struct {
+		header http.Header
+		want   string
+	}{
+		{http.Header{"X-Github-Event": {"push"}}, "push"},
+		{http.Header{"X-Gitea-Event": {"pull_request"}, "X-Github-Event": {"pull_request"}}, "pull_request"},
+		{http.Header{"X-Gitlab-Event": {"Merge Request Hook"}}, "Merge Request Hook"},
+		{http.Header{"X-Event-Key": {"pullrequest:created"}}, "pullrequest:created"},
+		{http.Header{}, ""},
+	}
+	for _, tt := range tests {
+		if got := EventName(tt.header); got != tt.want {
+			t.Errorf("EventName(%v) = %q, want %q", tt.header, got, tt.want)
+		}
+	}
+}
