@@ -247,7 +247,7 @@ func (h *Handler) stop(ctx context.Context, log *slog.Logger, p push.Push, old, 
 		return sfnError("stop superseded execution "+nameOf(old), err)
 	}
 	log.Info("execution superseded", "superseded", old, "by", by)
-	h.emit(ctx, log, event.Detail{
+	d := event.Detail{
 		Pipeline:     h.o.Config.Name,
 		Execution:    old,
 		State:        event.Superseded,
@@ -256,7 +256,11 @@ func (h *Handler) stop(ctx context.Context, log *slog.Logger, p push.Push, old, 
 		Commit:       commit,
 		Cause:        cause,
 		SupersededBy: by,
-	})
+	}
+	if p.PullRequest != nil {
+		d.Trigger, d.PullRequest = push.TriggerPullRequest, p.PullRequest.Number
+	}
+	h.emit(ctx, log, d)
 	return nil
 }
 

@@ -350,6 +350,10 @@ func (d *Delivery) pullRequest(p push.Push, minHash int) error {
 		return fmt.Errorf("%w: pull request #%d before %q is not a commit id", ErrMalformed, pr.Number, clipText(p.Before, 80))
 	}
 	p.Ref = PullRequestRef(d.Provider, pr.Number)
+	pr.Title = clipText(pr.Title, 256)
+	for _, f := range []*string{&pr.URL, &pr.HeadRepository, &pr.HeadCloneURL, &pr.Action} {
+		*f = clipText(*f, 1024)
+	}
 	if p.Before == "" {
 		p.Before = push.ZeroCommit
 	}
