@@ -3,6 +3,7 @@ package status
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -84,4 +85,16 @@ func duration(d time.Duration) string {
 	}
 	d = d.Round(time.Minute)
 	return strings.TrimSuffix(d.String(), "0s")
+}
+
+// RunPage returns a RunURL that links base + "/runs/<execution name>"
+// (base is PUSHLINE_PUBLIC_URL; "" links nothing).
+func RunPage(base string) func(executionARN string) string {
+	base = strings.TrimSuffix(base, "/")
+	return func(arn string) string {
+		if base == "" {
+			return ""
+		}
+		return base + "/runs/" + url.PathEscape(arn[strings.LastIndexByte(arn, ':')+1:])
+	}
 }
