@@ -31,14 +31,16 @@ func run() error {
 		return err
 	}
 	s, err := stack.Start(ctx, stack.Options{
-		DataDir:       env("PUSHLINE_DATA_DIR", ".pushline"),
-		HTTPAddr:      env("PUSHLINE_HTTP_ADDR", "127.0.0.1:8080"),
-		AWSAddr:       env("PUSHLINE_AWS_ADDR", "127.0.0.1:4566"),
-		WebhookSecret: os.Getenv("PUSHLINE_WEBHOOK_SECRET"),
-		SMTPAddr:      os.Getenv("PUSHLINE_SMTP_ADDR"),
-		Config:        cfg,
-		Out:           os.Stdout,
-		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		DataDir:        env("PUSHLINE_DATA_DIR", ".pushline"),
+		HTTPAddr:       env("PUSHLINE_HTTP_ADDR", "127.0.0.1:8080"),
+		AWSAddr:        env("PUSHLINE_AWS_ADDR", "127.0.0.1:4566"),
+		WebhookSecret:  os.Getenv("PUSHLINE_WEBHOOK_SECRET"),
+		SMTPAddr:       os.Getenv("PUSHLINE_SMTP_ADDR"),
+		ProviderTokens: os.Getenv("PUSHLINE_PROVIDER_TOKENS"),
+		PublicURL:      os.Getenv("PUSHLINE_PUBLIC_URL"),
+		Config:         cfg,
+		Out:            os.Stdout,
+		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return err

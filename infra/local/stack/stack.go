@@ -49,8 +49,14 @@ type Options struct {
 	WebhookSecret string // default: generated once, kept in the data dir
 	SMTPAddr      string // default: mail goes to $DataDir/outbox as .eml files
 	Config        *config.Config
-	Out           io.Writer // the console: progress, build logs, events (default os.Stdout)
-	Logger        *slog.Logger
+	// ProviderTokens is PUSHLINE_PROVIDER_TOKENS: the provider tokens
+	// JSON (source archives of private repositories, commit statuses).
+	ProviderTokens string
+	// PublicURL is PUSHLINE_PUBLIC_URL, the base of links sent out
+	// (default: the HTTP address).
+	PublicURL string
+	Out       io.Writer // the console: progress, build logs, events (default os.Stdout)
+	Logger    *slog.Logger
 }
 
 // Stack is a running local stack.
@@ -62,13 +68,14 @@ type Stack struct {
 	httpURL    string
 	awsURL     string
 
-	objects *objects
-	bus     *bus
-	console *console
-	engine  *states.Engine
-	runner  *codebuild.Runner
-	sfn     *sfn.Client
-	watch   *watch.Handler
+	objects  *objects
+	bus      *bus
+	console  *console
+	engine   *states.Engine
+	runner   *codebuild.Runner
+	sfn      *sfn.Client
+	watch    *watch.Handler
+	statuses *statusQueue
 
 	lock   *os.File // the data dir's lock, held while the stack runs
 	web    *http.Server
@@ -194,6 +201,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	busName := "pushline-" + s.cfg.Name
+	var tokens source.TokenMap
+	if o.ProviderTokens != "" {
+		if tokens, err = source.ParseTokens([]byte(o.ProviderTokens)); err != nil {
+			return nil, fmt.Errorf("PUSHLINE_PROVIDER_TOKENS: %w", err)
+		}
+	}
 	fns := functions{
 		source: &source.Handler{S3: s3c, Bucket: Bucket, Log: o.Logger},
 		notify: &approval.Notifier{
@@ -210,10 +223,20 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	if len(tokens) > 0 {
+		fns.source.Tokens = tokens
+	}
+	if s.statuses, err = s.startStatuses(tokens); err != nil {
+		return nil, err
+	}
+	if s.statuses != nil {
+		s.bus.subscribe(s.statuses.enqueue)
+	}
 	s.watch = &watch.Handler{SFN: s.sfn, Events: s.bus, EventBus: busName, StateMachine: s.machineARN, Log: o.Logger}
 	hook, err := ingest.New(ingest.Options{
 		Config: s.cfg, Secret: []byte(s.secret), StateMachineARN: s.machineARN,
 		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger,
+		ForksRefused: "the local stack runs builds without a sandbox, so it does not build forks",
 	})
 	if err != nil {
 		return nil, err
@@ -392,6 +415,11 @@ func (s *Stack) Close(ctx context.Context) error {
 			cancel()
 		}
 		s.wg.Wait()
+		if s.statuses != nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			errs = append(errs, s.statuses.close(sctx))
+			cancel()
+		}
 		if s.engine != nil {
 			errs = append(errs, s.engine.Close())
 		}
