@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -77,15 +78,15 @@ func (h *Handler) Handle(ctx context.Context, ev event.Event) error {
 	if ev.Source != event.Source || d.Commit == "" || d.Execution == "" || d.Pipeline == "" {
 		return nil
 	}
-	ups := h.updates(ev)
 	final := ev.DetailType == event.PipelineExecution && ev.Detail.State != event.Started
-	if len(ups) == 0 && !final {
+	if len(h.updates(ev, 0)) == 0 && !final {
 		return nil
 	}
 	tg, ok := h.target(ctx, d)
 	if !ok {
 		return nil
 	}
+	ups := h.updates(ev, max(d.PullRequest, tg.pullRequest))
 	at := ev.Time
 	if at.IsZero() {
 		at = time.Now()
@@ -143,7 +144,18 @@ func (h *Handler) post(ctx context.Context, tg target, r *Record) {
 		poster = &Poster{}
 	}
 	for range 4 {
-		if err := poster.Post(ctx, r.Status, tg.token); err != nil {
+		// Before a retry: give up a state a newer one has replaced.
+		stale := func() bool {
+			latest, err := h.Store.Get(ctx, r.Key())
+			return err == nil && latest != nil && latest.newer(r)
+		}
+		err := poster.Post(ctx, r.Status, tg.token, stale)
+		if errors.Is(err, ErrStale) {
+			// The newer state's own poster posts it.
+			h.logger().Debug("status retry dropped: a newer state was claimed", "context", r.Status.Context, "state", r.Status.State)
+			return
+		}
+		if err != nil {
 			h.failures.Add(1)
 			h.logger().Error("commit status not posted", "provider", r.Status.Provider, "repository", r.Status.Repository,
 				"commit", r.Status.Commit, "context", r.Status.Context, "state", r.Status.State, "err", err)
@@ -204,8 +216,9 @@ func (h *Handler) finish(ctx context.Context, tg target, ev event.Event) error {
 	return nil
 }
 
-// updates lists the statuses an event asks for.
-func (h *Handler) updates(ev event.Event) []update {
+// updates lists the statuses an event asks for; pr is the run's pull
+// request number (0: none).
+func (h *Handler) updates(ev event.Event, pr int) []update {
 	d := ev.Detail
 	run := Context(d.Pipeline, "", "")
 	stage := Context(d.Pipeline, d.Stage, d.Action)
@@ -219,8 +232,8 @@ func (h *Handler) updates(ev event.Event) []update {
 		switch d.State {
 		case event.Started:
 			what := "Running"
-			if d.PullRequest > 0 {
-				what = fmt.Sprintf("Running pull request #%d", d.PullRequest)
+			if pr > 0 {
+				what = fmt.Sprintf("Running pull request #%d", pr)
 			}
 			return []update{{run, Pending, rankPending, fixed(what)}}
 		case event.Succeeded:

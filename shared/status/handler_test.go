@@ -238,3 +238,29 @@ func TestConcurrentOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleRetry: a pending whose post is being retried is dropped when
+// the context's final state is claimed meanwhile, so it never lands after
+// the final one.
+func TestStaleRetry(t *testing.T) {
+	hs := newHarness(t, nil, answer{code: 503, retryAfter: "1"})
+	started := make(chan struct{})
+	release := make(chan struct{})
+	hs.h.Poster.Sleep = func(context.Context, time.Duration) error {
+		close(started)
+		<-release
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hs.send(t, hs.ev(execA, event.StageExecution, event.Started, "Build", 1))
+	}()
+	<-started
+	hs.send(t, hs.ev(execA, event.StageExecution, event.Succeeded, "Build", 5))
+	close(release)
+	<-done
+	if diff := cmp.Diff([]string{"pushline/app/Build pending Build running", "pushline/app/Build success Build passed in 4s"}, hs.posted()); diff != "" {
+		t.Errorf("statuses (-want +got; the first is the refused pending):\n%s", diff)
+	}
+}

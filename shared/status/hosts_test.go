@@ -124,7 +124,7 @@ func TestHosts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeHost(t)
 			tt.st.APIURL = f.srv.URL
-			if err := (&Poster{}).Post(context.Background(), tt.st, tt.token); err != nil {
+			if err := (&Poster{}).Post(context.Background(), tt.st, tt.token, nil); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff([]call{tt.want}, f.got()); diff != "" {
@@ -171,7 +171,7 @@ func TestRetries(t *testing.T) {
 				waits = append(waits, d.Round(time.Second))
 				return nil
 			}}
-			err := p.Post(context.Background(), s, "secret-token")
+			err := p.Post(context.Background(), s, "secret-token", nil)
 			if (err == nil) != tt.ok || len(f.got()) != tt.calls {
 				t.Fatalf("err %v after %d calls, want ok=%v after %d", err, len(f.got()), tt.ok, tt.calls)
 			}

@@ -47,8 +47,14 @@ func (e *PostError) Unwrap() error { return e.Err }
 
 var defaultClient = &http.Client{Timeout: 10 * time.Second}
 
-// Post sends st with token, retrying 429, 5xx and transport errors.
-func (p *Poster) Post(ctx context.Context, st Status, token string) error {
+// ErrStale is returned by Post when it gave up retrying a status that a
+// newer one replaced.
+var ErrStale = errors.New("a newer status replaced this one")
+
+// Post sends st with token, retrying 429, 5xx and transport errors;
+// before each retry it asks stale (when not nil) whether a newer state
+// replaced st, and gives up with ErrStale if so.
+func (p *Poster) Post(ctx context.Context, st Status, token string, stale func() bool) error {
 	attempts, backoff, maxWait := p.Attempts, p.Backoff, p.MaxWait
 	if attempts <= 0 {
 		attempts = 4
@@ -99,6 +105,9 @@ func (p *Poster) Post(ctx context.Context, st Status, token string) error {
 		}
 		if err := sleep(ctx, min(wait, maxWait)); err != nil {
 			break
+		}
+		if stale != nil && stale() {
+			return ErrStale
 		}
 	}
 	return last
