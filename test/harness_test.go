@@ -123,6 +123,7 @@ func (p *proc) start() {
 		"PUSHLINE_HTTP_ADDR="+p.httpAddr,
 		"PUSHLINE_AWS_ADDR=127.0.0.1:0",
 		"PUSHLINE_WEBHOOK_SECRET="+secret,
+		"PUSHLINE_SANDBOX_WRITABLE="+filepath.Join(p.dir, "deployed"), // the Deploy stage's target
 	)
 	p.cmd.Env = append(p.cmd.Env, p.env...)
 	pr, pw := io.Pipe()

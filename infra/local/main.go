@@ -30,6 +30,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(os.Stderr, "pushline local: warning:", w)
+	}
 	s, err := stack.Start(ctx, stack.Options{
 		DataDir:        env("PUSHLINE_DATA_DIR", ".pushline"),
 		HTTPAddr:       env("PUSHLINE_HTTP_ADDR", "127.0.0.1:8080"),
