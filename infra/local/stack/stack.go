@@ -59,6 +59,9 @@ type Options struct {
 	// SandboxWritable: folders builds may write besides their own (e.g. a
 	// local deploy target); nil reads PUSHLINE_SANDBOX_WRITABLE (a path list).
 	SandboxWritable []string
+	// ProviderTokens is PUSHLINE_PROVIDER_TOKENS: the provider tokens
+	// JSON (source archives of private repositories, commit statuses).
+	ProviderTokens string
 }
 
 // Stack is a running local stack.
@@ -70,16 +73,17 @@ type Stack struct {
 	httpURL    string
 	awsURL     string
 
-	objects *objects
-	bus     *bus
-	console *console
-	engine  *states.Engine
-	runner  *codebuild.Runner
-	sfn     *sfn.Client
-	watch   *watch.Handler
-	runs    *run.Runs
-	key     []byte // the approval key: signs approval and run links
-	open    bool   // the HTTP address is loopback: run pages need no signed link
+	objects  *objects
+	bus      *bus
+	console  *console
+	engine   *states.Engine
+	runner   *codebuild.Runner
+	sfn      *sfn.Client
+	watch    *watch.Handler
+	statuses *statusQueue
+	runs     *run.Runs
+	key      []byte // the approval key: signs approval and run links
+	open     bool   // the HTTP address is loopback: run pages need no signed link
 	// codedeploy is the local CodeDeploy (deploy.go)
 	codedeploy *codedeploy.Service
 
@@ -180,7 +184,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	s.runner = codebuild.New(s.runnerOptions())
+	ro := s.runnerOptions()
+	s.runner = codebuild.New(ro)
 
 	awsCfg := aws.Config{
 		Region:       Region,
@@ -216,6 +221,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		s.console.printf("approval %s: released the claim of a decision interrupted by the last stop; its link works again", id)
 	}
 	busName := "pushline-" + s.cfg.Name
+	var tokens source.TokenMap
+	if o.ProviderTokens != "" {
+		if tokens, err = source.ParseTokens([]byte(o.ProviderTokens)); err != nil {
+			return nil, fmt.Errorf("PUSHLINE_PROVIDER_TOKENS: %w", err)
+		}
+	}
 	fns := functions{
 		source: &source.Handler{S3: s3c, Bucket: Bucket, Log: o.Logger},
 		notify: &approval.Notifier{
@@ -240,10 +251,20 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	if len(tokens) > 0 {
+		fns.source.Tokens = tokens
+	}
+	if s.statuses, err = s.startStatuses(tokens); err != nil {
+		return nil, err
+	}
+	if s.statuses != nil {
+		s.bus.subscribe(s.statuses.enqueue)
+	}
 	s.watch = &watch.Handler{SFN: s.sfn, Events: s.bus, EventBus: busName, StateMachine: s.machineARN, Log: o.Logger}
 	hook, err := ingest.New(ingest.Options{
 		Config: s.cfg, Secret: []byte(s.secret), StateMachineARN: s.machineARN,
 		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: slog.New(errorsOnly{o.Logger.Handler()}),
+		ForksRefused: forksRefused(ro),
 	})
 	if err != nil {
 		return nil, err
@@ -274,6 +295,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.awsSrv = s.serve(awsLn, s.awsHandler())
 	s.engine.Resume()
 	return s, nil
+}
+
+// forksRefused says why fork pull requests cannot build here: only inside
+// the build sandbox may a stranger's buildspec run ("" when it works).
+func forksRefused(ro codebuild.Options) string {
+	if ro.Bwrap != "" {
+		return ""
+	}
+	return "the local stack runs builds without the bubblewrap sandbox here, and builds forks only inside it"
 }
 
 // deploy creates the pipeline's state machine from the config, or updates
@@ -474,6 +504,11 @@ func (s *Stack) Close(ctx context.Context) error {
 			cancel()
 		}
 		s.wg.Wait()
+		if s.statuses != nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			errs = append(errs, s.statuses.close(sctx))
+			cancel()
+		}
 		if s.engine != nil {
 			errs = append(errs, s.engine.Close())
 		}
