@@ -121,6 +121,19 @@
 // is "arn:aws:s3:::<bucket>/<key>". No matching file fails UPLOAD_ARTIFACTS
 // ("no matching artifact paths found").
 //
+// # Test reports
+//
+// After POST_BUILD, each reports entry's files (globs under base-directory,
+// itself possibly a pattern) are parsed by package testreport (JUNITXML,
+// CUCUMBERJSON, TESTNGXML, NUNITXML, NUNIT3XML; other formats are listed in
+// the log and skipped) into a Report named <project>-<name>: SUCCEEDED,
+// FAILED (a test failed or errored) or INCOMPLETE (a file did not parse),
+// with its TestSummary and test cases. Reports go to <build>/reports.json
+// and Build.ReportArns; Runner.Reports(id) returns them, the API answers
+// BatchGetReports and DescribeTestCases. When the build failed, a
+// TEST_FAILURES context naming the failing tests and their messages is added
+// to its failed phase, so it reaches the task's failure cause (events, mail).
+//
 // # Secrets
 //
 // env.secrets-manager (VAR: secret-id:json-key:version-stage:version-id, as
@@ -138,5 +151,6 @@
 //
 // Not supported locally (a clear failure, not silence): source types other
 // than S3 and NO_SOURCE. Accepted and ignored (listed in the log): run-as,
-// proxy, batch, runtime-versions, secondary artifacts.
+// proxy, batch, runtime-versions, secondary artifacts, cache (until it is
+// implemented).
 package codebuild

@@ -118,6 +118,7 @@ func (x *execution) execute() {
 		return
 	}
 	x.captureExported()
+	x.processReports()
 	if upload {
 		x.beginPhase(PhaseUploadArtifacts)
 		if err := x.uploadArtifacts(); err != nil {

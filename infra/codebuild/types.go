@@ -104,6 +104,7 @@ type Build struct {
 	BuildComplete                bool               `json:"BuildComplete"`
 	Initiator                    string             `json:"Initiator"`
 	ExportedEnvironmentVariables []ExportedVariable `json:"ExportedEnvironmentVariables,omitempty"`
+	ReportArns                   []string           `json:"ReportArns,omitempty"`
 }
 
 // Phase is one entry of Build.Phases.
