@@ -121,6 +121,17 @@
 // is "arn:aws:s3:::<bucket>/<key>". No matching file fails UPLOAD_ARTIFACTS
 // ("no matching artifact paths found").
 //
+// # Cache
+//
+// cache.paths (a folder, or folder/**/*; $VARS expand from the build's
+// environment; relative to CODEBUILD_SRC_DIR) that lie in the build's folder
+// (source, inputs, TMPDIR, the sandbox's HOME) are kept per project in
+// <Dir>/_cache/<project>.tar: restored at the end of DOWNLOAD_SOURCE, before
+// the first phase, and saved in UPLOAD_ARTIFACTS when the build has
+// succeeded, written to a temporary file and renamed, so that concurrent
+// builds of a project never leave a torn cache (the last one wins). Other
+// paths are listed in the log and not cached.
+//
 // # Test reports
 //
 // After POST_BUILD, each reports entry's files (globs under base-directory,
@@ -151,6 +162,6 @@
 //
 // Not supported locally (a clear failure, not silence): source types other
 // than S3 and NO_SOURCE. Accepted and ignored (listed in the log): run-as,
-// proxy, batch, runtime-versions, secondary artifacts, cache (until it is
-// implemented).
+// proxy, batch, runtime-versions, secondary artifacts, cache key and
+// fallback-keys (one cache per project locally).
 package codebuild

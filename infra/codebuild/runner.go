@@ -229,7 +229,7 @@ func (r *Runner) recover(rn *run) {
 	rn.pgid = 0
 	if !r.o.KeepWorkDirs {
 		for _, d := range workDirs {
-			os.RemoveAll(filepath.Join(rn.dir, d))
+			removeAll(filepath.Join(rn.dir, d))
 		}
 	}
 	if err := r.save(rn); err != nil {

@@ -37,6 +37,7 @@ type Spec struct {
 	Phases    []*Phase   // in execution order, only the phases the file declares
 	Artifacts *Artifacts // nil when the file has no artifacts section
 	Reports   []Report   // in file order
+	Cache     *Cache     // nil when the file has no cache section
 	Ignored   []string   // keys accepted but without effect locally, e.g. "reports (line 30)"
 }
 
@@ -98,6 +99,12 @@ type Artifacts struct {
 	BaseDirectory string
 	DiscardPaths  bool
 	ExcludePaths  []string
+}
+
+// Cache is the cache section: the paths kept between builds of a project.
+type Cache struct {
+	Paths []string
+	Line  int
 }
 
 // Report is one reports entry: a report group and the files of its reports.
@@ -184,7 +191,11 @@ func Parse(file string, data []byte) (*Spec, error) {
 			r, err := p.reports(v)
 			spec.Reports = r
 			return err
-		case "run-as", "proxy", "cache", "batch":
+		case "cache":
+			c, err := p.cache(v)
+			spec.Cache = c
+			return err
+		case "run-as", "proxy", "batch":
 			spec.Ignored = append(spec.Ignored, fmt.Sprintf("%s (line %d)", key, k.Line))
 		default:
 			return p.errf(k, "unknown key %q; allowed: version, run-as, env, proxy, batch, phases, reports, artifacts, cache", key)
@@ -644,4 +655,30 @@ func (p *parser) reports(n *yaml.Node) ([]Report, error) {
 		return nil
 	})
 	return out, err
+}
+
+func (p *parser) cache(n *yaml.Node) (*Cache, error) {
+	if isNull(n) {
+		return nil, nil
+	}
+	c := &Cache{Line: n.Line}
+	err := p.mapping(n, "cache", func(key string, k, v *yaml.Node) error {
+		switch key {
+		case "paths":
+			var err error
+			c.Paths, err = p.strings(v, "cache.paths")
+			return err
+		case "key", "fallback-keys", "action":
+			return nil // S3 cache keys: one cache per project locally
+		default:
+			return p.errf(k, "cache: unknown key %q; allowed: paths, key, fallback-keys, action", key)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Paths) == 0 {
+		return nil, p.errf(n, "cache.paths is missing: list what to keep between builds, e.g. 'node_modules/**/*'")
+	}
+	return c, nil
 }

@@ -80,6 +80,12 @@ func TestParseGood(t *testing.T) {
 			}, Ignored: []string{"phases.install.runtime-versions (line 4)"}},
 		},
 		{
+			name: "cache paths",
+			in:   "version: 0.2\nphases:\n  build:\n    commands: [a]\ncache:\n  paths:\n    - '.gomodcache/**/*'\n    - $HOME/.npm\n",
+			want: &Spec{Version: "0.2", Phases: []*Phase{{Name: Build, Line: 3, Commands: []Command{{"a", 4}}}},
+				Cache: &Cache{Paths: []string{".gomodcache/**/*", "$HOME/.npm"}, Line: 6}},
+		},
+		{
 			name: "numbers as commands, discard-paths no",
 			in:   "version: 0.2\nphases:\n  build:\n    commands:\n      - 42\nartifacts:\n  files: ['a']\n  discard-paths: no\n",
 			want: &Spec{Version: "0.2",
@@ -128,6 +134,8 @@ func TestParseBad(t *testing.T) {
 		{"report without files", "version: 0.2\nphases: {build: {}}\nreports:\n  unit:\n    base-directory: out\n", "buildspec.yml:4: reports.unit.files is missing: list the report files, e.g. 'reports/*.xml'"},
 		{"report format", "version: 0.2\nphases: {build: {}}\nreports:\n  unit:\n    files: [a]\n    file-format: XUNIT\n", `buildspec.yml:6: reports.unit.file-format "XUNIT" is not one of JUNITXML, CUCUMBERJSON, NUNITXML, NUNIT3XML, TESTNGXML, VISUALSTUDIOTRX, CLOVERXML, COBERTURAXML, JACOCOXML, SIMPLECOV`},
 		{"report key", "version: 0.2\nphases: {build: {}}\nreports:\n  unit:\n    file: [a]\n", `buildspec.yml:5: reports.unit: unknown key "file"; allowed: files, base-directory, discard-paths, file-format`},
+		{"cache without paths", "version: 0.2\nphases: {build: {}}\ncache:\n  key: x\n", "buildspec.yml:4: cache.paths is missing: list what to keep between builds, e.g. 'node_modules/**/*'"},
+		{"cache key", "version: 0.2\nphases: {build: {}}\ncache:\n  path: [x]\n", `buildspec.yml:4: cache: unknown key "path"; allowed: paths, key, fallback-keys, action`},
 		{"finally only", "version: 0.2\nphases:\n  build:\n    finally:\n      - echo f\n", "buildspec.yml:3: phases.build has finally but no commands: a phase needs a commands list"},
 		{"on-failure only", "version: 0.2\nphases:\n  install:\n    runtime-versions: {go: 1}\n    on-failure: CONTINUE\n", "buildspec.yml:3: phases.install has on-failure but no commands: a phase needs a commands list"},
 		{"bad on-failure", "version: 0.2\nphases:\n  build:\n    on-failure: RETRY\n", `buildspec.yml:4: phases.build.on-failure "RETRY" is not supported: use ABORT or CONTINUE`},
