@@ -145,6 +145,16 @@
 // TEST_FAILURES context naming the failing tests and their messages is added
 // to its failed phase, so it reaches the task's failure cause (events, mail).
 //
+// # Privileged mode
+//
+// A build whose project is Privileged (Options.Projects) or that has
+// PrivilegedModeOverride true (Environment.PrivilegedMode) uses the host's
+// Docker engine: PROVISIONING runs `docker info` and fails (CLIENT_ERROR)
+// saying there is no docker command or no working engine; in the sandbox the
+// engine's local socket (DOCKER_HOST, default /var/run/docker.sock) is bound
+// in. Locally this is the host's Docker, not one inside the build: images and
+// containers the build makes outlive it.
+//
 // # Secrets
 //
 // env.secrets-manager (VAR: secret-id:json-key:version-stage:version-id, as

@@ -97,6 +97,11 @@ func (x *execution) execute() {
 		x.finish()
 		return
 	}
+	if err := x.checkPrivileged(); err != nil {
+		x.fail(StatusFailed, "CLIENT_ERROR", err.Error())
+		x.finish()
+		return
+	}
 	x.endPhase(StatusSucceeded)
 
 	x.beginPhase(PhaseDownloadSource)

@@ -320,6 +320,7 @@ func (r *Runner) StartBuild(ctx context.Context, in StartBuildInput) (*Build, er
 			Image:                    "local",
 			ComputeType:              "BUILD_GENERAL1_SMALL",
 			EnvironmentVariables:     vars,
+			PrivilegedMode:           privileged(&in, r.o.Projects),
 			ImagePullCredentialsType: "CODEBUILD",
 		},
 		Logs: Logs{

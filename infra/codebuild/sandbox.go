@@ -74,6 +74,11 @@ func (x *execution) sandboxArgs() []string {
 		}
 	}
 	bind(x.rn.dir) // with the cache restored into it
+	if x.privileged() {
+		if sock := dockerSocket(x.env); sock != "" {
+			bind(sock)
+		}
+	}
 	return append(args, "--chdir", resolved(x.srcDir), "--")
 }
 
