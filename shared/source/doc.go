@@ -19,11 +19,20 @@
 //     mirror or another host), else from its webUrl, else from an ssh
 //     cloneUrl's host.
 //
+// Pull requests: the head commit comes from where the host serves it
+// (locate): GitHub, GitLab and Gitea/Forgejo keep every pull request's head
+// in the base repository under their pull request refs, so the base's
+// archive API serves it by commit id, forks included; Bitbucket Cloud keeps
+// a fork's commits only in the fork, so a fork's head is fetched from the
+// fork (push.PullRequest.HeadRepository). A local base repository reads a
+// local fork (HeadCloneURL file:// or a path) for a fork's head. A config
+// cloneUrl that names a mirror must mirror the pull request refs too.
+//
 // Private repositories: an optional token per provider or per repository
 // (Tokens; in AWS the Secrets Manager secret PUSHLINE_PROVIDER_TOKENS_ARN
 // holding {"<provider>": "<token>", "<provider>:<repository>": "<token>"},
 // the more specific key winning; functions/source also accepts the JSON
-// itself in PUSHLINE_PROVIDER_TOKENS, via secret.FromEnv). It is sent as each provider documents:
+// itself in PUSHLINE_PROVIDER_TOKENS, via secret.Lookup). It is sent as each provider documents:
 // GitHub "Authorization: Bearer", GitLab "PRIVATE-TOKEN", Gitea
 // "Authorization: token", Bitbucket "Authorization: Bearer" for access
 // tokens, or Basic when the token is "user:app-password" (it holds a colon).

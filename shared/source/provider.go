@@ -22,8 +22,23 @@ type location struct {
 	url string // archive URL, when hosted
 }
 
-// locate decides where the push's commit comes from.
+// locate decides where the push's commit comes from. A pull request's
+// head commit is fetched where its host serves it: GitHub, GitLab and
+// Gitea/Forgejo keep every pull request's head in the base repository
+// (refs/pull/<n>/head, refs/merge-requests/<n>/head), so its archive API
+// serves the commit by id; Bitbucket Cloud keeps a fork's commits only in
+// the fork, so a fork's head is fetched from the fork. A local base
+// repository (file:// or a path) whose fork is local too reads the fork.
 func locate(p push.Push) (location, error) {
+	if pr := p.PullRequest; pr != nil && pr.Fork {
+		_, baseLocal := localPath(p.CloneURL)
+		if dir, ok := localPath(pr.HeadCloneURL); ok && baseLocal {
+			return location{dir: dir}, nil
+		}
+		if p.Provider == push.Bitbucket && pr.HeadRepository != "" && !baseLocal {
+			p.Repository, p.CloneURL, p.WebURL = pr.HeadRepository, pr.HeadCloneURL, ""
+		}
+	}
 	if dir, ok := localPath(p.CloneURL); ok {
 		return location{dir: dir}, nil
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/pushline/pushline/shared/mail"
 	"github.com/pushline/pushline/shared/source"
 	"github.com/pushline/pushline/shared/watch"
+	"github.com/pushline/pushline/shared/webhook"
 )
 
 // functions are the pipeline's Lambdas, run in process through the same
@@ -42,6 +43,22 @@ func (f functions) invoke(ctx context.Context, function string, payload json.Raw
 		return call(ctx, payload, f.queue.Handle)
 	}
 	return nil, &states.TaskError{Name: "Lambda.ResourceNotFoundException", Cause: "Function not found: " + function}
+}
+
+// rerunnable says whether a lambda:invoke task may run again after a
+// restart: the source snapshot and the approval notify may (their writes
+// are keyed by the execution), other functions may not.
+func (f functions) rerunnable(t states.Task) bool {
+	var p struct{ FunctionName string }
+	if err := json.Unmarshal(t.Parameters, &p); err != nil {
+		return false
+	}
+	name := p.FunctionName
+	if strings.HasPrefix(t.Resource, "arn:aws:lambda:") {
+		name = t.Resource
+	}
+	name = name[strings.LastIndexByte(name, ':')+1:]
+	return strings.HasSuffix(name, "-source") || strings.HasSuffix(name, "-notify")
 }
 
 // call decodes payload into In as the Lambda runtime would, and encodes
@@ -135,7 +152,7 @@ func (s *Stack) observe(ev states.HistoryEvent) {
 		if d != nil && (d.Error != "" || d.Cause != "") {
 			msg += fmt.Sprintf(" (%s: %s)", d.Error, clip(d.Cause, 200))
 		}
-		s.console.printf("[%s] %s — %s", execName(arn), msg, s.where(arn))
+		s.console.printf("%s %s — %s — %s", s.console.run(execName(arn)), msg, s.RunURL(arn), s.where(arn))
 		if state != "ABORTED" || s.watch == nil {
 			return
 		}
@@ -183,14 +200,14 @@ func (s *Stack) failureMail(sender mail.Sender) func(event.Event) {
 			return
 		}
 		d := ev.Detail
-		m, err := mail.Failure(from, to, d)
-		if err != nil {
-			s.o.Logger.Error("failure mail", "execution", d.Execution, "err", err)
-			return
-		}
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
+			m, err := mail.FailureWith(from, to, d, mail.FailureExtra{RunURL: s.RunURL(d.Execution), LogTail: s.failedLogTail(ctx, d)})
+			if err != nil {
+				s.o.Logger.Error("failure mail", "execution", d.Execution, "err", err)
+				return
+			}
 			if err := sender.Send(ctx, m); err != nil {
 				s.o.Logger.Error("failure mail", "execution", d.Execution, "err", err)
 			}
@@ -204,17 +221,21 @@ func (s *Stack) accepted(h http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w, code: http.StatusOK}
 		h.ServeHTTP(rec, r)
 		line := strings.TrimSpace(rec.body.String())
-		s.console.printf("webhook %s %d %s", deliveryOf(r), rec.code, clip(line, 300))
+		s.console.printf("webhook %s %d %s", delivery(r.Header), rec.code, clip(line, 300))
 	})
 }
 
-func deliveryOf(r *http.Request) string {
-	for _, h := range []string{"X-GitHub-Event", "X-Gitlab-Event", "X-Event-Key", "X-Gitea-Event", "X-Forgejo-Event"} {
-		if v := r.Header.Get(h); v != "" {
-			return v
-		}
+// delivery names a webhook delivery for the console: the provider's event
+// and, when it sends one, its delivery id ("push 72d3162e-…").
+func delivery(h http.Header) string {
+	ev, id := webhook.EventName(h), webhook.DeliveryID(h)
+	if ev == "" {
+		ev = "(no event header)"
 	}
-	return "delivery"
+	if id == "" {
+		return clip(ev, 60)
+	}
+	return clip(ev, 60) + " " + clip(id, 60)
 }
 
 type recorder struct {
@@ -233,4 +254,25 @@ func (r *recorder) Write(b []byte) (int, error) {
 		r.body.Write(b)
 	}
 	return r.ResponseWriter.Write(b)
+}
+
+// failedLogTail is the last lines of the log of the build that failed the
+// run d tells of (none when no build failed).
+func (s *Stack) failedLogTail(ctx context.Context, d event.Detail) []string {
+	if d.BuildID == "" || s.runs == nil {
+		return nil
+	}
+	r, err := s.runs.Get(ctx, d.Execution)
+	if err != nil {
+		return nil
+	}
+	st := r.Stage(d.Stage)
+	if st == nil || st.Build == nil {
+		return nil
+	}
+	p, err := s.runs.Log(ctx, st.Build, "", mail.MaxLogTail)
+	if err != nil {
+		return nil
+	}
+	return p.Lines
 }

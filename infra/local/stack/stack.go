@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	codebuildsdk "github.com/aws/aws-sdk-go-v2/service/codebuild"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -28,6 +29,8 @@ import (
 	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/ingest"
 	"github.com/pushline/pushline/shared/mail"
+	"github.com/pushline/pushline/shared/run"
+	"github.com/pushline/pushline/shared/runpage"
 	"github.com/pushline/pushline/shared/source"
 	"github.com/pushline/pushline/shared/statemachine"
 	"github.com/pushline/pushline/shared/watch"
@@ -48,12 +51,16 @@ type Options struct {
 	AWSAddr       string // default 127.0.0.1:4566; port 0 picks a free one
 	WebhookSecret string // default: generated once, kept in the data dir
 	SMTPAddr      string // default: mail goes to $DataDir/outbox as .eml files
+	PublicURL     string // PUSHLINE_PUBLIC_URL: the base of links sent out (default the HTTP URL)
 	Config        *config.Config
 	Out           io.Writer // the console: progress, build logs, events (default os.Stdout)
 	Logger        *slog.Logger
 	// SandboxWritable: folders builds may write besides their own (e.g. a
 	// local deploy target); nil reads PUSHLINE_SANDBOX_WRITABLE (a path list).
 	SandboxWritable []string
+	// ProviderTokens is PUSHLINE_PROVIDER_TOKENS: the provider tokens
+	// JSON (source archives of private repositories, commit statuses).
+	ProviderTokens string
 }
 
 // Stack is a running local stack.
@@ -65,13 +72,17 @@ type Stack struct {
 	httpURL    string
 	awsURL     string
 
-	objects *objects
-	bus     *bus
-	console *console
-	engine  *states.Engine
-	runner  *codebuild.Runner
-	sfn     *sfn.Client
-	watch   *watch.Handler
+	objects  *objects
+	bus      *bus
+	console  *console
+	engine   *states.Engine
+	runner   *codebuild.Runner
+	sfn      *sfn.Client
+	watch    *watch.Handler
+	statuses *statusQueue
+	runs     *run.Runs
+	key      []byte // the approval key: signs approval and run links
+	open     bool   // the HTTP address is loopback: run pages need no signed link
 
 	lock   *os.File // the data dir's lock, held while the stack runs
 	web    *http.Server
@@ -151,6 +162,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("listen on PUSHLINE_AWS_ADDR %s: %w", o.AWSAddr, err)
 	}
 	s.httpURL = "http://" + httpLn.Addr().String()
+	s.key, s.open = approvalKey, isLoopback(httpLn.Addr())
 	s.awsURL = "http://" + awsLn.Addr().String()
 
 	if s.objects, err = openObjects(filepath.Join(o.DataDir, "s3"), Bucket); err != nil {
@@ -160,6 +172,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.console = newConsole(o.Out)
+	s.console.runURL = s.RunURL
 	s.bus.subscribe(s.console.event)
 
 	if s.engine, err = states.Open(ctx, states.Options{
@@ -168,7 +181,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	s.runner = codebuild.New(s.runnerOptions())
+	ro := s.runnerOptions()
+	s.runner = codebuild.New(ro)
 
 	awsCfg := aws.Config{
 		Region:       Region,
@@ -193,7 +207,23 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// a kill during an approval POST left its claim: release it now (the
+	// data dir lock says no other stack decides here) and remove the
+	// temporary files that hold task tokens
+	released, err := store.Recover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range released {
+		s.console.printf("approval %s: released the claim of a decision interrupted by the last stop; its link works again", id)
+	}
 	busName := "pushline-" + s.cfg.Name
+	var tokens source.TokenMap
+	if o.ProviderTokens != "" {
+		if tokens, err = source.ParseTokens([]byte(o.ProviderTokens)); err != nil {
+			return nil, fmt.Errorf("PUSHLINE_PROVIDER_TOKENS: %w", err)
+		}
+	}
 	fns := functions{
 		source: &source.Handler{S3: s3c, Bucket: Bucket, Log: o.Logger},
 		notify: &approval.Notifier{
@@ -202,28 +232,49 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		},
 		queue: &ingest.Queue{SFN: s.sfn, Logger: o.Logger},
 	}
-	s.engine.Register("arn:aws:states:::lambda:invoke", s.drained(states.LambdaIntegration(fns.invoke)))
+	// A step in flight when the stack was killed runs again after a restart
+	// when running it twice does what running it once does: the source
+	// snapshot and the approval notify (their object key, approval record
+	// and task token are the execution's) and putEvents (event ids are
+	// deterministic). A build that was running fails (states.RestartCause).
+	s.engine.Register("arn:aws:states:::lambda:invoke", states.RerunWhen(s.drained(states.LambdaIntegration(fns.invoke)), fns.rerunnable))
 	s.engine.Register("arn:aws:states:::codebuild:startBuild", s.drained(states.IntegrationFunc(s.build)))
-	s.engine.Register("arn:aws:states:::events:putEvents", s.drained(states.EventsIntegration(s.putEvents)))
+	s.engine.Register("arn:aws:states:::events:putEvents", states.RerunWhen(s.drained(states.EventsIntegration(s.putEvents)), nil))
 
 	if err := s.deploy(ctx, busName); err != nil {
 		return nil, err
 	}
 
+	if len(tokens) > 0 {
+		fns.source.Tokens = tokens
+	}
+	if s.statuses, err = s.startStatuses(tokens); err != nil {
+		return nil, err
+	}
+	if s.statuses != nil {
+		s.bus.subscribe(s.statuses.enqueue)
+	}
 	s.watch = &watch.Handler{SFN: s.sfn, Events: s.bus, EventBus: busName, StateMachine: s.machineARN, Log: o.Logger}
 	hook, err := ingest.New(ingest.Options{
 		Config: s.cfg, Secret: []byte(s.secret), StateMachineARN: s.machineARN,
-		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger,
+		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: slog.New(errorsOnly{o.Logger.Handler()}),
+		ForksRefused: forksRefused(ro),
 	})
 	if err != nil {
 		return nil, err
 	}
-	pages := &approval.Handler{Store: store, Signer: signer, Tasks: s.sfn, Events: s.bus, EventBus: busName, Log: o.Logger}
+	s.runs = &run.Runs{
+		SFN: s.sfn, Builds: codebuildsdk.NewFromConfig(awsCfg), Logs: s.buildLogs(),
+		Presign: s3.NewPresignClient(s3c), StateMachine: s.machineARN, Config: s.cfg,
+	}
+	runPages := &runpage.Handler{Runs: s.runs, Pipeline: s.cfg.Name, Key: approvalKey, Open: s.open, Log: o.Logger}
+	pages := &approval.Handler{Store: store, Signer: signer, Tasks: s.sfn, Events: s.bus, EventBus: busName, Log: o.Logger, RunURL: s.RunURL}
 
 	web := http.NewServeMux()
 	web.Handle("/webhook", s.accepted(hook))
 	web.Handle("/approvals/", pages)
 	web.Handle("/builds/", http.StripPrefix("/builds", s.runner.LogHandler()))
+	web.Handle("/", runPages)
 	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -232,6 +283,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.awsSrv = s.serve(awsLn, s.awsHandler())
 	s.engine.Resume()
 	return s, nil
+}
+
+// forksRefused says why fork pull requests cannot build here: only inside
+// the build sandbox may a stranger's buildspec run ("" when it works).
+func forksRefused(ro codebuild.Options) string {
+	if ro.Bwrap != "" {
+		return ""
+	}
+	return "the local stack runs builds without the bubblewrap sandbox here, and builds forks only inside it"
 }
 
 // deploy creates the pipeline's state machine from the config, or updates
@@ -307,17 +367,53 @@ func (s *Stack) drained(in states.Integration) states.Integration {
 // awsHandler routes the one AWS endpoint: the JSON protocols by their
 // X-Amz-Target, everything else to S3.
 func (s *Stack) awsHandler() http.Handler {
-	sf, cb, s3h := s.engine.Handler(), s.runner.Handler(), s.objects.server
+	sf, cb, s3h, logs := s.engine.Handler(), s.runner.Handler(), s.objects.server, logsAPI(s.buildLogs())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions."):
 			sf.ServeHTTP(w, r)
 		case codebuild.IsAPIRequest(r):
 			cb.ServeHTTP(w, r)
+		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), logsTarget):
+			logs.ServeHTTP(w, r)
 		default:
 			s3h.ServeHTTP(w, r)
 		}
 	})
+}
+
+// buildLogs reads the runner's build logs as CloudWatch Logs streams:
+// group /aws/codebuild/<project>, stream the build id's UUID.
+func (s *Stack) buildLogs() run.FileLogs {
+	return run.FileLogs{Path: func(group, stream string) (string, error) {
+		project, ok := strings.CutPrefix(group, "/aws/codebuild/")
+		if !ok || project == "" || stream == "" {
+			return "", os.ErrNotExist
+		}
+		return s.runner.LogPath(project + ":" + stream)
+	}}
+}
+
+func isLoopback(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
+}
+
+// PublicURL is the base URL of links sent out (PUSHLINE_PUBLIC_URL).
+func (s *Stack) PublicURL() string {
+	if s.o.PublicURL != "" {
+		return strings.TrimRight(s.o.PublicURL, "/")
+	}
+	return s.httpURL
+}
+
+// RunURL is the run page of an execution: signed when the pages need
+// links (the stack is not on loopback), plain otherwise.
+func (s *Stack) RunURL(execution string) string {
+	if s.open {
+		return s.PublicURL() + "/runs/" + execName(execution)
+	}
+	return runpage.SignedURL(s.PublicURL(), s.key, execution, 0, time.Now())
 }
 
 // HTTPURL is the base URL of the webhook, approval pages and /healthz.
@@ -364,8 +460,9 @@ func (s *Stack) where(execution string) string {
 // stop taking requests, steps already running (a build, a source snapshot)
 // finish while ctx allows, and steps that would start are parked to start
 // after a restart. When ctx ends first, the steps still running are
-// stopped: after a restart they fail with the engine's restart error
-// (states.RestartCause) and the pipeline's Retry/Catch decide. Nothing
+// stopped: after a restart a build fails with the engine's restart error
+// (states.RestartCause) and the pipeline's Retry/Catch decide; the other
+// steps run again. Nothing
 // acknowledged is lost: the engine checkpoints every execution.
 func (s *Stack) Close(ctx context.Context) error {
 	var errs []error
@@ -384,7 +481,7 @@ func (s *Stack) Close(ctx context.Context) error {
 		select {
 		case <-drained:
 		case <-ctx.Done():
-			s.console.printf("stopping %d running step(s): they fail after the restart (%s)", s.running.Load(), "the local engine restarted while the task was running")
+			s.console.printf("stopping %d running step(s): after the restart a build fails (%s), other steps run again", s.running.Load(), states.RestartCause)
 		}
 		if s.awsSrv != nil {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -392,6 +489,11 @@ func (s *Stack) Close(ctx context.Context) error {
 			cancel()
 		}
 		s.wg.Wait()
+		if s.statuses != nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			errs = append(errs, s.statuses.close(sctx))
+			cancel()
+		}
 		if s.engine != nil {
 			errs = append(errs, s.engine.Close())
 		}
