@@ -142,8 +142,9 @@
 // with its TestSummary and test cases. Reports go to <build>/reports.json
 // and Build.ReportArns; Runner.Reports(id) returns them, the API answers
 // BatchGetReports and DescribeTestCases. When the build failed, a
-// TEST_FAILURES context naming the failing tests and their messages is added
-// to its failed phase, so it reaches the task's failure cause (events, mail).
+// TEST_FAILURES context naming the failing tests and their messages comes
+// first in its failed phase's contexts, so it is in the task's failure cause
+// and what reads the failed phase's message (the run page) shows it.
 //
 // # Privileged mode
 //

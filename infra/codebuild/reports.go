@@ -191,13 +191,15 @@ func (x *execution) processReports() {
 	if x.status == StatusSucceeded || len(summaries) == 0 {
 		return
 	}
-	// the test failures explain the failed phase: they travel with the
-	// build into the task's failure cause, hence events and mail
+	// the test failures explain the failed phase best: they come first in
+	// its contexts, and travel with the build into the task's failure cause
 	for i := len(b.Phases) - 1; i >= 0; i-- {
 		if p := &b.Phases[i]; p.PhaseStatus == StatusFailed {
+			var tests []PhaseContext
 			for _, s := range summaries {
-				p.Contexts = append(p.Contexts, PhaseContext{StatusCode: "TEST_FAILURES", Message: s})
+				tests = append(tests, PhaseContext{StatusCode: "TEST_FAILURES", Message: s})
 			}
+			p.Contexts = append(tests, p.Contexts...)
 			break
 		}
 	}

@@ -69,8 +69,8 @@ reports:
 		}
 	}
 	wantCtx := []PhaseContext{
-		{StatusCode: "COMMAND_EXECUTION_ERROR", Message: `Error while executing command: echo "tests ran"; exit 1. Reason: exit status 1`},
 		{StatusCode: "TEST_FAILURES", Message: "report Build-unit: 1 of 3 tests failed: greet.TestBye: expected bye, got hello"},
+		{StatusCode: "COMMAND_EXECUTION_ERROR", Message: `Error while executing command: echo "tests ran"; exit 1. Reason: exit status 1`},
 	}
 	if diff := cmp.Diff(wantCtx, build.Contexts); diff != "" {
 		t.Errorf("BUILD contexts (-want +got):\n%s", diff)
