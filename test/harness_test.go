@@ -122,6 +122,7 @@ func (p *proc) start() {
 		"PUSHLINE_HTTP_ADDR="+p.httpAddr,
 		"PUSHLINE_AWS_ADDR=127.0.0.1:0",
 		"PUSHLINE_WEBHOOK_SECRET="+secret,
+		"PUSHLINE_SANDBOX_WRITABLE="+filepath.Join(p.dir, "deployed"), // the Deploy stage's target
 	)
 	pr, pw := io.Pipe()
 	p.cmd.Stdout = io.MultiWriter(p.out, pw)

@@ -13,7 +13,7 @@ import (
 
 // runToExit runs the local stack with extra environment and returns its
 // exit error and output, expecting it to exit by itself.
-func runToExit(t *testing.T, dir string, env ...string) (error, string) {
+func runToExit(t *testing.T, dir string, env ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -24,7 +24,7 @@ func runToExit(t *testing.T, dir string, env ...string) (error, string) {
 	if ctx.Err() != nil {
 		t.Fatalf("the stack did not exit: %s", out)
 	}
-	return err, string(out)
+	return string(out), err
 }
 
 // Startup errors are clear messages and a non-zero exit, never a panic.
@@ -40,7 +40,7 @@ func TestStartupErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	err, out := runToExit(t, dir, "PUSHLINE_DATA_DIR="+filepath.Join(dir, "a"), "PUSHLINE_HTTP_ADDR="+busy.Addr().String(), "PUSHLINE_AWS_ADDR=127.0.0.1:0")
+	out, err := runToExit(t, dir, "PUSHLINE_DATA_DIR="+filepath.Join(dir, "a"), "PUSHLINE_HTTP_ADDR="+busy.Addr().String(), "PUSHLINE_AWS_ADDR=127.0.0.1:0")
 	if err == nil || strings.Contains(out, "panic") || !strings.Contains(out, "PUSHLINE_HTTP_ADDR") {
 		t.Errorf("a busy HTTP port: exit %v, output:\n%s", err, out)
 	}
@@ -48,7 +48,7 @@ func TestStartupErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"name": "x", "stages": []}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err, out = runToExit(t, dir, "PUSHLINE_DATA_DIR="+filepath.Join(dir, "b"), "PUSHLINE_CONFIG="+filepath.Join(dir, "bad.json"))
+	out, err = runToExit(t, dir, "PUSHLINE_DATA_DIR="+filepath.Join(dir, "b"), "PUSHLINE_CONFIG="+filepath.Join(dir, "bad.json"))
 	if err == nil || strings.Contains(out, "panic") || !strings.Contains(out, "repositories") {
 		t.Errorf("a bad config: exit %v, output:\n%s", err, out)
 	}
@@ -56,7 +56,7 @@ func TestStartupErrors(t *testing.T) {
 	// A second stack on a data dir in use is refused: it would fail the
 	// first one's running builds as interrupted.
 	p := startStack(t, dir, config("file:///nowhere.git", dir, "superseded", "1h"))
-	err, out = runToExit(t, dir, "PUSHLINE_DATA_DIR="+p.data, "PUSHLINE_HTTP_ADDR=127.0.0.1:0", "PUSHLINE_AWS_ADDR=127.0.0.1:0")
+	out, err = runToExit(t, dir, "PUSHLINE_DATA_DIR="+p.data, "PUSHLINE_HTTP_ADDR=127.0.0.1:0", "PUSHLINE_AWS_ADDR=127.0.0.1:0")
 	if err == nil || !strings.Contains(out, "another pushline local stack is using the data dir") {
 		t.Errorf("a second stack on the same data dir: exit %v, output:\n%s", err, out)
 	}

@@ -19,6 +19,9 @@ func run(stdout, stderr io.Writer, load func() (*config.Config, error)) int {
 		fmt.Fprintf(stderr, "asl: %v\n", err)
 		return 1
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "asl: warning: %s\n", w)
+	}
 	def, err := statemachine.Generate(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "asl: %v\n", err)

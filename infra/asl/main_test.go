@@ -61,3 +61,19 @@ func TestRunRepoConfig(t *testing.T) {
 		t.Error("not JSON")
 	}
 }
+
+func TestRunWarnings(t *testing.T) {
+	cfg, err := config.Parse([]byte(`{"name":"a","repositories":[{"provider":"github","repository":"o/r"}],
+		"stages":[{"name":"Build","buildspec":"b.yml"},{"name":"Test","buildspec":"t.yml","input":"Build"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(&out, &errOut, func() (*config.Config, error) { return cfg, nil }); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	want := "asl: warning: stages[1].input is deprecated and goes in the next release: write \"inputs\": [\"Build\"]"
+	if !strings.HasPrefix(errOut.String(), want) || !json.Valid(out.Bytes()) {
+		t.Errorf("stderr = %q, want it to start %q; stdout valid JSON: %v", errOut.String(), want, json.Valid(out.Bytes()))
+	}
+}

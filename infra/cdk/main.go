@@ -81,6 +81,9 @@ func newApp(outdir string, extra map[string]any) (awscdk.App, *stack.Built, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(os.Stderr, "pushline: warning:", w)
+	}
 	opts, err := options(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
 	if err != nil {
 		return nil, nil, err

@@ -22,7 +22,8 @@ const sfnParameters = `{
   "BuildspecOverride": "buildspec.yml",
   "ArtifactsOverride": {"Type": "S3", "Location": "art", "Path": "app/exec1", "Name": "Build.zip", "Packaging": "ZIP", "NamespaceType": "NONE"},
   "EnvironmentVariablesOverride": [{"Name": "PUSHLINE_STAGE", "Value": "Build", "Type": "PLAINTEXT"}],
-  "TimeoutInMinutesOverride": 30
+  "TimeoutInMinutesOverride": 30,
+  "SecondarySourcesOverride": [{"SourceIdentifier": "Unit_Tests", "Type": "S3", "Location": "art/app/exec1/Unit-Tests.zip"}]
 }`
 
 func TestStartBuildInputDecoding(t *testing.T) {
@@ -34,10 +35,12 @@ func TestStartBuildInputDecoding(t *testing.T) {
 		ArtifactsOverride:            &ArtifactsOverride{Type: "S3", Location: "art", Path: "app/exec1", Name: "Build.zip", Packaging: "ZIP", NamespaceType: "NONE"},
 		EnvironmentVariablesOverride: []EnvironmentVariable{{Name: "PUSHLINE_STAGE", Value: "Build", Type: "PLAINTEXT"}},
 		TimeoutInMinutesOverride:     30,
+		SecondarySourcesOverride:     []Source{{SourceIdentifier: "Unit_Tests", Type: "S3", Location: "art/app/exec1/Unit-Tests.zip"}},
 	}
 	camel := `{"projectName":"pushline-app-Build","sourceTypeOverride":"S3","sourceLocationOverride":"art/app/exec1/source.zip",
 	  "buildspecOverride":"buildspec.yml","artifactsOverride":{"type":"S3","location":"art","path":"app/exec1","name":"Build.zip","packaging":"ZIP","namespaceType":"NONE"},
-	  "environmentVariablesOverride":[{"name":"PUSHLINE_STAGE","value":"Build","type":"PLAINTEXT"}],"timeoutInMinutesOverride":30}`
+	  "environmentVariablesOverride":[{"name":"PUSHLINE_STAGE","value":"Build","type":"PLAINTEXT"}],"timeoutInMinutesOverride":30,
+	  "secondarySourcesOverride":[{"sourceIdentifier":"Unit_Tests","type":"S3","location":"art/app/exec1/Unit-Tests.zip"}]}`
 	for name, in := range map[string]string{"pascal": sfnParameters, "camel": camel} {
 		t.Run(name, func(t *testing.T) {
 			var got StartBuildInput

@@ -154,7 +154,7 @@ phases:
 			wantPhases: []string{"SUBMITTED SUCCEEDED", "QUEUED SUCCEEDED", "PROVISIONING SUCCEEDED", "DOWNLOAD_SOURCE SUCCEEDED",
 				"INSTALL SUCCEEDED", "PRE_BUILD FAILED COMMAND_EXECUTION_ERROR", "BUILD SUCCEEDED", "POST_BUILD SUCCEEDED",
 				"UPLOAD_ARTIFACTS SUCCEEDED", "FINALIZING SUCCEEDED", "COMPLETED"},
-			wantLog: []string{"\nbuild-ran succeeding=0\n", "\nsucceeding=0\n", "Reason: the build shell exited (exit status 3)", "the next commands run in a new shell"},
+			wantLog: []string{"\nbuild-ran succeeding=0\n", "\nsucceeding=0\n", "Reason: exit status 3", "the next commands run in a new shell"},
 		},
 		{
 			name: "failed build runs post_build with CODEBUILD_BUILD_SUCCEEDING=0, then uploads",
@@ -453,20 +453,17 @@ func pidsWritten(dir string) bool {
 	return true
 }
 
-func readPids(t *testing.T, dir string) []int {
+// buildPids lists the host pids of a running build's processes (its shell,
+// the sleepers, the foreground sleep), found by the CODEBUILD_BUILD_ID in
+// their environment: the pids the build itself sees ($!) are those of its PID
+// namespace.
+func buildPids(t *testing.T, id string) []int {
 	t.Helper()
 	var pids []int
-	for _, name := range []string{"sleeper.pid", "sleeper2.pid"} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pids = append(pids, pid)
-	}
+	waitFor(t, "the build's processes", func() bool {
+		pids = buildProcesses(id)
+		return len(pids) >= 4
+	})
 	return pids
 }
 
@@ -484,7 +481,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestTimeoutKillsGroup(t *testing.T) {
 	h := newHarness(t)
 	h.r.minute = 1500 * time.Millisecond
-	b, log := h.run(sleeperSpec, nil, func(in *StartBuildInput) { in.TimeoutInMinutesOverride = 1 })
+	b := h.start(sleeperSpec, nil, func(in *StartBuildInput) { in.TimeoutInMinutesOverride = 1 })
+	waitFor(t, "the sleepers", func() bool { return pidsWritten(filepath.Join(h.dir, b.Id)) })
+	pids := buildPids(t, b.Id)
+	b, err := h.r.Wait(context.Background(), b.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := h.log(b.Id)
 	if b.BuildStatus != StatusTimedOut {
 		t.Fatalf("status %s\n%s", b.BuildStatus, log)
 	}
@@ -493,7 +497,7 @@ func TestTimeoutKillsGroup(t *testing.T) {
 	if diff := cmp.Diff(want, phaseSummary(b)); diff != "" {
 		t.Errorf("phases (-want +got):\n%s", diff)
 	}
-	for _, pid := range readPids(t, filepath.Join(h.dir, b.Id)) {
+	for _, pid := range pids {
 		waitDead(t, pid)
 	}
 	if strings.Contains(log, "never") {
@@ -509,7 +513,7 @@ func TestStopBuild(t *testing.T) {
 	b := h.start(sleeperSpec, nil, nil)
 	dir := filepath.Join(h.dir, b.Id)
 	waitFor(t, "the sleepers", func() bool { return pidsWritten(dir) })
-	pids := readPids(t, dir)
+	pids := buildPids(t, b.Id)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	got, err := h.r.StopBuild(ctx, b.Id)
@@ -539,7 +543,7 @@ func TestRestartRecovery(t *testing.T) {
 	b := h.start(sleeperSpec, nil, nil)
 	dir := filepath.Join(h.dir, b.Id)
 	waitFor(t, "the sleepers", func() bool { return pidsWritten(dir) })
-	pids := readPids(t, dir)
+	pids := buildPids(t, b.Id)
 	// Simulate a killed local stack: keep the record as it is on disk (IN_PROGRESS),
 	// forget the runner without closing it.
 	saved, err := os.ReadFile(filepath.Join(dir, "build.json"))
@@ -646,7 +650,7 @@ func TestStartBuildValidation(t *testing.T) {
 	}
 }
 
-func TestNoSourceInlineAndSecretsRefused(t *testing.T) {
+func TestNoSourceInlineAndUnlistedSecret(t *testing.T) {
 	h := newHarness(t)
 	b, err := h.r.StartBuild(context.Background(), StartBuildInput{
 		ProjectName: "Inline", SourceTypeOverride: "NO_SOURCE",
@@ -657,10 +661,10 @@ func TestNoSourceInlineAndSecretsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ = h.r.Wait(context.Background(), b.Id)
-	if got := phaseSummary(b)[2]; got != "PROVISIONING FAILED CLIENT_ERROR" {
+	if got := phaseSummary(b)[3]; got != "DOWNLOAD_SOURCE FAILED PARAMETER_STORE_ERROR" {
 		t.Errorf("phase %s", got)
 	}
-	if msg := b.Phases[2].Contexts[0].Message; msg != "environment variable TOKEN has type PARAMETER_STORE, which the local runner does not support: pass it as PLAINTEXT" {
+	if msg := b.Phases[3].Contexts[0].Message; msg != "parameter /ssm/x (variable TOKEN): not listed in the stage's secrets (project Inline lists none)" {
 		t.Errorf("message %q", msg)
 	}
 	b, err = h.r.StartBuild(context.Background(), StartBuildInput{

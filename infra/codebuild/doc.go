@@ -36,6 +36,10 @@
 // commands' output) and, while it runs, src/ (the source zip unpacked, file
 // modes and symbolic links kept; CODEBUILD_SRC_DIR), tmp/ (TMPDIR) and ctl/
 // (the runner's command files); KeepWorkDirs keeps them after the build.
+// Each SecondarySourcesOverride entry (S3 zips only) is unpacked in
+// DOWNLOAD_SOURCE at inputs/<SourceIdentifier>/ and named by
+// CODEBUILD_SRC_DIR_<SourceIdentifier>; a missing object fails
+// DOWNLOAD_SOURCE (CLIENT_ERROR, naming the source) before any phase.
 //
 // Builds run at once unless Options.MaxRunning bounds them; the others wait
 // in QUEUED.
@@ -47,29 +51,51 @@
 // A missing or bad buildspec fails DOWNLOAD_SOURCE with YAML_FILE_ERROR and a
 // message naming the file and line. A failing command fails its phase
 // (COMMAND_EXECUTION_ERROR); the phase's other commands are skipped, its
-// finally commands run. With on-failure ABORT (the default) a failed INSTALL,
-// PRE_BUILD or POST_BUILD ends the build; a failed BUILD goes on to POST_BUILD
-// (with CODEBUILD_BUILD_SUCCEEDING=0) and UPLOAD_ARTIFACTS, which is always
-// attempted after BUILD. With CONTINUE the next phases run, and the build
-// still ends FAILED. CODEBUILD_BUILD_SUCCEEDING is 0 from the phase after the
-// first failure on (the failing phase's own finally commands still see 1).
+// finally commands run. A phase with finally or on-failure but no commands is
+// an invalid buildspec (YAML_FILE_ERROR before any command). Without
+// on-failure, a failed INSTALL, PRE_BUILD or POST_BUILD ends the build and a
+// failed BUILD goes on to POST_BUILD (with CODEBUILD_BUILD_SUCCEEDING=0) and
+// UPLOAD_ARTIFACTS, as CodeBuild does. An explicit on-failure ABORT aborts
+// the build: no later phase runs, not even UPLOAD_ARTIFACTS. With CONTINUE the
+// next phases run, and the build still ends FAILED. CODEBUILD_BUILD_SUCCEEDING
+// is 0 from the phase after the first failure on (the failing phase's own
+// finally commands still see 1).
 //
 // All the commands of a build run in one shell session (bash unless
 // env.shell is sh): one shell process reads command numbers on fd 4, sources
 // each command's file in the current shell (so cd, exported and plain
 // variables carry over between commands and phases) and reports the exit
-// status on fd 3. A command that ends the shell (exit, set -e) fails its
-// phase; later commands (finally, post_build) run in a fresh shell in
-// CODEBUILD_SRC_DIR.
+// status on fd 3. A command that ends the shell (exit N, set -e) fails its
+// phase with status N like any failing command (exit 0 succeeds); the
+// shell's EXIT trap saves its variables (bash: all that are not readonly; sh:
+// the exported ones) and working directory, and the next shell restores them,
+// so later commands (finally, post_build) carry on where it stopped. A
+// command that replaces the EXIT trap loses that.
 //
 // The shell leads its own process group (Setpgid; Pdeathsig kills it if the
-// runner's thread dies). The timeout (TimeoutInMinutesOverride, default 60),
+// runner's thread dies) and, on Linux, is PID 1 of its own PID namespace (a
+// user namespace too when the runner is not root; without either, a warning
+// and no namespace), so the kernel kills everything the build started when it
+// dies: nothing outlives a SIGKILL of the stack. Inside, $! and $$ are the
+// namespace's pids (proc_linux.go; proc_unix.go elsewhere: the group only). The timeout (TimeoutInMinutesOverride, default 60),
 // StopBuild and Close kill the whole group, which ends the build TIMED_OUT,
 // STOPPED or FAULT. The group is killed at the end of every build too, so
 // nothing a build left in the background survives it (unless it left the
 // group with setsid). On New, builds a killed process left IN_PROGRESS are
 // ended FAULT with a BUILD_INTERRUPTED phase context saying the local stack
 // restarted, and any process still carrying their CODEBUILD_BUILD_ID is killed.
+//
+// # Sandbox
+//
+// With Options.Bwrap (FindBwrap: Debian's bubblewrap), each build's shell runs
+// under bwrap (sandbox.go): the host read-only, fresh /dev, /proc and a
+// private /tmp, Options.Writable bound read-write, Dir and Options.Hide
+// hidden behind empty folders (so no build sees states.db, the webhook
+// secret, the approval key, the outbox or another build), then its own
+// folder (source, inputs, TMPDIR, HOME=<build>/home) and its cache
+// read-write; its own PID and IPC namespaces, no capabilities, the network
+// shared, killed with the runner. Without it builds run unconfined (New
+// warns) and StartBuildInput.Untrusted builds are refused with ErrNoSandbox.
 //
 // The environment is the host's (minus PUSHLINE_* and CODEBUILD_* variables),
 // then the buildspec's env.variables, then EnvironmentVariablesOverride
@@ -83,7 +109,9 @@
 // Build.ExportedEnvironmentVariables.
 //
 // Artifacts: the buildspec's files globs (* and ? within a path segment, **
-// across; a plain directory name takes the directory) under base-directory,
+// across; a plain directory name takes the directory) under base-directory
+// (itself a pattern when it has wildcards: every matching directory is a base,
+// as in the reference's "my-build*" example),
 // minus exclude-paths, flattened by discard-paths, are zipped (Packaging ZIP,
 // modes kept) and Put to <Location>/<Path>/<Name> (BUILD_ID namespace adds the
 // build's uuid), or Put one by one (Packaging NONE). Build.Artifacts.Location
@@ -93,8 +121,22 @@
 // is "arn:aws:s3:::<bucket>/<key>". No matching file fails UPLOAD_ARTIFACTS
 // ("no matching artifact paths found").
 //
-// Not supported locally (a clear failure, not silence): env.parameter-store,
-// env.secrets-manager, PARAMETER_STORE/SECRETS_MANAGER variables, source types
-// other than S3 and NO_SOURCE. Accepted and ignored (listed in the log):
-// run-as, proxy, reports, cache, batch, runtime-versions, secondary artifacts.
+// # Secrets
+//
+// env.secrets-manager (VAR: secret-id:json-key:version-stage:version-id, as
+// in CodeBuild; only the current version locally), env.parameter-store (VAR:
+// name) and SECRETS_MANAGER / PARAMETER_STORE environment variable overrides
+// are read in DOWNLOAD_SOURCE from Options.SecretsFile, a JSON object of
+// {"<secret id or parameter name>": "<value>"} (a secret holding JSON is
+// read by json-key). Only the names Options.Projects lists for the build's
+// project may be read (an ARN matches its listed name); an unlisted or
+// missing secret, or any secret for an Untrusted build, fails DOWNLOAD_SOURCE
+// (SECRETS_MANAGER_ERROR or PARAMETER_STORE_ERROR) naming the variable and
+// the secret, before any phase. Values are masked ("***", and each line of a
+// multi-line value) in the log, the console, phase messages and exported
+// variables; a secret variable is never exported.
+//
+// Not supported locally (a clear failure, not silence): source types other
+// than S3 and NO_SOURCE. Accepted and ignored (listed in the log): run-as,
+// proxy, batch, runtime-versions, secondary artifacts.
 package codebuild

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pushline/pushline/infra/codebuild/buildspec"
@@ -37,16 +38,20 @@ type execution struct {
 	ctx  context.Context
 	uuid string
 
-	status string // the build's status so far
-	srcDir string
-	tmpDir string // TMPDIR of the build
-	ctlDir string // the runner's own files: command files, exported values
-	env    []string
-	spec   *buildspec.Spec
-	shell  string
+	status   string // the build's status so far
+	srcDir   string
+	tmpDir   string // TMPDIR of the build
+	cacheDir string // the project's cache while the build runs ("" : none)
+	ctlDir   string // the runner's own files: command files, exported values
+	env      []string
+	spec     *buildspec.Spec
+	shell    string
 
 	sessMu sync.Mutex
 	sess   *session
+
+	secrets map[string]string                // secret variables' values
+	masker  atomic.Pointer[strings.Replacer] // hides them in the log
 
 	outR, outW *os.File // build output pipe (shared by the shell and the runner's own messages)
 	logFile    *os.File
@@ -138,6 +143,7 @@ func (x *execution) interrupted() error {
 
 // fail ends the current phase with a failure and sets the build's status.
 func (x *execution) fail(status, code, msg string) {
+	msg = x.mask(msg)
 	x.message(fmt.Sprintf("Phase context status code: %s Message: %s", code, msg))
 	x.endPhase(status, PhaseContext{StatusCode: code, Message: msg})
 	if x.status == StatusSucceeded || status != StatusFailed {
@@ -171,7 +177,7 @@ func (x *execution) finish() {
 	}
 	x.sessMu.Unlock()
 	if !x.r.o.KeepWorkDirs {
-		for _, d := range []string{"src", "tmp", "ctl"} {
+		for _, d := range workDirs {
 			if err := os.RemoveAll(filepath.Join(x.rn.dir, d)); err != nil {
 				x.r.log.Warn("codebuild: remove work folder", "build", x.rn.build.Id, "err", err)
 			}
@@ -265,6 +271,7 @@ func (x *execution) copyOutput() {
 	log := bufio.NewWriter(x.logFile)
 	defer log.Flush()
 	raw := func(s string, complete bool) {
+		s = x.mask(s)
 		log.WriteString(s)
 		if complete {
 			log.WriteString("\n")
@@ -286,7 +293,7 @@ func (x *execution) copyOutput() {
 			case i >= 0 && line[1] == markPhase[1]:
 				phase = line[len(markPhase):]
 			case i >= 0:
-				msg := line[len(markMsg):]
+				msg := x.mask(line[len(markMsg):])
 				fmt.Fprintf(log, "[Container] %s %s\n", time.Now().UTC().Format("2006/01/02 15:04:05.000000"), msg)
 				if line[1] == markMsg[1] {
 					x.r.out.line("["+project+":"+phase+"] ", msg)
@@ -364,17 +371,12 @@ func (x *execution) provision() error {
 	x.srcDir = filepath.Join(x.rn.dir, "src")
 	x.tmpDir = filepath.Join(x.rn.dir, "tmp")
 	x.ctlDir = filepath.Join(x.rn.dir, "ctl")
-	for _, d := range []string{x.srcDir, x.tmpDir, x.ctlDir} {
+	for _, d := range []string{x.srcDir, x.inputDir(""), x.tmpDir, x.ctlDir, filepath.Join(x.rn.dir, "home")} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("clean work folder: %w", err)
 		}
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("create work folder: %w", err)
-		}
-	}
-	for _, v := range x.in.EnvironmentVariablesOverride {
-		if v.Type == "PARAMETER_STORE" || v.Type == "SECRETS_MANAGER" {
-			return fmt.Errorf("environment variable %s has type %s, which the local runner does not support: pass it as PLAINTEXT", v.Name, v.Type)
 		}
 	}
 	return nil
@@ -395,19 +397,28 @@ func (x *execution) buildEnv() []string {
 		for _, v := range x.spec.Env.Variables {
 			env = append(env, v.Name+"="+v.Value)
 		}
+		for _, refs := range [][]buildspec.Ref{x.spec.Env.ParameterStore, x.spec.Env.SecretsManager} {
+			for _, r := range refs {
+				env = append(env, r.Name+"="+x.secrets[r.Name])
+			}
+		}
 	}
 	for _, v := range x.in.EnvironmentVariablesOverride {
 		if strings.HasPrefix(v.Name, "CODEBUILD_") {
 			continue
 		}
-		env = append(env, v.Name+"="+v.Value)
+		value := v.Value
+		if v.Type == "PARAMETER_STORE" || v.Type == "SECRETS_MANAGER" {
+			value = x.secrets[v.Name]
+		}
+		env = append(env, v.Name+"="+value)
 	}
 	b := x.rn.build
 	repo := ""
 	if x.in.SourceTypeOverride == "S3" {
 		repo = "s3://" + x.in.SourceLocationOverride
 	}
-	return append(env,
+	env = append(env,
 		"AWS_REGION="+x.r.o.Region,
 		"AWS_DEFAULT_REGION="+x.r.o.Region,
 		"CODEBUILD_BUILD_ARN="+b.Arn,
@@ -426,6 +437,19 @@ func (x *execution) buildEnv() []string {
 		"CODEBUILD_START_TIME="+strconv.FormatInt(timeOf(b.StartTime).UnixMilli(), 10),
 		"TMPDIR="+x.tmpDir,
 	)
+	if x.r.Sandboxed() {
+		// the host's home is read-only in the sandbox
+		env = append(env, "HOME="+filepath.Join(x.rn.dir, "home"))
+	}
+	for _, s := range x.in.SecondarySourcesOverride {
+		env = append(env, "CODEBUILD_SRC_DIR_"+s.SourceIdentifier+"="+x.inputDir(s.SourceIdentifier))
+	}
+	return env
+}
+
+// inputDir is where the secondary source id is unpacked ("": their parent).
+func (x *execution) inputDir(id string) string {
+	return filepath.Join(x.rn.dir, "inputs", id)
 }
 
 // runPhases runs INSTALL, PRE_BUILD, BUILD and POST_BUILD, and says whether
@@ -478,8 +502,12 @@ func (x *execution) runPhases() bool {
 			continue
 		}
 		x.fail(StatusFailed, "COMMAND_EXECUTION_ERROR", failure)
-		if ph.OnFailure == buildspec.Continue {
+		switch ph.OnFailure {
+		case buildspec.Continue:
 			continue
+		case buildspec.Abort:
+			x.message("on-failure ABORT: the build is aborted; the later phases do not run")
+			return false
 		}
 		switch p.phase {
 		case PhaseInstall, PhasePreBuild, PhasePostBuild:
@@ -516,7 +544,14 @@ func (x *execution) runInternal(command string) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	return s.run(command)
+	code, err := s.run(command)
+	// a command that ends the shell (exit N, set -e) fails like any other
+	// command with its status; a killed shell is an error
+	var se *shellExit
+	if errors.As(err, &se) && se.signal == 0 && x.interrupted() == nil {
+		return se.code, nil
+	}
+	return code, err
 }
 
 func (x *execution) session() (*session, error) {
@@ -527,12 +562,16 @@ func (x *execution) session() (*session, error) {
 	}
 	if x.sess != nil {
 		x.sess.close()
-		x.message("The build shell exited; the next commands run in a new shell (cd and variables from before are lost)")
+		x.message("The build shell exited; the next commands run in a new shell, with the variables and working directory from before")
 	}
 	if cause := x.interrupted(); cause != nil {
 		return nil, cause
 	}
-	s, err := startSession(x.shell, x.srcDir, x.ctlDir, x.env, x.outW)
+	var wrap []string
+	if x.r.Sandboxed() {
+		wrap = append([]string{x.r.o.Bwrap}, x.sandboxArgs()...)
+	}
+	s, err := startSession(x.shell, x.srcDir, x.ctlDir, x.env, x.outW, wrap)
 	if err != nil {
 		return nil, err
 	}
@@ -578,7 +617,11 @@ func (x *execution) captureExported() {
 		if err != nil {
 			continue
 		}
-		vars = append(vars, ExportedVariable{Name: name, Value: string(data)})
+		if _, secret := x.secrets[name]; secret {
+			x.message("Not exporting " + name + ": it holds a secret")
+			continue
+		}
+		vars = append(vars, ExportedVariable{Name: name, Value: x.mask(string(data))})
 	}
 	x.rn.mu.Lock()
 	x.rn.build.ExportedEnvironmentVariables = vars
@@ -590,10 +633,21 @@ func (x *execution) captureExported() {
 func (x *execution) downloadSource() (string, error) {
 	if x.in.SourceTypeOverride == "S3" {
 		bucket, key, _ := strings.Cut(x.in.SourceLocationOverride, "/")
-		if err := x.fetchZip(bucket, key); err != nil {
+		if err := x.fetchZip(bucket, key, x.srcDir); err != nil {
 			return "CLIENT_ERROR", err
 		}
 		x.note("Source unpacked from s3://" + x.in.SourceLocationOverride)
+	}
+	for _, s := range x.in.SecondarySourcesOverride {
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(s.Location, "arn:aws:s3:::"), "/")
+		dir := x.inputDir(s.SourceIdentifier)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "CLIENT_ERROR", fmt.Errorf("secondary source %s: %w", s.SourceIdentifier, err)
+		}
+		if err := x.fetchZip(bucket, key, dir); err != nil {
+			return "CLIENT_ERROR", fmt.Errorf("secondary source %s: %w", s.SourceIdentifier, err)
+		}
+		x.message(fmt.Sprintf("Secondary source %s unpacked from s3://%s/%s at CODEBUILD_SRC_DIR_%s", s.SourceIdentifier, bucket, key, s.SourceIdentifier))
 	}
 	name, data, err := x.readBuildspec()
 	if err != nil {
@@ -607,10 +661,24 @@ func (x *execution) downloadSource() (string, error) {
 		x.message("Ignoring " + ig + ": not used by the local runner")
 	}
 	x.spec = spec
+	secrets, err := x.resolveSecrets()
+	if err != nil {
+		var se *secretError
+		if errors.As(err, &se) {
+			return se.code, err
+		}
+		return "CLIENT_ERROR", err
+	}
+	x.secrets = secrets
+	x.masker.Store(maskerFor(secrets))
+	if len(secrets) > 0 {
+		x.message(fmt.Sprintf("Read %d secrets (masked in this log)", len(secrets)))
+	}
 	return "", nil
 }
 
-func (x *execution) fetchZip(bucket, key string) error {
+// fetchZip gets the zip s3://bucket/key and unpacks it into dir.
+func (x *execution) fetchZip(bucket, key, dir string) error {
 	if x.r.o.Objects == nil {
 		return errors.New("no object storage configured")
 	}
@@ -632,7 +700,7 @@ func (x *execution) fetchZip(bucket, key string) error {
 		return fmt.Errorf("download source s3://%s/%s: %w", bucket, key, err)
 	}
 	defer os.Remove(zipPath)
-	if err := unzip(zipPath, x.srcDir); err != nil {
+	if err := unzip(zipPath, dir); err != nil {
 		return fmt.Errorf("unpack source s3://%s/%s (%d bytes): %w", bucket, key, size, err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package codebuild
 
 import (
 	"archive/zip"
-	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,9 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 )
 
 // Limits on a source zip.
@@ -167,6 +164,51 @@ func cleanPattern(p string) string {
 type artifactFile struct {
 	rel  string // path under the base directory
 	name string // name in the artifact
+	full string // path on disk
+}
+
+// artifactBases gives the directories artifacts are collected from: the
+// source folder, or base-directory under it, which may be a pattern (*, ?,
+// ** as in files) naming several directories.
+func artifactBases(src, baseDir string) ([]string, error) {
+	bd := cleanPattern(baseDir)
+	if bd == "" {
+		return []string{src}, nil
+	}
+	if !filepath.IsLocal(filepath.FromSlash(bd)) || strings.Contains("/"+bd+"/", "/../") {
+		return nil, fmt.Errorf("artifacts base-directory %q must be a relative path inside the source", baseDir)
+	}
+	if !strings.ContainsAny(bd, "*?[") {
+		base := filepath.Join(src, filepath.FromSlash(bd))
+		if info, err := os.Stat(base); err != nil || !info.IsDir() {
+			return nil, fmt.Errorf("artifacts base-directory %q does not exist", baseDir)
+		}
+		return []string{base}, nil
+	}
+	var bases []string
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() || p == src {
+			return nil
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if matchGlob(bd, filepath.ToSlash(rel)) {
+			bases = append(bases, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("artifacts base-directory %q: %w", baseDir, err)
+	}
+	if len(bases) == 0 {
+		return nil, fmt.Errorf("artifacts base-directory %q matches no directory", baseDir)
+	}
+	return bases, nil
 }
 
 // collectArtifacts picks the files of the buildspec's artifacts section under
@@ -208,7 +250,7 @@ func collectArtifacts(base string, files, exclude []string, discard bool) ([]art
 			return fmt.Errorf("discard-paths: %s and %s would both be stored as %s", prev, rel, name)
 		}
 		seen[name] = rel
-		out = append(out, artifactFile{rel: rel, name: name})
+		out = append(out, artifactFile{rel: rel, name: name, full: p})
 		return nil
 	})
 	if err != nil {
@@ -231,11 +273,11 @@ func matchesAny(pats []string, rel string) bool {
 	return false
 }
 
-// writeZip zips files from base into w, keeping modes and times.
-func writeZip(w io.Writer, base string, files []artifactFile) error {
+// writeZip zips files into w, keeping modes and times.
+func writeZip(w io.Writer, files []artifactFile) error {
 	zw := zip.NewWriter(w)
 	for _, f := range files {
-		full := filepath.Join(base, filepath.FromSlash(f.rel))
+		full := f.full
 		info, err := os.Stat(full)
 		if err != nil {
 			return fmt.Errorf("add %s: %w", f.rel, err)
@@ -283,20 +325,26 @@ func (x *execution) uploadArtifacts() error {
 		return errors.New("no object storage configured")
 	}
 	sa := x.spec.Artifacts
-	base := x.srcDir
-	if bd := cleanPattern(sa.BaseDirectory); bd != "" {
-		if !filepath.IsLocal(bd) {
-			return fmt.Errorf("artifacts base-directory %q must be a relative path inside the source", sa.BaseDirectory)
-		}
-		base = filepath.Join(x.srcDir, filepath.FromSlash(bd))
-		if info, err := os.Stat(base); err != nil || !info.IsDir() {
-			return fmt.Errorf("artifacts base-directory %q does not exist", sa.BaseDirectory)
-		}
-	}
-	files, err := collectArtifacts(base, sa.Files, sa.ExcludePaths, sa.DiscardPaths)
+	bases, err := artifactBases(x.srcDir, sa.BaseDirectory)
 	if err != nil {
-		return fmt.Errorf("collect artifacts: %w", err)
+		return err
 	}
+	var files []artifactFile
+	seen := map[string]string{}
+	for _, base := range bases {
+		fs, err := collectArtifacts(base, sa.Files, sa.ExcludePaths, sa.DiscardPaths)
+		if err != nil {
+			return fmt.Errorf("collect artifacts: %w", err)
+		}
+		for _, f := range fs {
+			if prev, dup := seen[f.name]; dup {
+				return fmt.Errorf("collect artifacts: %s and %s would both be stored as %s", prev, f.full, f.name)
+			}
+			seen[f.name] = f.full
+			files = append(files, f)
+		}
+	}
+	slices.SortFunc(files, func(a, b artifactFile) int { return strings.Compare(a.name, b.name) })
 	if len(files) == 0 {
 		return fmt.Errorf("no matching artifact paths found for %s", strings.Join(sa.Files, ", "))
 	}
@@ -313,10 +361,10 @@ func (x *execution) uploadArtifacts() error {
 	}
 	key := artifactKey(a, x.uuid, name)
 	if strings.EqualFold(a.Packaging, "ZIP") {
-		return x.putZip(a.Location, key, base, files)
+		return x.putZip(a.Location, key, files)
 	}
 	for _, f := range files {
-		if err := x.putFile(a.Location, joinKey(key, f.name), filepath.Join(base, filepath.FromSlash(f.rel))); err != nil {
+		if err := x.putFile(a.Location, joinKey(key, f.name), f.full); err != nil {
 			return err
 		}
 	}
@@ -364,7 +412,7 @@ func (x *execution) evalName(name string) (string, error) {
 	return v, nil
 }
 
-func (x *execution) putZip(bucket, key, base string, files []artifactFile) error {
+func (x *execution) putZip(bucket, key string, files []artifactFile) error {
 	zipPath := filepath.Join(x.ctlDir, "artifact.zip")
 	f, err := os.Create(zipPath)
 	if err != nil {
@@ -373,7 +421,7 @@ func (x *execution) putZip(bucket, key, base string, files []artifactFile) error
 	defer os.Remove(zipPath)
 	defer f.Close()
 	sh, md := sha256.New(), md5.New()
-	if err := writeZip(io.MultiWriter(f, sh, md), base, files); err != nil {
+	if err := writeZip(io.MultiWriter(f, sh, md), files); err != nil {
 		return fmt.Errorf("create artifact: %w", err)
 	}
 	size, err := f.Seek(0, io.SeekCurrent)
@@ -411,39 +459,4 @@ func (x *execution) setLocation(bucket, key, sha, md string) {
 	x.rn.mu.Lock()
 	defer x.rn.mu.Unlock()
 	x.rn.build.Artifacts = BuildArtifacts{Location: "arn:aws:s3:::" + bucket + "/" + key, Sha256sum: sha, Md5sum: md}
-}
-
-// killBuildProcesses kills what is left of a build a previous process ran: its
-// process group if the group's leader is still that build's shell, and any
-// process whose environment says it belongs to the build. It returns how many
-// processes it signalled.
-func killBuildProcesses(id string, pgid int) int {
-	marker := []byte("CODEBUILD_BUILD_ID=" + id + "\x00")
-	killed := 0
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	self := os.Getpid()
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !containsEnv(env, marker) {
-			continue
-		}
-		if pid == pgid {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		}
-		if syscall.Kill(pid, syscall.SIGKILL) == nil {
-			killed++
-		}
-	}
-	return killed
-}
-
-func containsEnv(environ, marker []byte) bool {
-	return bytes.HasPrefix(environ, marker) || bytes.Contains(environ, append([]byte{0}, marker...))
 }

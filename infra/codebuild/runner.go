@@ -62,6 +62,22 @@ type Options struct {
 	// MaxRunning bounds how many builds run at once; the others wait in
 	// QUEUED (their timeout counting, as in CodeBuild). 0 means no bound.
 	MaxRunning int
+	// Bwrap is the bubblewrap binary builds run in (FindBwrap finds it). ""
+	// runs builds unconfined, as the runner's user, with a warning from New,
+	// and refuses untrusted builds (ErrNoSandbox).
+	Bwrap string
+	// Hide lists more host paths sandboxed builds must not see (the stack's
+	// data dir, the secrets file); Dir is always hidden.
+	Hide []string
+	// Writable lists host paths sandboxed builds may write besides their own
+	// folder and cache (e.g. a local deploy target); the rest is read-only.
+	Writable []string
+	// Projects holds per-project settings by project name (the secrets its
+	// builds may read, privileged mode). A project not listed has none.
+	Projects map[string]Project
+	// SecretsFile is the JSON file secrets are read from (the local stack's
+	// PUSHLINE_SECRETS_FILE): {"<secret id or parameter name>": "<value>"}.
+	SecretsFile string
 }
 
 // Runner runs CodeBuild builds on the local machine, each in its own shell
@@ -98,7 +114,16 @@ type record struct {
 	Pgid  int    `json:"Pgid,omitempty"`
 }
 
-var projectRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$`)
+var (
+	projectRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$`)
+	sourceIDRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,127}$`)
+)
+
+// maxSecondarySources is CodeBuild's limit on secondary sources per build.
+const maxSecondarySources = 12
+
+// workDirs are the folders of a build's folder that only live while it runs.
+var workDirs = []string{"src", "inputs", "tmp", "ctl", "home"}
 
 // New returns a runner keeping its builds under o.Dir. Builds recorded there
 // are loaded, so BatchGetBuilds answers for them after a restart; a build a
@@ -127,6 +152,9 @@ func New(o Options) *Runner {
 	}
 	if o.MaxRunning > 0 {
 		r.slots = make(chan struct{}, o.MaxRunning)
+	}
+	if o.Bwrap == "" {
+		r.log.Warn("codebuild: builds are NOT sandboxed: they run as this user and can read the data dir (secrets, keys, states.db); install bubblewrap (apt-get install bubblewrap). Untrusted builds are refused")
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		r.log.Error("codebuild: create builds folder", "dir", o.Dir, "err", err)
@@ -202,7 +230,7 @@ func (r *Runner) recover(rn *run) {
 	b.EndTime = newTime(now)
 	rn.pgid = 0
 	if !r.o.KeepWorkDirs {
-		for _, d := range []string{"src", "tmp", "ctl"} {
+		for _, d := range workDirs {
 			os.RemoveAll(filepath.Join(rn.dir, d))
 		}
 	}
@@ -239,11 +267,17 @@ func (r *Runner) save(rn *run) error {
 	return nil
 }
 
+// Sandboxed reports whether builds run in the bubblewrap sandbox.
+func (r *Runner) Sandboxed() bool { return r.o.Bwrap != "" }
+
 // StartBuild validates in, records the build and starts it. It returns once
 // the build is IN_PROGRESS; Wait follows it to the end.
 func (r *Runner) StartBuild(ctx context.Context, in StartBuildInput) (*Build, error) {
 	if err := validate(&in); err != nil {
 		return nil, err
+	}
+	if in.Untrusted && !r.Sandboxed() {
+		return nil, fmt.Errorf("start %s: %w", in.ProjectName, ErrNoSandbox)
 	}
 	r.mu.Lock()
 	if r.closed {
@@ -272,16 +306,17 @@ func (r *Runner) StartBuild(ctx context.Context, in StartBuildInput) (*Build, er
 		}
 	}
 	b := &Build{
-		Id:            id,
-		Arn:           r.buildARN(id),
-		BuildNumber:   number,
-		StartTime:     newTime(now),
-		CurrentPhase:  PhaseSubmitted,
-		BuildStatus:   StatusInProgress,
-		SourceVersion: in.SourceVersion,
-		ProjectName:   in.ProjectName,
-		Phases:        []Phase{{PhaseType: PhaseSubmitted, StartTime: newTime(now)}},
-		Source:        Source{Type: in.SourceTypeOverride, Location: in.SourceLocationOverride, Buildspec: in.BuildspecOverride},
+		Id:               id,
+		Arn:              r.buildARN(id),
+		BuildNumber:      number,
+		StartTime:        newTime(now),
+		CurrentPhase:     PhaseSubmitted,
+		BuildStatus:      StatusInProgress,
+		SourceVersion:    in.SourceVersion,
+		ProjectName:      in.ProjectName,
+		Phases:           []Phase{{PhaseType: PhaseSubmitted, StartTime: newTime(now)}},
+		Source:           Source{Type: in.SourceTypeOverride, Location: in.SourceLocationOverride, Buildspec: in.BuildspecOverride},
+		SecondarySources: slices.Clone(in.SecondarySourcesOverride),
 		Environment: Environment{
 			Type:                     "LINUX_CONTAINER",
 			Image:                    "local",
@@ -372,6 +407,9 @@ func validate(in *StartBuildInput) error {
 	default:
 		return fmt.Errorf("%w: sourceTypeOverride %q is not supported locally: use S3 or NO_SOURCE", ErrInvalidInput, in.SourceTypeOverride)
 	}
+	if err := validateSecondary(in); err != nil {
+		return err
+	}
 	if in.TimeoutInMinutesOverride < 0 || in.TimeoutInMinutesOverride > 2160 {
 		return fmt.Errorf("%w: timeoutInMinutesOverride %d must be between 1 and 2160 (0: the default, 60)", ErrInvalidInput, in.TimeoutInMinutesOverride)
 	}
@@ -406,6 +444,32 @@ func validate(in *StartBuildInput) error {
 			}
 		default:
 			return fmt.Errorf("%w: artifactsOverride.type %q is not supported locally: use S3 or NO_ARTIFACTS", ErrInvalidInput, a.Type)
+		}
+	}
+	return nil
+}
+
+func validateSecondary(in *StartBuildInput) error {
+	if len(in.SecondarySourcesOverride) > maxSecondarySources {
+		return fmt.Errorf("%w: secondarySourcesOverride has %d sources; at most %d", ErrInvalidInput, len(in.SecondarySourcesOverride), maxSecondarySources)
+	}
+	seen := map[string]bool{}
+	for i := range in.SecondarySourcesOverride {
+		s := &in.SecondarySourcesOverride[i]
+		if !sourceIDRE.MatchString(s.SourceIdentifier) {
+			return fmt.Errorf("%w: secondarySourcesOverride[%d].sourceIdentifier %q must be letters, digits and _, starting with a letter", ErrInvalidInput, i, s.SourceIdentifier)
+		}
+		if seen[s.SourceIdentifier] {
+			return fmt.Errorf("%w: secondarySourcesOverride: sourceIdentifier %q is repeated", ErrInvalidInput, s.SourceIdentifier)
+		}
+		seen[s.SourceIdentifier] = true
+		if t := strings.ToUpper(s.Type); t != "S3" {
+			return fmt.Errorf("%w: secondarySourcesOverride %s has type %q; the local runner supports S3", ErrInvalidInput, s.SourceIdentifier, s.Type)
+		}
+		s.Type = "S3"
+		bucket, key, ok := strings.Cut(strings.TrimPrefix(s.Location, "arn:aws:s3:::"), "/")
+		if !ok || bucket == "" || key == "" {
+			return fmt.Errorf("%w: secondarySourcesOverride %s: location %q must be <bucket>/<key of a zip>", ErrInvalidInput, s.SourceIdentifier, s.Location)
 		}
 	}
 	return nil

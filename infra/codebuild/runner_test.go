@@ -151,9 +151,23 @@ func (s *syncBuffer) String() string {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t, objects: newMemObjects(t), dir: t.TempDir(), console: &syncBuffer{}}
-	h.r = New(Options{Dir: h.dir, Objects: h.objects, Log: h.console, LogsBaseURL: "http://127.0.0.1:8080/builds/"})
+	h.r = New(Options{Dir: h.dir, Objects: h.objects, Log: h.console, LogsBaseURL: "http://127.0.0.1:8080/builds/", Bwrap: testBwrap(t)})
 	t.Cleanup(func() { h.r.Close() })
 	return h
+}
+
+// testBwrap is the sandbox the harness runs builds in: none, unless
+// CODEBUILD_TEST_SANDBOX=1 (TestSandboxCorpus runs the tests again so), where
+// a missing or broken bubblewrap fails the test.
+func testBwrap(t testing.TB) string {
+	if os.Getenv("CODEBUILD_TEST_SANDBOX") != "1" {
+		return ""
+	}
+	path, err := FindBwrap()
+	if err != nil {
+		t.Fatalf("CODEBUILD_TEST_SANDBOX=1: %v", err)
+	}
+	return path
 }
 
 // run uploads a source with the buildspec and files, runs a build and waits for it.

@@ -39,11 +39,14 @@ const (
 // encoding/json matches keys case-insensitively, from the CodeBuild API's
 // camelCase request too. Fields the local runner has no use for are ignored.
 type StartBuildInput struct {
-	ProjectName                  string                `json:"ProjectName"`
-	SourceTypeOverride           string                `json:"SourceTypeOverride,omitempty"`     // S3 (default) or NO_SOURCE
-	SourceLocationOverride       string                `json:"SourceLocationOverride,omitempty"` // "bucket/key" of a zip
-	SourceVersion                string                `json:"SourceVersion,omitempty"`
-	BuildspecOverride            string                `json:"BuildspecOverride,omitempty"` // path in the source, inline YAML, or arn:aws:s3:::bucket/key
+	ProjectName            string `json:"ProjectName"`
+	SourceTypeOverride     string `json:"SourceTypeOverride,omitempty"`     // S3 (default) or NO_SOURCE
+	SourceLocationOverride string `json:"SourceLocationOverride,omitempty"` // "bucket/key" of a zip
+	SourceVersion          string `json:"SourceVersion,omitempty"`
+	BuildspecOverride      string `json:"BuildspecOverride,omitempty"` // path in the source, inline YAML, or arn:aws:s3:::bucket/key
+	// SecondarySourcesOverride adds S3 zips unpacked at
+	// $CODEBUILD_SRC_DIR_<SourceIdentifier> before the first phase.
+	SecondarySourcesOverride     []Source              `json:"SecondarySourcesOverride,omitempty"`
 	ArtifactsOverride            *ArtifactsOverride    `json:"ArtifactsOverride,omitempty"`
 	EnvironmentVariablesOverride []EnvironmentVariable `json:"EnvironmentVariablesOverride,omitempty"`
 	TimeoutInMinutesOverride     int                   `json:"TimeoutInMinutesOverride,omitempty"`
@@ -51,6 +54,9 @@ type StartBuildInput struct {
 	// Initiator is not part of the API: who started the build (CODEBUILD_INITIATOR).
 	// Empty means "pushline-local".
 	Initiator string `json:"Initiator,omitempty"`
+	// Untrusted is not part of the API: the build runs code nobody vetted (a
+	// fork's pull request). It is refused without a sandbox (ErrNoSandbox).
+	Untrusted bool `json:"-"`
 }
 
 // ArtifactsOverride is StartBuild's artifactsOverride.
@@ -89,6 +95,7 @@ type Build struct {
 	ProjectName                  string             `json:"ProjectName"`
 	Phases                       []Phase            `json:"Phases"`
 	Source                       Source             `json:"Source"`
+	SecondarySources             []Source           `json:"SecondarySources,omitempty"`
 	Artifacts                    BuildArtifacts     `json:"Artifacts"`
 	Environment                  Environment        `json:"Environment"`
 	Logs                         Logs               `json:"Logs"`
@@ -115,11 +122,13 @@ type PhaseContext struct {
 	Message    string `json:"Message"`
 }
 
-// Source is the build's source.
+// Source is the build's source, or one of its secondary sources (which have
+// a SourceIdentifier).
 type Source struct {
-	Type      string `json:"Type"`
-	Location  string `json:"Location,omitempty"`
-	Buildspec string `json:"Buildspec,omitempty"`
+	Type             string `json:"Type"`
+	Location         string `json:"Location,omitempty"`
+	Buildspec        string `json:"Buildspec,omitempty"`
+	SourceIdentifier string `json:"SourceIdentifier,omitempty"`
 }
 
 // BuildArtifacts is where the build's output artifact went.

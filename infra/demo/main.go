@@ -96,12 +96,13 @@ func run() error {
 
 	say("starting the local stack (data in %s)", data)
 	s, err := stack.Start(ctx, stack.Options{
-		DataDir:  data,
-		HTTPAddr: "127.0.0.1:0",
-		AWSAddr:  "127.0.0.1:0",
-		Config:   cfg,
-		Out:      os.Stdout,
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		DataDir:         data,
+		SandboxWritable: []string{target}, // Deploy writes there
+		HTTPAddr:        "127.0.0.1:0",
+		AWSAddr:         "127.0.0.1:0",
+		Config:          cfg,
+		Out:             os.Stdout,
+		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return err

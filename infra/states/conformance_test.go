@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/google/go-cmp/cmp"
 )
 
 // conformanceCase is one testdata/conformance/*.json file.
@@ -19,6 +20,10 @@ type conformanceCase struct {
 	Input      json.RawMessage `json:"input"`
 	Output     json.RawMessage `json:"output"`
 	Error      string          `json:"error"`
+	// Cause, if set, is the exact cause of Error.
+	Cause string `json:"cause"`
+	// Events, if set, counts history events by type (only the types listed).
+	Events map[string]int `json:"events"`
 }
 
 // conformanceIntegrations are the test resources the cases use:
@@ -68,9 +73,23 @@ func TestConformance(t *testing.T) {
 			sm := hh.create("conformance-"+name, string(c.Definition))
 			arn := hh.start(sm, "", string(c.Input))
 			d := hh.wait(arn)
+			if c.Events != nil {
+				got := map[string]int{}
+				for _, ev := range hh.history(arn) {
+					if _, ok := c.Events[string(ev.Type)]; ok {
+						got[string(ev.Type)]++
+					}
+				}
+				if diff := cmp.Diff(c.Events, got); diff != "" {
+					t.Errorf("event counts (-want +got):\n%s(source: %s)", diff, c.Source)
+				}
+			}
 			if c.Error != "" {
 				if d.Status != sfntypes.ExecutionStatusFailed || aws.ToString(d.Error) != c.Error {
 					t.Fatalf("status %s error %q cause %q, want FAILED %q (source: %s)", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause), c.Error, c.Source)
+				}
+				if c.Cause != "" && aws.ToString(d.Cause) != c.Cause {
+					t.Fatalf("cause %q, want %q (source: %s)", aws.ToString(d.Cause), c.Cause, c.Source)
 				}
 				return
 			}

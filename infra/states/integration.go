@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/pushline/pushline/infra/states/intrinsic"
+	"github.com/pushline/pushline/infra/states/jsonvalue"
 )
 
 // Integration serves one Task resource. Invoke receives the task's
@@ -161,7 +161,7 @@ func lambdaError(err error) error {
 	if name == "" {
 		name = "Error"
 	}
-	cause, _ := intrinsic.Marshal(map[string]any{"errorMessage": err.Error(), "errorType": name})
+	cause, _ := jsonvalue.Marshal(map[string]any{"errorMessage": err.Error(), "errorType": name})
 	return &TaskError{Name: name, Cause: string(cause)}
 }
 

@@ -16,9 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pushline/pushline/infra/states/jsonvalue"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
-
-	"github.com/pushline/pushline/infra/states/intrinsic"
 )
 
 const schema = `
@@ -468,23 +467,23 @@ func appendEvent(b []byte, ev *HistoryEvent) ([]byte, error) {
 	b = append(b, `{"timestamp":`...)
 	b = strconv.AppendFloat(b, float64(ev.Timestamp.UnixMilli())/1000, 'f', 3, 64)
 	b = append(b, `,"type":`...)
-	b = intrinsic.AppendString(b, ev.Type)
+	b = jsonvalue.AppendString(b, ev.Type)
 	b = append(b, `,"id":`...)
 	b = strconv.AppendInt(b, ev.ID, 10)
 	b = append(b, `,"previousEventId":`...)
 	b = strconv.AppendInt(b, ev.PreviousEventID, 10)
 	if d := ev.StateEnteredEventDetails; d != nil {
 		b = append(b, `,"stateEnteredEventDetails":{"name":`...)
-		b = intrinsic.AppendString(b, d.Name)
+		b = jsonvalue.AppendString(b, d.Name)
 		b = append(b, `,"input":`...)
-		b = intrinsic.AppendString(b, d.Input)
+		b = jsonvalue.AppendString(b, d.Input)
 		b = append(b, `,"inputDetails":{"truncated":false}}`...)
 	}
 	if d := ev.StateExitedEventDetails; d != nil {
 		b = append(b, `,"stateExitedEventDetails":{"name":`...)
-		b = intrinsic.AppendString(b, d.Name)
+		b = jsonvalue.AppendString(b, d.Name)
 		b = append(b, `,"output":`...)
-		b = intrinsic.AppendString(b, d.Output)
+		b = jsonvalue.AppendString(b, d.Output)
 		b = append(b, `,"outputDetails":{"truncated":false}}`...)
 	}
 	return append(b, "}\n"...), nil

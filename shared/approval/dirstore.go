@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -103,22 +104,79 @@ func (s *DirStore) Decide(_ context.Context, id string, t Transition) (*Record, 
 		return nil, fmt.Errorf("decide approval %s (%s): %w", id, r.State, ErrDecided)
 	}
 	t.apply(r)
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("decide approval %s: %w", id, err)
-	}
-	tmp, err := s.writeTemp(b)
-	if err != nil {
-		return nil, fmt.Errorf("decide approval %s: %w", id, err)
-	}
-	if err := os.Rename(tmp, s.path(id)); err != nil {
-		_ = os.Remove(tmp)
+	if err := s.replace(r); err != nil {
 		return nil, fmt.Errorf("decide approval %s: %w", id, err)
 	}
 	if err := syncDir(s.dir); err != nil {
 		return nil, fmt.Errorf("decide approval %s: %w", id, err)
 	}
 	return r, nil
+}
+
+// Recover settles what a killed process left in the directory. Call it at
+// start, before serving, while no other process decides in it (the local
+// stack holds its data dir's lock): a claim of a POST that died between
+// its two writes is released at once (the record is Pending again and its
+// link works, instead of answering "reload in a minute" for ClaimLease;
+// whether Step Functions heard the decision, the next POST finds out), and
+// temporary files (they may hold task tokens) are removed. It returns the
+// ids of the records released.
+func (s *DirStore) Recover(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := lockFile(filepath.Join(s.dir, ".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("recover approvals: %w", err)
+	}
+	defer unlock()
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("recover approvals: %w", err)
+	}
+	var released []string
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".tmp-") {
+			if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return released, fmt.Errorf("recover approvals: %w", err)
+			}
+			continue
+		}
+		id, ok := strings.CutSuffix(name, ".json")
+		if !ok || !ValidID(id) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return released, err
+		}
+		r, err := s.read(id)
+		if err != nil || r.State != Deciding {
+			continue // an unreadable record is left to Get to report
+		}
+		Transition{To: Pending}.apply(r)
+		if err := s.replace(r); err != nil {
+			return released, fmt.Errorf("recover approval %s: %w", id, err)
+		}
+		released = append(released, id)
+	}
+	return released, syncDir(s.dir)
+}
+
+// replace writes r over its file (write + fsync + rename).
+func (s *DirStore) replace(r *Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	tmp, err := s.writeTemp(b)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, s.path(r.ID)); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // writeTemp writes b to a new synced temporary file in the store's

@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Modes say what happens when a push arrives while an older execution of
 // the same repository and branch is still running.
@@ -24,6 +28,8 @@ const (
 	MinApprovalTimeout = time.Minute
 	MaxApprovalTimeout = 365 * 24 * time.Hour // a Standard workflow's longest run
 	MaxStages          = 50
+	MaxActions         = 10 // per stage
+	MaxInputs          = 12 // CodeBuild's secondary sources per build
 	MaxNameLen         = 32 // pipeline and stage names
 )
 
@@ -34,6 +40,10 @@ type Config struct {
 	Mode          string        `json:"mode,omitempty"`
 	Stages        []Stage       `json:"stages"`
 	Notifications Notifications `json:"notifications,omitzero"`
+	// Warnings are what Parse accepted but will not for long (deprecated
+	// keys), each saying what to write instead. Whoever loads the config
+	// prints them.
+	Warnings []string `json:"-"`
 }
 
 // Repository is a repository whose pushes start the pipeline, with the
@@ -145,6 +155,72 @@ type Notifications struct {
 	Failures []string `json:"failures,omitempty"`
 }
 
-// SourceInput is the Stage.Input value that names the
-// source snapshot. No stage may be called that.
+// SourceInput is the Stage.Input value that named the source snapshot
+// (deprecated: every build's primary source is the snapshot). No stage or
+// action may be called that.
 const SourceInput = "Source"
+
+// SourceIdentifier is the CodeBuild secondary source identifier of a
+// build stage's or action's artifact given as an input: the name with '-'
+// replaced by '_' (identifiers are letters, digits and '_'). CodeBuild
+// unpacks it at $CODEBUILD_SRC_DIR_<identifier>.
+func SourceIdentifier(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
+// Builds lists every build of the pipeline in order: build stages, and
+// the actions of stages of actions (Stage is the stage's name, Name the
+// action's; Name == Stage for a build stage).
+func (c *Config) Builds() []NamedBuild {
+	var out []NamedBuild
+	for _, s := range c.Stages {
+		switch {
+		case s.IsParallel():
+			for _, a := range s.Actions {
+				out = append(out, NamedBuild{Stage: s.Name, Name: a.Name, Build: a.Build})
+			}
+		case s.IsApproval(), s.IsDeploy():
+		default:
+			out = append(out, NamedBuild{Stage: s.Name, Name: s.Name, Build: s.Build})
+		}
+	}
+	return out
+}
+
+// NamedBuild is a build stage or an action, with its name and stage.
+type NamedBuild struct {
+	Stage string
+	Name  string
+	Build
+}
+
+// HasPullRequests reports whether some repository runs pull requests.
+func (c *Config) HasPullRequests() bool {
+	for _, r := range c.Repositories {
+		if r.PullRequests != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// PullRequestSkip returns the stages a pull request run of r leaves out
+// (push.Input.Skip): those not in r.PullRequests.Stages, or when that is
+// empty (or r has no pullRequests), every stage from the first approval
+// on. Nil when a pull request runs every stage.
+func (c *Config) PullRequestSkip(r Repository) map[string]bool {
+	var run []string
+	if r.PullRequests != nil {
+		run = r.PullRequests.Stages
+	}
+	var skip map[string]bool
+	approved := false
+	for _, s := range c.Stages {
+		approved = approved || s.IsApproval()
+		if len(run) > 0 && !slices.Contains(run, s.Name) || len(run) == 0 && approved {
+			if skip == nil {
+				skip = map[string]bool{}
+			}
+			skip[s.Name] = true
+		}
+	}
+	return skip
+}

@@ -20,4 +20,21 @@
 //     overflowing one is "out of range", not "not a duration".
 //   - at most 50 stages; notifications.from is required when there are
 //     approval stages or failure recipients.
+//   - a stage has exactly one of buildspec (a build), approval, actions
+//     (1 to 10 builds that run at the same time) or deploy
+//     (deploy.codedeploy: application, deploymentGroup, input). Action
+//     names follow the stage name rules and are unique with the stages'.
+//   - inputs (at most 12, CodeBuild's secondary sources) name earlier
+//     build stages or actions: not approvals, deploys, a stage of actions
+//     (name its actions), the build's own stage, or "Source" (the commit
+//     is every build's primary source). The deprecated input is rewritten
+//     into inputs (input: "Source" is dropped) with a warning in
+//     Config.Warnings saying what to write.
+//   - secrets: Secrets Manager secret names or ARNs, and SSM parameter
+//     names, which start with "/", or ARNs (SecretKind tells them apart).
+//   - repositories[].pullRequests.stages name stages (not actions); a
+//     stage a pull request runs may not take an artifact from one it
+//     skips. apiUrl is https, or http on a loopback host. A codecommit
+//     repository is a CodeCommit repository name, without pullRequests
+//     or apiUrl.
 package config

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -10,15 +11,23 @@ import (
 // them.
 var (
 	configKeys       = []string{"name", "repositories", "mode", "stages", "notifications"}
-	repositoryKeys   = []string{"provider", "repository", "cloneUrl", "branches", "tags", "paths", "ignorePaths"}
-	stageKeys        = []string{"name", "buildspec", "timeout", "environment", "computeType", "input", "approval"}
+	repositoryKeys   = []string{"provider", "repository", "cloneUrl", "branches", "tags", "paths", "ignorePaths", "pullRequests", "statuses", "apiUrl"}
+	pullRequestKeys  = []string{"branches", "forks", "stages"}
+	stageKeys        = []string{"name", "buildspec", "timeout", "environment", "computeType", "inputs", "secrets", "privileged", "image", "approval", "actions", "deploy"}
+	actionKeys       = []string{"name", "buildspec", "timeout", "environment", "computeType", "inputs", "secrets", "privileged", "image"}
 	approvalKeys     = []string{"approvers", "timeout"}
+	deployKeys       = []string{"codedeploy"}
+	codeDeployKeys   = []string{"application", "deploymentGroup", "input"}
 	notificationKeys = []string{"from", "failures"}
+	// deprecatedStageKeys are accepted but not listed as allowed.
+	deprecatedStageKeys = []string{"input"}
 )
 
 // Parse reads one pipeline config object, strictly: unknown or duplicate
 // keys, values of the wrong type and invalid values are errors. On
-// success the defaults are applied (mode, build and approval timeouts).
+// success the defaults are applied (mode, build and approval timeouts),
+// deprecated keys are rewritten to their replacements (a stage's input
+// becomes inputs) and Config.Warnings says what to write instead.
 // The error, if any, is an Errors listing every problem found, each
 // naming the key path and what is allowed.
 func Parse(data []byte) (*Config, error) {
@@ -56,14 +65,44 @@ func applyDefaults(c *Config) {
 	}
 	for i := range c.Stages {
 		s := &c.Stages[i]
-		if s.IsApproval() {
+		switch {
+		case s.IsApproval():
 			if s.Approval.Timeout.Duration == 0 {
 				s.Approval.Timeout.Duration = DefaultApprovalTimeout
 			}
-		} else if s.Timeout.Duration == 0 {
-			s.Timeout.Duration = DefaultBuildTimeout
+		case s.IsParallel():
+			for j := range s.Actions {
+				if a := &s.Actions[j]; a.Timeout.Duration == 0 {
+					a.Timeout.Duration = DefaultBuildTimeout
+				}
+			}
+		case s.IsDeploy():
+		default:
+			if s.Timeout.Duration == 0 {
+				s.Timeout.Duration = DefaultBuildTimeout
+			}
+			if w := foldInput(&s.Build, indexPath("stages", i)); w != "" {
+				c.Warnings = append(c.Warnings, w)
+			}
 		}
 	}
+}
+
+// foldInput rewrites the deprecated input of a valid build into inputs
+// and returns the warning that says what to write instead.
+func foldInput(b *Build, path string) string {
+	in := b.Input
+	if in == "" {
+		return ""
+	}
+	b.Input = ""
+	const dep = `.input is deprecated and goes in the next release: `
+	if in == SourceInput {
+		return path + dep + `remove "input": "Source" (every build's primary source is now the commit's snapshot)`
+	}
+	b.Inputs = []string{in}
+	return path + dep + `write "inputs": [` + strconv.Quote(in) + `] (the build's primary source is now always the commit's snapshot; ` +
+		in + `'s artifact is unpacked at $CODEBUILD_SRC_DIR_` + SourceIdentifier(in) + `)`
 }
 
 // parser builds a Config from the decoded tree, recording shape errors
@@ -74,13 +113,14 @@ func (p *parser) add(path, msg string) { p.errs = append(p.errs, FieldError{Path
 
 // object checks that n is an object with only allowed keys and returns its
 // fields (nil if n is not an object).
-func (p *parser) object(n *node, path string, allowed []string) map[string]*node {
+// Keys in hidden are accepted too but not listed (deprecated keys).
+func (p *parser) object(n *node, path string, allowed []string, hidden ...string) map[string]*node {
 	if n.kind != kObject {
 		p.add(pathOr(path), "must be an object, got "+n.kind.String())
 		return nil
 	}
 	for _, k := range n.keys {
-		if !slices.Contains(allowed, k) {
+		if !slices.Contains(allowed, k) && !slices.Contains(hidden, k) {
 			p.add(keyPath(path, k), "unknown key (allowed: "+strings.Join(allowed, ", ")+")")
 		}
 	}
@@ -114,6 +154,25 @@ const (
 	placeholderStart = "${"
 	noPlaceholder    = `must not contain "${" (reserved for the definition's deployment placeholders)`
 )
+
+// boolean reads an optional boolean (false when absent or null).
+func (p *parser) boolean(n *node, path string) bool {
+	b := p.boolPtr(n, path)
+	return b != nil && *b
+}
+
+// boolPtr reads an optional boolean: nil when absent or null.
+func (p *parser) boolPtr(n *node, path string) *bool {
+	if n == nil || n.kind == kNull {
+		return nil
+	}
+	if n.kind != kBool {
+		p.add(path, "must be true or false, got "+n.kind.String())
+		return nil
+	}
+	b := n.b
+	return &b
+}
 
 func (p *parser) strings(n *node, path string) []string {
 	if n == nil || n.kind == kNull {
@@ -207,52 +266,117 @@ func (p *parser) repository(n *node, path string) Repository {
 	r.Tags = p.strings(f["tags"], path+".tags")
 	r.Paths = p.strings(f["paths"], path+".paths")
 	r.IgnorePaths = p.strings(f["ignorePaths"], path+".ignorePaths")
+	if n := f["pullRequests"]; n != nil && n.kind != kNull {
+		pp := path + ".pullRequests"
+		r.PullRequests = &PullRequests{}
+		if pf := p.object(n, pp, pullRequestKeys); pf != nil {
+			r.PullRequests.Branches = p.strings(pf["branches"], pp+".branches")
+			r.PullRequests.Forks = p.boolean(pf["forks"], pp+".forks")
+			r.PullRequests.Stages = p.strings(pf["stages"], pp+".stages")
+		}
+	}
+	r.Statuses = p.boolPtr(f["statuses"], path+".statuses")
+	r.APIURL = p.str(f["apiUrl"], path+".apiUrl")
 	return r
 }
 
 func (p *parser) stage(n *node, path string) Stage {
 	var s Stage
-	f := p.object(n, path, stageKeys)
+	f := p.object(n, path, stageKeys, deprecatedStageKeys...)
 	if f == nil {
 		return s
 	}
 	s.Name = p.str(f["name"], path+".name")
-	s.Buildspec = p.str(f["buildspec"], path+".buildspec")
-	if t := f["timeout"]; t != nil && t.kind != kNull {
-		msg := outOfRange(buildTimeoutRange)
-		if a := f["approval"]; a != nil && a.kind != kNull {
-			// The validator reports a timeout set on an approval stage,
-			// but a zero one reads as unset there.
-			msg = func(string) string { return approvalStageTimeout }
-		}
-		s.Timeout = p.duration(t, path+".timeout", msg)
+	// The validator reports build keys set on other kinds of stage, but a
+	// zero timeout reads as unset there.
+	timeoutMsg := outOfRange(buildTimeoutRange)
+	switch {
+	case present(f["approval"]):
+		timeoutMsg = func(string) string { return approvalStageTimeout }
+	case present(f["actions"]):
+		timeoutMsg = func(string) string { return onlyBuilds("timeout") + actionsHint }
+	case present(f["deploy"]):
+		timeoutMsg = func(string) string { return onlyBuilds("timeout") }
 	}
-	if e := f["environment"]; e != nil && e.kind != kNull {
-		ep := path + ".environment"
-		if e.kind != kObject {
-			p.add(ep, "must be an object of name: value strings, got "+e.kind.String())
-		} else if len(e.keys) > 0 {
-			s.Environment = make(map[string]string, len(e.keys))
-			for _, k := range e.keys {
-				v := e.fields[k]
-				s.Environment[k] = p.str(v, keyPath(ep, k))
-			}
-		}
-	}
-	s.ComputeType = p.str(f["computeType"], path+".computeType")
+	s.Build = p.build(f, path, timeoutMsg)
 	s.Input = p.str(f["input"], path+".input")
-	if a := f["approval"]; a != nil && a.kind != kNull {
+	if a := f["approval"]; present(a) {
 		ap := path + ".approval"
 		s.Approval = &Approval{}
 		if af := p.object(a, ap, approvalKeys); af != nil {
 			s.Approval.Approvers = p.strings(af["approvers"], ap+".approvers")
-			if t := af["timeout"]; t != nil && t.kind != kNull {
+			if t := af["timeout"]; present(t) {
 				s.Approval.Timeout = p.duration(t, ap+".timeout", outOfRange(approvalTimeoutRange))
+			}
+		}
+	}
+	if a := f["actions"]; present(a) {
+		ap := path + ".actions"
+		if a.kind != kArray {
+			p.add(ap, "must be an array of actions, got "+a.kind.String())
+		}
+		s.Actions = make([]Action, 0, len(a.items)) // [] is set, and invalid
+		for i, it := range a.items {
+			s.Actions = append(s.Actions, p.action(it, indexPath(ap, i)))
+		}
+	}
+	if d := f["deploy"]; present(d) {
+		dp := path + ".deploy"
+		s.Deploy = &Deploy{}
+		if df := p.object(d, dp, deployKeys); df != nil {
+			if c := df["codedeploy"]; present(c) {
+				cp := dp + ".codedeploy"
+				s.Deploy.CodeDeploy = &CodeDeploy{}
+				if cf := p.object(c, cp, codeDeployKeys); cf != nil {
+					s.Deploy.CodeDeploy.Application = p.str(cf["application"], cp+".application")
+					s.Deploy.CodeDeploy.DeploymentGroup = p.str(cf["deploymentGroup"], cp+".deploymentGroup")
+					s.Deploy.CodeDeploy.Input = p.str(cf["input"], cp+".input")
+				}
 			}
 		}
 	}
 	return s
 }
+
+func (p *parser) action(n *node, path string) Action {
+	var a Action
+	f := p.object(n, path, actionKeys)
+	if f == nil {
+		return a
+	}
+	a.Name = p.str(f["name"], path+".name")
+	a.Build = p.build(f, path, outOfRange(buildTimeoutRange))
+	return a
+}
+
+// build reads the keys a build stage and an action share (not the
+// deprecated input, which actions do not have).
+func (p *parser) build(f map[string]*node, path string, timeoutMsg func(string) string) Build {
+	var b Build
+	b.Buildspec = p.str(f["buildspec"], path+".buildspec")
+	if t := f["timeout"]; present(t) {
+		b.Timeout = p.duration(t, path+".timeout", timeoutMsg)
+	}
+	if e := f["environment"]; present(e) {
+		ep := path + ".environment"
+		if e.kind != kObject {
+			p.add(ep, "must be an object of name: value strings, got "+e.kind.String())
+		} else if len(e.keys) > 0 {
+			b.Environment = make(map[string]string, len(e.keys))
+			for _, k := range e.keys {
+				b.Environment[k] = p.str(e.fields[k], keyPath(ep, k))
+			}
+		}
+	}
+	b.ComputeType = p.str(f["computeType"], path+".computeType")
+	b.Inputs = p.strings(f["inputs"], path+".inputs")
+	b.Secrets = p.strings(f["secrets"], path+".secrets")
+	b.Privileged = p.boolean(f["privileged"], path+".privileged")
+	b.Image = p.str(f["image"], path+".image")
+	return b
+}
+
+func present(n *node) bool { return n != nil && n.kind != kNull }
 
 // under reports whether path is, or is inside, the path of one of errs:
 // a value of the wrong type is reported once, not again as invalid.

@@ -2,14 +2,13 @@ package config
 
 import (
 	"fmt"
-	"maps"
+	"net"
 	"net/mail"
 	"net/url"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/pushline/pushline/shared/glob"
 	"github.com/pushline/pushline/shared/push"
@@ -24,6 +23,8 @@ var (
 	stageNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
 	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	repoPartRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	// A CodeCommit repository name.
+	codeCommitRepoRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
 )
 
 const (
@@ -32,7 +33,7 @@ const (
 )
 
 // Providers lists the providers a repository may name.
-var Providers = []string{push.GitHub, push.GitLab, push.Bitbucket, push.Gitea}
+var Providers = []string{push.GitHub, push.GitLab, push.Bitbucket, push.Gitea, push.CodeCommit}
 
 // Modes lists the allowed modes.
 var Modes = []string{ModeSuperseded, ModeParallel, ModeQueued}
@@ -49,16 +50,26 @@ var ComputeTypes = []string{
 func validate(c *Config) Errors {
 	v := &validator{}
 	v.name(c.Name)
-	v.repositories(c.Repositories)
+	v.repositories(c.Repositories, c.Stages)
 	if c.Mode != "" && !slices.Contains(Modes, c.Mode) {
 		v.add("mode", quote(c.Mode)+" is not a mode (allowed: "+strings.Join(Modes, ", ")+")")
 	}
+	n := len(v.errs)
 	v.stages(c.Stages)
+	if len(v.errs) == n {
+		for _, check := range v.prInputs {
+			check()
+		}
+	}
 	v.notifications(c)
 	return v.errs
 }
 
-type validator struct{ errs Errors }
+type validator struct {
+	errs Errors
+	// prInputs are checks that need valid stages (run after them).
+	prInputs []func()
+}
 
 func (v *validator) add(path, msg string) { v.errs = append(v.errs, FieldError{Path: path, Msg: msg}) }
 
@@ -71,7 +82,7 @@ func (v *validator) name(n string) {
 	}
 }
 
-func (v *validator) repositories(repos []Repository) {
+func (v *validator) repositories(repos []Repository, stages []Stage) {
 	if len(repos) == 0 {
 		v.add("repositories", "required: at least one repository")
 		return
@@ -88,7 +99,9 @@ func (v *validator) repositories(repos []Repository) {
 		switch {
 		case r.Repository == "":
 			v.add(p+".repository", `required (the full name, e.g. "acme/app"; GitLab: "group/subgroup/app")`)
-		case !validRepository(r.Repository):
+		case r.Provider == push.CodeCommit && !codeCommitRepoRE.MatchString(r.Repository) || r.Provider == push.CodeCommit && strings.HasSuffix(r.Repository, ".git"):
+			v.add(p+".repository", quote(r.Repository)+` is not a CodeCommit repository name (allowed: 1 to 100 letters, digits, '.', '-', '_', not ending in ".git")`)
+		case r.Provider != push.CodeCommit && !validRepository(r.Repository):
 			v.add(p+".repository", quote(r.Repository)+` is not a full repository name (allowed: "owner/name"; GitLab: "group/subgroup/name"; letters, digits, '.', '-', '_')`)
 		default:
 			k := r.Provider + "\x00" + strings.ToLower(r.Repository)
@@ -105,7 +118,116 @@ func (v *validator) repositories(repos []Repository) {
 		v.globs(p+".tags", r.Tags)
 		v.globs(p+".paths", r.Paths)
 		v.globs(p+".ignorePaths", r.IgnorePaths)
+		if r.PullRequests != nil {
+			v.pullRequests(p+".pullRequests", r, stages)
+		}
+		if r.APIURL != "" {
+			switch {
+			case r.Provider == push.CodeCommit:
+				v.add(p+".apiUrl", "codecommit has no commit statuses API (remove apiUrl)")
+			case !validAPIURL(r.APIURL):
+				v.add(p+".apiUrl", quote(r.APIURL)+` is not supported (allowed: an https:// URL such as "https://git.example.com/api/v1", or http:// on a loopback host such as "http://127.0.0.1:3000/api/v1")`)
+			}
+		}
 	}
+}
+
+func (v *validator) pullRequests(p string, r Repository, stages []Stage) {
+	if r.Provider == push.CodeCommit {
+		v.add(p, "not supported for codecommit (pull requests run on github, gitlab, bitbucket and gitea)")
+		return
+	}
+	pr := r.PullRequests
+	v.globs(p+".branches", pr.Branches)
+	var names []string
+	for _, s := range stages {
+		names = append(names, s.Name)
+	}
+	rule := " (allowed: " + strings.Join(names, ", ") + ")"
+	valid := true
+	for i, n := range pr.Stages {
+		ip := indexPath(p+".stages", i)
+		if j := slices.Index(pr.Stages[:i], n); j >= 0 {
+			v.add(ip, fmt.Sprintf("%s duplicates stages[%d]", quote(n), j))
+			continue
+		}
+		if slices.Contains(names, n) {
+			continue
+		}
+		valid = false
+		if s, ok := stageOfAction(stages, n); ok {
+			v.add(ip, quote(n)+" is an action of stage "+quote(s)+" (name the stage)"+rule)
+		} else {
+			v.add(ip, quote(n)+" is not a stage"+rule)
+		}
+	}
+	if !valid {
+		return
+	}
+	v.prInputs = append(v.prInputs, func() { v.pullRequestInputs(p, r, stages) })
+}
+
+// pullRequestInputs checks that no stage a pull request of r runs takes
+// an artifact from a stage it skips (the input would be missing). It runs
+// only on stages without errors of their own.
+func (v *validator) pullRequestInputs(p string, r Repository, stages []Stage) {
+	// A stage a pull request runs must not take an artifact from one it
+	// skips: that input would be missing.
+	skip := (&Config{Stages: stages}).PullRequestSkip(r)
+	producer := map[string]string{} // build or action name -> its stage
+	for _, b := range (&Config{Stages: stages}).Builds() {
+		producer[b.Name] = b.Stage
+	}
+	for _, s := range stages {
+		if skip[s.Name] {
+			continue
+		}
+		var ins []string
+		for _, b := range (&Config{Stages: []Stage{s}}).Builds() {
+			ins = append(ins, b.Inputs...)
+		}
+		if s.Deploy != nil && s.Deploy.CodeDeploy != nil {
+			ins = append(ins, s.Deploy.CodeDeploy.Input)
+		}
+		for _, in := range ins {
+			if from, ok := producer[in]; ok && skip[from] {
+				v.add(p+".stages", fmt.Sprintf("%s takes %s's artifact, but pull requests skip %s (run it too)", quote(s.Name), quote(in), quote(from)))
+			}
+		}
+	}
+}
+
+// stageOfAction returns the stage that has an action called name.
+func stageOfAction(stages []Stage, name string) (string, bool) {
+	for _, s := range stages {
+		for _, a := range s.Actions {
+			if a.Name == name {
+				return s.Name, true
+			}
+		}
+	}
+	return "", false
+}
+
+// validAPIURL: an https URL, or http on a loopback host (a local git
+// host in tests and on the local stack); no credentials, query or fragment.
+func validAPIURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		h := u.Hostname()
+		if h == "localhost" {
+			return true
+		}
+		ip := net.ParseIP(h)
+		return ip != nil && ip.IsLoopback()
+	}
+	return false
 }
 
 func validRepository(s string) bool {
@@ -149,162 +271,6 @@ func (v *validator) globs(p string, patterns []string) {
 				` (allowed: * within a path segment, ** across segments, ? one character, \ escapes)`)
 		}
 	}
-}
-
-func (v *validator) stages(stages []Stage) {
-	if len(stages) == 0 {
-		v.add("stages", "required: at least one stage, of which one build stage (with a buildspec)")
-		return
-	}
-	if len(stages) > MaxStages {
-		v.add("stages", fmt.Sprintf("%d stages (allowed: at most %d)", len(stages), MaxStages))
-	}
-	byName := map[string]int{} // lower(name) -> index
-	byKey := map[string]int{}  // lower(ProjectKey-like key) -> index
-	builds := 0
-	for i, s := range stages {
-		p := indexPath("stages", i)
-		switch {
-		case s.Name == "":
-			v.add(p+".name", "required ("+stageNameRule+")")
-		case !stageNameRE.MatchString(s.Name):
-			v.add(p+".name", quote(s.Name)+" is not a valid stage name ("+stageNameRule+"; it names a state, a CodeBuild project and an artifact)")
-		case strings.EqualFold(s.Name, SourceInput):
-			v.add(p+".name", quote(s.Name)+" is reserved for the source step (choose another name)")
-		default:
-			low := strings.ToLower(s.Name)
-			key := strings.ToLower(StageKey(s.Name))
-			if j, ok := byName[low]; ok {
-				v.add(p+".name", fmt.Sprintf("%s duplicates stages[%d] %s (stage names must be unique, ignoring case)", quote(s.Name), j, quote(stages[j].Name)))
-			} else if j, ok := byKey[key]; ok {
-				v.add(p+".name", fmt.Sprintf("%s collides with stages[%d] %s (names must differ in more than '-', '_' and case)", quote(s.Name), j, quote(stages[j].Name)))
-			} else {
-				byName[low], byKey[key] = i, i
-			}
-		}
-		switch {
-		case s.Buildspec != "" && s.Approval != nil:
-			v.add(p, "both buildspec and approval (a stage is a build, with a buildspec, or an approval, with approval, not both)")
-			continue
-		case s.Buildspec == "" && s.Approval == nil:
-			v.add(p, "neither buildspec nor approval (a stage is a build, with a buildspec, or an approval, with approval)")
-			continue
-		case s.Approval != nil:
-			v.approval(p, s)
-		default:
-			builds++
-			v.build(p, i, s, stages)
-		}
-	}
-	if builds == 0 {
-		v.add("stages", "no build stage (allowed: at least one stage with a buildspec)")
-	}
-}
-
-// The ranges of timeouts, as error messages give them (MinBuildTimeout
-// to MaxBuildTimeout, MinApprovalTimeout to MaxApprovalTimeout).
-const (
-	buildTimeoutRange    = "5m to 36h, CodeBuild's limits"
-	approvalTimeoutRange = "1m to 8760h, one year"
-	approvalStageTimeout = "only build stages have timeout (an approval's is approval.timeout)"
-)
-
-func (v *validator) approval(p string, s Stage) {
-	for _, f := range []struct {
-		set  bool
-		name string
-	}{{s.Timeout.Duration != 0, "timeout"}, {s.Environment != nil, "environment"}, {s.ComputeType != "", "computeType"}, {s.Input != "", "input"}} {
-		if f.set {
-			msg := "only build stages have " + f.name
-			if f.name == "timeout" {
-				msg = approvalStageTimeout
-			}
-			v.add(p+"."+f.name, msg)
-		}
-	}
-	a := s.Approval
-	ap := p + ".approval"
-	if len(a.Approvers) == 0 {
-		v.add(ap+".approvers", "required: at least one email address")
-	}
-	v.emails(ap+".approvers", a.Approvers)
-	if d := a.Timeout.Duration; d != 0 {
-		switch {
-		case d < MinApprovalTimeout || d > MaxApprovalTimeout:
-			v.add(ap+".timeout", quote(a.Timeout.String())+" is out of range (allowed: "+approvalTimeoutRange+")")
-		case d%time.Second != 0:
-			v.add(ap+".timeout", quote(a.Timeout.String())+" is not a whole number of seconds")
-		}
-	}
-}
-
-func (v *validator) build(p string, i int, s Stage, stages []Stage) {
-	if bs := s.Buildspec; strings.HasPrefix(bs, "/") || strings.Contains(bs, "\\") || hasDotDot(bs) || strings.ContainsAny(bs, "\n\r\x00") {
-		v.add(p+".buildspec", quote(bs)+` must be a path inside the repository (e.g. "buildspec.yml", "ci/test.yml")`)
-	}
-	if d := s.Timeout.Duration; d != 0 {
-		switch {
-		case d < MinBuildTimeout || d > MaxBuildTimeout:
-			v.add(p+".timeout", quote(s.Timeout.String())+" is out of range (allowed: "+buildTimeoutRange+")")
-		case d%time.Minute != 0:
-			v.add(p+".timeout", quote(s.Timeout.String())+" is not a whole number of minutes (CodeBuild timeouts are in minutes)")
-		}
-	}
-	if s.ComputeType != "" && !slices.Contains(ComputeTypes, s.ComputeType) {
-		v.add(p+".computeType", quote(s.ComputeType)+" is not a CodeBuild compute type (allowed: "+strings.Join(ComputeTypes, ", ")+")")
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.Environment)) {
-		kp := keyPath(p+".environment", k)
-		up := strings.ToUpper(k)
-		switch {
-		case !envNameRE.MatchString(k):
-			v.add(kp, "invalid variable name (allowed: letters, digits and '_', not starting with a digit)")
-		case strings.HasPrefix(up, "CODEBUILD_") || strings.HasPrefix(up, "PUSHLINE_"):
-			v.add(kp, "reserved name (CodeBuild sets CODEBUILD_* and pushline sets PUSHLINE_* variables)")
-		case strings.Contains(s.Environment[k], placeholderStart):
-			v.add(kp, noPlaceholder)
-		}
-	}
-	if s.Input != "" {
-		v.input(p+".input", i, s.Input, stages)
-	}
-}
-
-func hasDotDot(p string) bool {
-	for _, seg := range strings.Split(p, "/") {
-		if seg == ".." {
-			return true
-		}
-	}
-	return false
-}
-
-func (v *validator) input(p string, i int, in string, stages []Stage) {
-	allowed := []string{SourceInput}
-	for _, s := range stages[:i] {
-		if s.Approval == nil && s.Buildspec != "" {
-			allowed = append(allowed, s.Name)
-		}
-	}
-	rule := " (allowed: " + strings.Join(allowed, ", ") + ": the source snapshot or an earlier build stage)"
-	if slices.Contains(allowed, in) {
-		return
-	}
-	for j, s := range stages {
-		if s.Name != in {
-			continue
-		}
-		switch {
-		case j == i:
-			v.add(p, quote(in)+" is the stage itself"+rule)
-		case j > i:
-			v.add(p, quote(in)+" is a later stage"+rule)
-		default:
-			v.add(p, quote(in)+" is an approval stage, which has no artifact"+rule)
-		}
-		return
-	}
-	v.add(p, quote(in)+" is not a stage"+rule)
 }
 
 func (v *validator) notifications(c *Config) {

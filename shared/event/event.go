@@ -1,5 +1,5 @@
 // Package event defines the EventBridge events pushline emits: their
-// source, detail types, states and detail schema (../shared/DESIGN.md,
+// source, detail types, states and detail schema (README.md,
 // "Events"). The state machine emits most of them through the
 // events:putEvents integration; the webhook and approval functions emit the
 // rest with PutEvents.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,15 +26,10 @@ var (
 	client Getter
 )
 
-// FromEnv returns the value of $name, else the value of the Secrets
-// Manager secret whose ARN is in $name_ARN (fetched once per process with
-// the default AWS config), else an error naming both variables.
-func FromEnv(ctx context.Context, name string) ([]byte, error) {
-	return Lookup(ctx, name, os.Getenv, nil)
-}
-
-// Lookup is FromEnv with the environment and the Secrets Manager client
-// given; a nil sm means a client from the default AWS config, made once.
+// Lookup returns the value of $name (read with getenv), else the value of
+// the Secrets Manager secret whose ARN is in $name_ARN (fetched once per
+// process and ARN), else an error naming both variables. A nil sm means a
+// client from the default AWS config, made once.
 func Lookup(ctx context.Context, name string, getenv func(string) string, sm Getter) ([]byte, error) {
 	if v := getenv(name); v != "" {
 		return []byte(v), nil

@@ -144,7 +144,7 @@ func TarToZip(w io.Writer, r io.Reader, strip bool) (Stats, error) {
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			continue
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg, tar.TypeRegA: //lint:ignore SA1019 archives written by old tools still use it
 			if hdr.Size < 0 {
 				return st, fmt.Errorf("tar entry %q: negative size", hdr.Name)
 			}

@@ -23,7 +23,7 @@
 // (Tokens; in AWS the Secrets Manager secret PUSHLINE_PROVIDER_TOKENS_ARN
 // holding {"<provider>": "<token>", "<provider>:<repository>": "<token>"},
 // the more specific key winning; functions/source also accepts the JSON
-// itself in PUSHLINE_PROVIDER_TOKENS, via secret.FromEnv). It is sent as each provider documents:
+// itself in PUSHLINE_PROVIDER_TOKENS, via secret.Lookup). It is sent as each provider documents:
 // GitHub "Authorization: Bearer", GitLab "PRIVATE-TOKEN", Gitea
 // "Authorization: token", Bitbucket "Authorization: Bearer" for access
 // tokens, or Basic when the token is "user:app-password" (it holds a colon).

@@ -54,7 +54,7 @@ func (m TokenMap) Token(_ context.Context, provider, repository string) (string,
 
 // LazyTokens loads the token secret with Load on first use and keeps the
 // parsed TokenMap for the life of the process (a failed load is retried on
-// the next call). functions/source loads it with secret.FromEnv.
+// the next call). functions/source loads it with secret.Lookup.
 type LazyTokens struct {
 	Load func(ctx context.Context) ([]byte, error)
 

@@ -246,8 +246,8 @@ func TestRejected(t *testing.T) {
 			h.Set(k, val)
 			return h, b
 		}, ErrMalformed},
-		{"not an object, signed", func(h http.Header, b []byte) (http.Header, []byte) {
-			b = []byte(`["ref"]`)
+		{"not an object, signed", func(h http.Header, _ []byte) (http.Header, []byte) {
+			b := []byte(`["ref"]`)
 			p, v, _ := Detect(h)
 			k, val := SignatureHeader(p, v, testSecret, b)
 			h.Set(k, val)

@@ -53,6 +53,18 @@ type Env struct {
 	Shell             string // "bash" or "sh"; empty means the default (bash)
 	Variables         []Var  // in file order
 	ExportedVariables []string
+	// ParameterStore and SecretsManager are env.parameter-store and
+	// env.secrets-manager, in file order; Var.Value is the reference (a
+	// parameter name; "secret-id:json-key:version-stage:version-id").
+	ParameterStore []Ref
+	SecretsManager []Ref
+}
+
+// Ref is one env.parameter-store or env.secrets-manager entry.
+type Ref struct {
+	Name  string // the variable
+	Value string // the reference
+	Line  int
 }
 
 // Var is one env.variables entry.
@@ -62,9 +74,11 @@ type Var struct {
 
 // Phase is one phase's commands.
 type Phase struct {
-	Name      string
-	Line      int
-	OnFailure string // Abort (default) or Continue
+	Name string
+	Line int
+	// OnFailure is Abort or Continue as the file says, or "" when it does not
+	// (CodeBuild's default: a failed BUILD still goes on to POST_BUILD).
+	OnFailure string
 	Commands  []Command
 	Finally   []Command
 }
@@ -288,7 +302,24 @@ func (p *parser) env(n *yaml.Node, env *Env, spec *Spec) error {
 			if isNull(v) {
 				return nil
 			}
-			return p.errf(k, "env.%s is not supported by the local runner: pass the value with env.variables or the stage's environment instead", key)
+			return p.mapping(v, "env."+key, func(name string, k, val *yaml.Node) error {
+				if !validName(name) {
+					return p.errf(k, "env.%s: %q is not a valid variable name", key, name)
+				}
+				if val.Kind != yaml.ScalarNode || isNull(val) || strings.TrimSpace(val.Value) == "" {
+					return p.errf(val, "env.%s.%s must name a %s, not %s", key, name, map[string]string{"parameter-store": "parameter", "secrets-manager": "secret"}[key], kindName(val))
+				}
+				ref := Ref{Name: name, Value: strings.TrimSpace(val.Value), Line: val.Line}
+				if key == "parameter-store" {
+					env.ParameterStore = append(env.ParameterStore, ref)
+				} else {
+					if _, err := ParseSecretRef(ref.Value); err != nil {
+						return p.errf(val, "env.secrets-manager.%s: %v", name, err)
+					}
+					env.SecretsManager = append(env.SecretsManager, ref)
+				}
+				return nil
+			})
 		case "git-credential-helper":
 			spec.Ignored = append(spec.Ignored, fmt.Sprintf("env.%s (line %d)", key, k.Line))
 		default:
@@ -357,26 +388,40 @@ func (p *parser) commands(n *yaml.Node, path string) ([]Command, error) {
 
 func (p *parser) phases(n *yaml.Node, spec *Spec) error {
 	found := map[string]*Phase{}
-	err := p.mapping(n, "phases", func(name string, k, v *yaml.Node) error {
+	err := p.mapping(n, "phases", func(name string, k, v *yaml.Node) (err error) {
 		switch name {
 		case Install, PreBuild, Build, PostBuild:
 		default:
 			return p.errf(k, "phases: unknown phase %q; allowed: install, pre_build, build, post_build", name)
 		}
-		ph := &Phase{Name: name, Line: k.Line, OnFailure: Abort}
+		ph := &Phase{Name: name, Line: k.Line}
 		found[name] = ph
 		if isNull(v) {
 			return nil
 		}
 		path := "phases." + name
+		var hasCommands bool
+		var needsCommands *yaml.Node // the first key that makes no sense without commands
+		defer func() {
+			if needsCommands != nil && !hasCommands && err == nil {
+				err = p.errf(k, "%s has %s but no commands: a phase needs a commands list", path, needsCommands.Value)
+			}
+		}()
 		return p.mapping(v, path, func(key string, k, v *yaml.Node) error {
 			var err error
 			switch key {
 			case "commands":
+				hasCommands = true
 				ph.Commands, err = p.commands(v, path+".commands")
 			case "finally":
+				if needsCommands == nil {
+					needsCommands = k
+				}
 				ph.Finally, err = p.commands(v, path+".finally")
 			case "on-failure":
+				if needsCommands == nil {
+					needsCommands = k
+				}
 				if v.Kind != yaml.ScalarNode || isNull(v) {
 					return p.errf(v, "%s.on-failure must be ABORT or CONTINUE, not %s", path, kindName(v))
 				}
@@ -504,4 +549,34 @@ func syntaxError(file string, data []byte, err error) error {
 		}
 	}
 	return &Error{File: file, Line: line, Msg: "YAML syntax error: " + m[2]}
+}
+
+// SecretRef is a parsed env.secrets-manager reference,
+// "secret-id:json-key:version-stage:version-id" (all but secret-id optional;
+// secret-id may be an ARN, itself holding colons).
+type SecretRef struct {
+	SecretID, JSONKey, VersionStage, VersionID string
+}
+
+// ParseSecretRef parses CodeBuild's secrets-manager reference.
+func ParseSecretRef(s string) (SecretRef, error) {
+	parts := strings.Split(s, ":")
+	n := 1
+	if strings.HasPrefix(s, "arn:") {
+		n = 7 // arn:partition:secretsmanager:region:account:secret:name
+		if len(parts) < n || parts[5] != "secret" || parts[6] == "" {
+			return SecretRef{}, fmt.Errorf("%q is not a secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)", s)
+		}
+	}
+	if len(parts) > n+3 {
+		return SecretRef{}, fmt.Errorf("%q has too many parts: use secret-id:json-key:version-stage:version-id", s)
+	}
+	for len(parts) < n+3 {
+		parts = append(parts, "")
+	}
+	r := SecretRef{SecretID: strings.Join(parts[:n], ":"), JSONKey: parts[n], VersionStage: parts[n+1], VersionID: parts[n+2]}
+	if r.SecretID == "" {
+		return SecretRef{}, fmt.Errorf("%q has no secret id", s)
+	}
+	return r, nil
 }

@@ -25,12 +25,12 @@ func TestParseFull(t *testing.T) {
 			ExportedVariables: []string{"GREETING", "BUILT_AT"},
 		},
 		Phases: []*Phase{
-			{Name: Install, Line: 14, OnFailure: Abort, Commands: []Command{{"echo installing", 18}}},
+			{Name: Install, Line: 14, Commands: []Command{{"echo installing", 18}}},
 			{Name: PreBuild, Line: 19, OnFailure: Continue, Commands: []Command{{"cd sub", 22}, {"export X=1", 23}}},
-			{Name: Build, Line: 24, OnFailure: Abort,
+			{Name: Build, Line: 24,
 				Commands: []Command{{"echo multi\necho line\n", 26}, {"echo quoted: colon", 29}},
 				Finally:  []Command{{"echo finally", 31}}},
-			{Name: PostBuild, Line: 32, OnFailure: Abort, Commands: []Command{{"echo done", 34}}},
+			{Name: PostBuild, Line: 32, Commands: []Command{{"echo done", 34}}},
 		},
 		Artifacts: &Artifacts{
 			Files:         []string{"**/*"},
@@ -59,22 +59,30 @@ func TestParseGood(t *testing.T) {
 			name: "minimal, version as string, single-string files",
 			in:   "version: \"0.2\"\nphases:\n  build:\n    commands:\n      - echo hi\nartifacts:\n  files: out.txt\n",
 			want: &Spec{Version: "0.2",
-				Phases:    []*Phase{{Name: Build, Line: 3, OnFailure: Abort, Commands: []Command{{"echo hi", 5}}}},
+				Phases:    []*Phase{{Name: Build, Line: 3, Commands: []Command{{"echo hi", 5}}}},
 				Artifacts: &Artifacts{Files: []string{"out.txt"}}},
 		},
 		{
 			name: "phases reordered run in canonical order; empty phase; sh",
 			in:   "version: 0.2\nenv:\n  shell: /bin/sh\nphases:\n  post_build:\n    commands: [\"echo b\"]\n  install:\n",
 			want: &Spec{Version: "0.2", Env: Env{Shell: "sh"}, Phases: []*Phase{
-				{Name: Install, Line: 7, OnFailure: Abort},
-				{Name: PostBuild, Line: 5, OnFailure: Abort, Commands: []Command{{"echo b", 6}}},
+				{Name: Install, Line: 7},
+				{Name: PostBuild, Line: 5, Commands: []Command{{"echo b", 6}}},
 			}},
+		},
+		{
+			name: "explicit ABORT kept apart from the default; runtime-versions alone",
+			in:   "version: 0.2\nphases:\n  install:\n    runtime-versions: {go: 1}\n  build:\n    on-failure: ABORT\n    commands: [a]\n",
+			want: &Spec{Version: "0.2", Phases: []*Phase{
+				{Name: Install, Line: 3},
+				{Name: Build, Line: 5, OnFailure: Abort, Commands: []Command{{"a", 7}}},
+			}, Ignored: []string{"phases.install.runtime-versions (line 4)"}},
 		},
 		{
 			name: "numbers as commands, discard-paths no",
 			in:   "version: 0.2\nphases:\n  build:\n    commands:\n      - 42\nartifacts:\n  files: ['a']\n  discard-paths: no\n",
 			want: &Spec{Version: "0.2",
-				Phases:    []*Phase{{Name: Build, Line: 3, OnFailure: Abort, Commands: []Command{{"42", 5}}}},
+				Phases:    []*Phase{{Name: Build, Line: 3, Commands: []Command{{"42", 5}}}},
 				Artifacts: &Artifacts{Files: []string{"a"}}},
 		},
 	}
@@ -116,12 +124,17 @@ func TestParseBad(t *testing.T) {
 		{"commands string", "version: 0.2\nphases:\n  build:\n    commands: echo hi\n", `buildspec.yml:4: phases.build.commands must be a list of commands, not the value "echo hi"`},
 		{"command with colon", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo hi\n      - echo a: b\n", "buildspec.yml:6: phases.build.commands[1] must be a string, not a mapping (quote the command: it contains ': ')"},
 		{"null command", "version: 0.2\nphases:\n  build:\n    finally:\n      -\n", "buildspec.yml:5: phases.build.finally[0] must be a string, not empty"},
+		{"finally only", "version: 0.2\nphases:\n  build:\n    finally:\n      - echo f\n", "buildspec.yml:3: phases.build has finally but no commands: a phase needs a commands list"},
+		{"on-failure only", "version: 0.2\nphases:\n  install:\n    runtime-versions: {go: 1}\n    on-failure: CONTINUE\n", "buildspec.yml:3: phases.install has on-failure but no commands: a phase needs a commands list"},
 		{"bad on-failure", "version: 0.2\nphases:\n  build:\n    on-failure: RETRY\n", `buildspec.yml:4: phases.build.on-failure "RETRY" is not supported: use ABORT or CONTINUE`},
 		{"unknown phase key", "version: 0.2\nphases:\n  build:\n    command: [a]\n", `buildspec.yml:4: phases.build: unknown key "command"; allowed: run-as, on-failure, runtime-versions (install), commands, finally`},
 		{"runtime-versions outside install", "version: 0.2\nphases:\n  build:\n    runtime-versions: {go: 1}\n", "buildspec.yml:4: phases.build: runtime-versions is only allowed in the install phase"},
 		{"shell", "version: 0.2\nenv:\n  shell: zsh\nphases: {build: {}}\n", `buildspec.yml:3: env.shell "zsh" is not supported: use bash or sh`},
-		{"parameter-store", "version: 0.2\nenv:\n  parameter-store:\n    TOKEN: /x/y\nphases: {build: {}}\n", "buildspec.yml:3: env.parameter-store is not supported by the local runner: pass the value with env.variables or the stage's environment instead"},
-		{"secrets-manager", "version: 0.2\nenv:\n  secrets-manager:\n    TOKEN: arn:x\nphases: {build: {}}\n", "buildspec.yml:3: env.secrets-manager is not supported by the local runner: pass the value with env.variables or the stage's environment instead"},
+		{"parameter-store list", "version: 0.2\nenv:\n  parameter-store: [a]\nphases: {build: {}}\n", "buildspec.yml:3: env.parameter-store must be a mapping, not a list"},
+		{"parameter-store empty", "version: 0.2\nenv:\n  parameter-store:\n    TOKEN:\nphases: {build: {}}\n", "buildspec.yml:4: env.parameter-store.TOKEN must name a parameter, not empty"},
+		{"secrets-manager name", "version: 0.2\nenv:\n  secrets-manager:\n    1X: a\nphases: {build: {}}\n", `buildspec.yml:4: env.secrets-manager: "1X" is not a valid variable name`},
+		{"secrets-manager parts", "version: 0.2\nenv:\n  secrets-manager:\n    X: a:b:c:d:e\nphases: {build: {}}\n", `buildspec.yml:4: env.secrets-manager.X: "a:b:c:d:e" has too many parts: use secret-id:json-key:version-stage:version-id`},
+		{"secrets-manager bad arn", "version: 0.2\nenv:\n  secrets-manager:\n    X: arn:aws:s3:::b\nphases: {build: {}}\n", `buildspec.yml:4: env.secrets-manager.X: "arn:aws:s3:::b" is not a secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)`},
 		{"variable list", "version: 0.2\nenv:\n  variables:\n    A: [1, 2]\nphases: {build: {}}\n", "buildspec.yml:4: env.variables.A must be a string, not a list"},
 		{"variable name", "version: 0.2\nenv:\n  variables:\n    1A: x\nphases: {build: {}}\n", `buildspec.yml:4: env.variables: "1A" is not a valid variable name`},
 		{"exported name", "version: 0.2\nenv:\n  exported-variables:\n    - OK\n    - not-ok\nphases: {build: {}}\n", `buildspec.yml:5: env.exported-variables: "not-ok" is not a valid variable name`},
@@ -160,5 +173,57 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := Parse("full.yml", data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestParseSecrets(t *testing.T) {
+	in := `version: 0.2
+env:
+  parameter-store:
+    TOKEN: /app/token
+  secrets-manager:
+    DB_PASSWORD: prod/db:password
+    WHOLE: prod/db
+    BY_ARN: arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf:user:AWSCURRENT
+phases:
+  build:
+    commands: [env]
+`
+	got, err := Parse("buildspec.yml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Env{
+		ParameterStore: []Ref{{"TOKEN", "/app/token", 4}},
+		SecretsManager: []Ref{{"DB_PASSWORD", "prod/db:password", 6}, {"WHOLE", "prod/db", 7},
+			{"BY_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf:user:AWSCURRENT", 8}},
+	}
+	if diff := cmp.Diff(want, got.Env); diff != "" {
+		t.Errorf("env (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseSecretRef(t *testing.T) {
+	tests := []struct {
+		in   string
+		want SecretRef
+	}{
+		{"prod/db", SecretRef{SecretID: "prod/db"}},
+		{"prod/db:password", SecretRef{SecretID: "prod/db", JSONKey: "password"}},
+		{"prod/db::AWSPREVIOUS", SecretRef{SecretID: "prod/db", VersionStage: "AWSPREVIOUS"}},
+		{"prod/db:k:s:v", SecretRef{"prod/db", "k", "s", "v"}},
+		{"arn:aws:secretsmanager:eu-west-1:1:secret:x-AbCdEf", SecretRef{SecretID: "arn:aws:secretsmanager:eu-west-1:1:secret:x-AbCdEf"}},
+		{"arn:aws:secretsmanager:eu-west-1:1:secret:x:k", SecretRef{SecretID: "arn:aws:secretsmanager:eu-west-1:1:secret:x", JSONKey: "k"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseSecretRef(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }

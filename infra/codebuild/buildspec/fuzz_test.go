@@ -30,7 +30,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("version %q accepted", spec.Version)
 		}
 		for _, p := range spec.Phases {
-			if p.OnFailure != Abort && p.OnFailure != Continue {
+			if p.OnFailure != "" && p.OnFailure != Abort && p.OnFailure != Continue {
 				t.Fatalf("on-failure %q", p.OnFailure)
 			}
 		}

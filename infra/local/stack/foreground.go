@@ -22,6 +22,9 @@ func Foreground(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(os.Stderr, "pushline local: warning:", w)
+	}
 	grace, err := time.ParseDuration(envOr("PUSHLINE_STOP_TIMEOUT", "2m"))
 	if err != nil {
 		return fmt.Errorf("PUSHLINE_STOP_TIMEOUT: %w", err)

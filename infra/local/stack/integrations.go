@@ -44,6 +44,22 @@ func (f functions) invoke(ctx context.Context, function string, payload json.Raw
 	return nil, &states.TaskError{Name: "Lambda.ResourceNotFoundException", Cause: "Function not found: " + function}
 }
 
+// rerunnable says whether a lambda:invoke task may run again after a
+// restart: the source snapshot and the approval notify may (their writes
+// are keyed by the execution), other functions may not.
+func (f functions) rerunnable(t states.Task) bool {
+	var p struct{ FunctionName string }
+	if err := json.Unmarshal(t.Parameters, &p); err != nil {
+		return false
+	}
+	name := p.FunctionName
+	if strings.HasPrefix(t.Resource, "arn:aws:lambda:") {
+		name = t.Resource
+	}
+	name = name[strings.LastIndexByte(name, ':')+1:]
+	return strings.HasSuffix(name, "-source") || strings.HasSuffix(name, "-notify")
+}
+
 // call decodes payload into In as the Lambda runtime would, and encodes
 // the handler's output.
 func call[In, Out any](ctx context.Context, payload json.RawMessage, h func(context.Context, In) (Out, error)) (json.RawMessage, error) {

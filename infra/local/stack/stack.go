@@ -55,6 +55,9 @@ type Options struct {
 	Config        *config.Config
 	Out           io.Writer // the console: progress, build logs, events (default os.Stdout)
 	Logger        *slog.Logger
+	// SandboxWritable: folders builds may write besides their own (e.g. a
+	// local deploy target); nil reads PUSHLINE_SANDBOX_WRITABLE (a path list).
+	SandboxWritable []string
 }
 
 // Stack is a running local stack.
@@ -174,10 +177,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	s.runner = codebuild.New(codebuild.Options{
-		Dir: filepath.Join(o.DataDir, "builds"), Objects: s.objects, Log: s.console.buildOutput(), Label: buildLabel, Logger: o.Logger,
-		Region: Region, Account: Account, LogsBaseURL: s.httpURL + "/builds/",
-	})
+	ro := s.runnerOptions()
+	ro.Log, ro.Label = s.console.buildOutput(), buildLabel
+	s.runner = codebuild.New(ro)
 
 	awsCfg := aws.Config{
 		Region:       Region,
@@ -202,6 +204,16 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// a kill during an approval POST left its claim: release it now (the
+	// data dir lock says no other stack decides here) and remove the
+	// temporary files that hold task tokens
+	released, err := store.Recover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range released {
+		s.console.printf("approval %s: released the claim of a decision interrupted by the last stop; its link works again", id)
+	}
 	busName := "pushline-" + s.cfg.Name
 	fns := functions{
 		source: &source.Handler{S3: s3c, Bucket: Bucket, Log: o.Logger},
@@ -211,9 +223,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		},
 		queue: &ingest.Queue{SFN: s.sfn, Logger: o.Logger},
 	}
-	s.engine.Register("arn:aws:states:::lambda:invoke", s.drained(states.LambdaIntegration(fns.invoke)))
+	// A step in flight when the stack was killed runs again after a restart
+	// when running it twice does what running it once does: the source
+	// snapshot and the approval notify (their object key, approval record
+	// and task token are the execution's) and putEvents (event ids are
+	// deterministic). A build that was running fails (states.RestartCause).
+	s.engine.Register("arn:aws:states:::lambda:invoke", states.RerunWhen(s.drained(states.LambdaIntegration(fns.invoke)), fns.rerunnable))
 	s.engine.Register("arn:aws:states:::codebuild:startBuild", s.drained(states.IntegrationFunc(s.build)))
-	s.engine.Register("arn:aws:states:::events:putEvents", s.drained(states.EventsIntegration(s.putEvents)))
+	s.engine.Register("arn:aws:states:::events:putEvents", states.RerunWhen(s.drained(states.EventsIntegration(s.putEvents)), nil))
 
 	if err := s.deploy(ctx, busName); err != nil {
 		return nil, err
@@ -415,8 +432,9 @@ func (s *Stack) where(execution string) string {
 // stop taking requests, steps already running (a build, a source snapshot)
 // finish while ctx allows, and steps that would start are parked to start
 // after a restart. When ctx ends first, the steps still running are
-// stopped: after a restart they fail with the engine's restart error
-// (states.RestartCause) and the pipeline's Retry/Catch decide. Nothing
+// stopped: after a restart a build fails with the engine's restart error
+// (states.RestartCause) and the pipeline's Retry/Catch decide; the other
+// steps run again. Nothing
 // acknowledged is lost: the engine checkpoints every execution.
 func (s *Stack) Close(ctx context.Context) error {
 	var errs []error
@@ -435,7 +453,7 @@ func (s *Stack) Close(ctx context.Context) error {
 		select {
 		case <-drained:
 		case <-ctx.Done():
-			s.console.printf("stopping %d running step(s): they fail after the restart (%s)", s.running.Load(), "the local engine restarted while the task was running")
+			s.console.printf("stopping %d running step(s): after the restart a build fails (%s), other steps run again", s.running.Load(), states.RestartCause)
 		}
 		if s.awsSrv != nil {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

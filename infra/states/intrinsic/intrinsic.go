@@ -6,7 +6,6 @@
 package intrinsic
 
 import (
-	"bytes"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha1"
@@ -18,17 +17,17 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"math"
 	"math/big"
 	mrand "math/rand/v2"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/pushline/pushline/infra/states/jsonpath"
+	"github.com/pushline/pushline/infra/states/jsonvalue"
 )
 
 // ErrSyntax wraps every parse error.
@@ -352,6 +351,9 @@ func (c *Call) apply(v []any) (any, error) {
 		if !ok {
 			return nil, errors.New("the argument must be a string")
 		}
+		if strings.TrimSpace(s) == "" {
+			return nil, nil // AWS: null for an empty or blank string
+		}
 		d := json.NewDecoder(strings.NewReader(s))
 		d.UseNumber()
 		var out any
@@ -363,7 +365,7 @@ func (c *Call) apply(v []any) (any, error) {
 		}
 		return out, nil
 	case "States.JsonToString":
-		b, err := Marshal(v[0])
+		b, err := jsonvalue.Marshal(v[0])
 		if err != nil {
 			return nil, err
 		}
@@ -390,7 +392,7 @@ func (c *Call) apply(v []any) (any, error) {
 			return nil, err
 		}
 		for _, e := range a {
-			if Equal(e, v[1]) {
+			if jsonvalue.Equal(e, v[1]) {
 				return true, nil
 			}
 		}
@@ -443,7 +445,7 @@ func (c *Call) apply(v []any) (any, error) {
 	next:
 		for _, e := range a {
 			for _, o := range out {
-				if Equal(e, o) {
+				if jsonvalue.Equal(e, o) {
 					continue next
 				}
 			}
@@ -475,7 +477,7 @@ func (c *Call) apply(v []any) (any, error) {
 	case "States.Hash":
 		data, ok := v[0].(string)
 		if !ok {
-			b, err := Marshal(v[0])
+			b, err := jsonvalue.Marshal(v[0])
 			if err != nil {
 				return nil, err
 			}
@@ -520,11 +522,11 @@ func (c *Call) apply(v []any) (any, error) {
 		}
 		return out, nil
 	case "States.MathRandom":
-		lo, err := integer(v[0])
+		lo, err := rounded(v[0])
 		if err != nil {
 			return nil, err
 		}
-		hi, err := integer(v[1])
+		hi, err := rounded(v[1])
 		if err != nil {
 			return nil, err
 		}
@@ -533,7 +535,7 @@ func (c *Call) apply(v []any) (any, error) {
 		}
 		var r *mrand.Rand
 		if len(v) == 3 {
-			seed, err := integer(v[2])
+			seed, err := rounded(v[2])
 			if err != nil {
 				return nil, err
 			}
@@ -545,11 +547,11 @@ func (c *Call) apply(v []any) (any, error) {
 		}
 		return json.Number(strconv.FormatInt(lo+r.Int64N(hi-lo), 10)), nil
 	case "States.MathAdd":
-		a, err := integer(v[0])
+		a, err := rounded(v[0])
 		if err != nil {
 			return nil, err
 		}
-		b, err := integer(v[1])
+		b, err := rounded(v[1])
 		if err != nil {
 			return nil, err
 		}
@@ -572,15 +574,55 @@ func (c *Call) apply(v []any) (any, error) {
 	return nil, fmt.Errorf("unknown function %s", c.name)
 }
 
+// formatArg prints a States.Format argument as AWS does: strings as they
+// are, objects and arrays as Java prints its maps and lists
+// ({Arg1=1, Arg2=[a, b]}), the rest as JSON.
 func formatArg(v any) (string, error) {
+	var b strings.Builder
+	if err := appendJava(&b, v); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func appendJava(b *strings.Builder, v any) error {
 	switch t := v.(type) {
 	case string:
-		return t, nil
+		b.WriteString(t)
 	case nil:
-		return "null", nil
+		b.WriteString("null")
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range slices.Sorted(maps.Keys(t)) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k)
+			b.WriteByte('=')
+			if err := appendJava(b, t[k]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, e := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if err := appendJava(b, e); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	default:
+		j, err := jsonvalue.Marshal(v)
+		if err != nil {
+			return err
+		}
+		b.Write(j)
 	}
-	b, err := Marshal(v)
-	return string(b), err
+	return nil
 }
 
 func array(v any) ([]any, error) {
@@ -606,161 +648,19 @@ func integer(v any) (int64, error) {
 	return int64(f), nil
 }
 
-// Equal compares two JSON values, numbers by value.
-func Equal(a, b any) bool {
-	na, ok1 := a.(json.Number)
-	nb, ok2 := b.(json.Number)
-	if ok1 && ok2 {
-		fa, err1 := na.Float64()
-		fb, err2 := nb.Float64()
-		if err1 == nil && err2 == nil {
-			return fa == fb
-		}
-		return na == nb
+// rounded is a numeric argument of States.MathAdd and States.MathRandom:
+// AWS rounds a non-integer half up (1.5 → 2, -1.5 → -1) instead of failing.
+func rounded(v any) (int64, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("%v is not a number", v)
 	}
-	switch ta := a.(type) {
-	case map[string]any:
-		tb, ok := b.(map[string]any)
-		if !ok || len(ta) != len(tb) {
-			return false
-		}
-		for k, x := range ta {
-			y, ok := tb[k]
-			if !ok || !Equal(x, y) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		tb, ok := b.([]any)
-		if !ok || len(ta) != len(tb) {
-			return false
-		}
-		for i := range ta {
-			if !Equal(ta[i], tb[i]) {
-				return false
-			}
-		}
-		return true
+	if i, err := n.Int64(); err == nil {
+		return i, nil
 	}
-	return reflect.DeepEqual(a, b)
-}
-
-// Marshal encodes a JSON value compactly without escaping HTML characters
-// (as Step Functions prints them), object keys sorted.
-func Marshal(v any) ([]byte, error) {
-	return AppendValue(nil, v)
-}
-
-// AppendValue appends the JSON encoding of v (a value as encoding/json
-// decodes it with UseNumber) to b.
-func AppendValue(b []byte, v any) ([]byte, error) {
-	switch t := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case string:
-		return AppendString(b, t), nil
-	case json.Number:
-		if t == "" {
-			return append(b, '0'), nil
-		}
-		return append(b, t...), nil
-	case bool:
-		if t {
-			return append(b, "true"...), nil
-		}
-		return append(b, "false"...), nil
-	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		if len(keys) > 1 {
-			slices.Sort(keys)
-		}
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = AppendValue(b, t[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	case []any:
-		b = append(b, '[')
-		for i, e := range t {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = AppendValue(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+	f, err := n.Float64()
+	if err != nil || math.Abs(f) > 1<<53 {
+		return 0, fmt.Errorf("%s is not an integer", n)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendString appends s as a JSON string (no HTML escaping; invalid
-// UTF-8 becomes U+FFFD as encoding/json does).
-func AppendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\\ufffd"...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return int64(math.Floor(f + 0.5)), nil
 }

@@ -691,3 +691,28 @@ func toFloat(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// Normalized returns the path as Jayway's JsonPath prints it in its "No
+// results for path" errors (and Step Functions with it): "$['a']['b'][0]".
+// Paths with wildcards, slices, filters or descent are returned as written.
+func (p *Path) Normalized() string {
+	var b strings.Builder
+	b.WriteByte('$')
+	for _, s := range p.segs {
+		switch {
+		case s.recursive:
+			return p.src
+		case s.kind == segName && len(s.names) == 1:
+			b.WriteString("['")
+			b.WriteString(s.names[0])
+			b.WriteString("']")
+		case s.kind == segIndex && len(s.idx) == 1:
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.idx[0]))
+			b.WriteByte(']')
+		default:
+			return p.src
+		}
+	}
+	return b.String()
+}

@@ -124,3 +124,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalized(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"$", "$"},
+		{"$.a", "$['a']"},
+		{"$.a-b.c[2]", "$['a-b']['c'][2]"},
+		{"$['it\\'s']", "$['it's']"},
+		{"$.a[*]", "$.a[*]"},
+		{"$..a", "$..a"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := MustParse(tc.in).Normalized(); got != tc.want {
+				t.Errorf("Normalized() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
