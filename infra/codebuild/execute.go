@@ -261,6 +261,11 @@ func (x *execution) openOutput() error {
 func (x *execution) copyOutput() {
 	defer close(x.outDone)
 	project := x.in.ProjectName
+	if x.r.o.Label != nil {
+		if l := x.r.o.Label(x.in); l != "" {
+			project = l
+		}
+	}
 	phase := PhaseSubmitted
 	br := bufio.NewReaderSize(x.outR, 64<<10)
 	log := bufio.NewWriter(x.logFile)

@@ -47,9 +47,11 @@ type Options struct {
 	// while it runs, the work folder. E.g. $PUSHLINE_DATA_DIR/builds.
 	Dir     string
 	Objects Objects
-	// Log receives live build output, each line prefixed "[<project>:<PHASE>] ".
+	// Log receives live build output, each line prefixed "[<label>:<PHASE>] ".
 	// Nil discards it.
-	Log    io.Writer
+	Log io.Writer
+	// Label names a build in Log's prefixes; nil (or "") is its project.
+	Label  func(StartBuildInput) string
 	Logger *slog.Logger
 	// Region and Account go into ARNs and AWS_REGION; defaults us-east-1 and 000000000000.
 	Region, Account string

@@ -1,76 +1,25 @@
 // Command local runs the pushline local stack in the foreground until
 // SIGINT or SIGTERM (make local). Its settings come from the environment;
-// see the README's "Local stack" section.
+// see the README's "Local stack" section. `pushline local` runs the same
+// code (stack.Foreground).
 package main
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/pushline/pushline/infra/local/stack"
-	"github.com/pushline/pushline/shared/config"
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := stack.Foreground(ctx, os.Stdout)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pushline local:", err)
 		os.Exit(1)
 	}
-}
-
-func run() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintln(os.Stderr, "pushline local: warning:", w)
-	}
-	s, err := stack.Start(ctx, stack.Options{
-		DataDir:        env("PUSHLINE_DATA_DIR", ".pushline"),
-		HTTPAddr:       env("PUSHLINE_HTTP_ADDR", "127.0.0.1:8080"),
-		AWSAddr:        env("PUSHLINE_AWS_ADDR", "127.0.0.1:4566"),
-		WebhookSecret:  os.Getenv("PUSHLINE_WEBHOOK_SECRET"),
-		SMTPAddr:       os.Getenv("PUSHLINE_SMTP_ADDR"),
-		ProviderTokens: os.Getenv("PUSHLINE_PROVIDER_TOKENS"),
-		PublicURL:      os.Getenv("PUSHLINE_PUBLIC_URL"),
-		Config:         cfg,
-		Out:            os.Stdout,
-		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if err != nil {
-		return err
-	}
-	s.PrintReady(os.Stdout)
-	<-ctx.Done()
-	stop()
-	grace, err := time.ParseDuration(env("PUSHLINE_STOP_TIMEOUT", "2m"))
-	if err != nil {
-		return fmt.Errorf("PUSHLINE_STOP_TIMEOUT: %w", err)
-	}
-	fmt.Printf("pushline local: stopping (running steps have up to %s to finish; Ctrl-C again stops them now)\n", grace)
-	closeCtx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	again := make(chan os.Signal, 1)
-	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-	go func() { <-again; cancel() }()
-	if err := s.Close(closeCtx); err != nil {
-		return err
-	}
-	fmt.Println("pushline local: stopped; a restart with the same data dir carries on")
-	return nil
-}
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

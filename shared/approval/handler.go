@@ -65,6 +65,18 @@ type Handler struct {
 	EventBus string
 	Now      func() time.Time
 	Log      *slog.Logger
+	// RunURL, when set, is the run page of an execution: the page of a
+	// decided approval links it ("follow the run").
+	RunURL func(execution string) string
+}
+
+// decided is the decision view of rec, with the run page link.
+func (h *Handler) decided(rec *Record) *decisionView {
+	d := decisionOf(rec)
+	if h.RunURL != nil && rec.Execution != "" {
+		d.RunURL = webURL(h.RunURL(rec.Execution))
+	}
+	return d
 }
 
 // ServeHTTP implements http.Handler.
@@ -169,7 +181,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, id string) {
 		h.fail(w, r, err, rec)
 		return
 	}
-	p := page{Status: "decided", Approval: summarize(rec), Decision: decisionOf(rec)}
+	p := page{Status: "decided", Approval: summarize(rec), Decision: h.decided(rec)}
 	if approve {
 		p.Title, p.Message = "Approved", "Thank you. The pipeline continues."
 	} else {
@@ -403,7 +415,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, rec *R
 	p := page{Status: http.StatusText(code), Title: title, Message: msg}
 	if rec != nil && rec.Decided() {
 		p.Title = "Already " + strings.ToLower(rec.State)
-		p.Decision = decisionOf(rec)
+		p.Decision = h.decided(rec)
 		p.Approval = summarize(rec)
 	}
 	if code == http.StatusServiceUnavailable {

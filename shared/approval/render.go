@@ -124,6 +124,7 @@ type page struct {
 
 type decisionView struct {
 	State, Approver, At, Comment string
+	RunURL                       string // the run page ("follow the run"), if known
 }
 
 type formView struct {

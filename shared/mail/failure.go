@@ -25,11 +25,16 @@ Build: {{.BuildID}}{{end}}{{if .LogsURL}}
 Logs: {{.LogsURL}}{{end}}{{if .Approver}}
 By: {{.Approver}}{{end}}{{if .Comment}}
 Comment: {{.Comment}}{{end}}
-Execution: {{.Execution}}
+Execution: {{.Execution}}{{if .RunURL}}
+Run page: {{.RunURL}}{{end}}
 {{if .Error}}
 Error: {{.Error}}{{end}}{{if .Cause}}
 Cause:
-{{.Cause}}{{end}}
+{{.Cause}}{{end}}{{if .LogTail}}
+
+Last {{len .LogTail}} lines of the build's log:
+{{range .LogTail}}{{.}}
+{{end}}{{end}}
 `
 
 const failureHTML = `<!doctype html>
@@ -46,12 +51,18 @@ const failureHTML = `<!doctype html>
 {{- if .Approver}}<tr><td style="color:#59636e">By</td><td>{{.Approver}}</td></tr>{{end}}
 {{- if .Comment}}<tr><td style="color:#59636e">Comment</td><td>{{.Comment}}</td></tr>{{end}}
 <tr><td style="color:#59636e">Execution</td><td>{{.Execution}}</td></tr>
+{{- if .RunURL}}<tr><td style="color:#59636e">Run page</td><td><a href="{{.RunURL}}">{{.RunURL}}</a></td></tr>{{end}}
 </table>
 {{- if .Error}}
 <p><strong>Error:</strong> {{.Error}}</p>
 {{- end}}
 {{- if .Cause}}
 <pre style="white-space:pre-wrap;background:#f6f8fa;padding:8px">{{.Cause}}</pre>
+{{- end}}
+{{- if .LogTail}}
+<p><strong>Last {{len .LogTail}} lines of the build's log:</strong></p>
+<pre style="white-space:pre-wrap;background:#0d1117;color:#e6edf3;padding:8px;font-size:12px">{{range .LogTail}}{{.}}
+{{end}}</pre>
 {{- end}}
 </body></html>
 `
@@ -65,6 +76,23 @@ var (
 // stage, a REJECTED or TIMED_OUT approval) for the config's
 // notifications.failures.
 func Failure(from string, to []string, d event.Detail) (Message, error) {
+	return FailureWith(from, to, d, FailureExtra{})
+}
+
+// MaxLogTail is how many of the failed build's last log lines a failure
+// notice quotes.
+const MaxLogTail = 50
+
+// FailureExtra is what a failure notice adds when the sender knows it:
+// the run page (a signed link) and the last lines of the failed build's
+// log (at most MaxLogTail are quoted).
+type FailureExtra struct {
+	RunURL  string
+	LogTail []string
+}
+
+// FailureWith is Failure with the run page link and the log's tail.
+func FailureWith(from string, to []string, d event.Detail, x FailureExtra) (Message, error) {
 	what := strings.ToLower(strings.ReplaceAll(d.State, "_", " "))
 	switch {
 	case d.Stage != "" && (d.State == event.Rejected || d.State == event.TimedOut):
@@ -74,10 +102,18 @@ func Failure(from string, to []string, d event.Detail) (Message, error) {
 	default:
 		what = "pipeline " + what
 	}
+	if len(x.LogTail) > MaxLogTail {
+		x.LogTail = x.LogTail[len(x.LogTail)-MaxLogTail:]
+	}
 	v := struct {
 		event.Detail
-		What string
-	}{d, what}
+		What    string
+		RunURL  string
+		LogTail []string
+	}{d, what, x.RunURL, x.LogTail}
+	if u, err := url.Parse(v.RunURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		v.RunURL = ""
+	}
 	if u, err := url.Parse(v.LogsURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		v.LogsURL = ""
 	}

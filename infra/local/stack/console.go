@@ -1,32 +1,91 @@
 package stack
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"golang.org/x/term"
+
+	"github.com/pushline/pushline/infra/codebuild"
 	"github.com/pushline/pushline/shared/event"
 )
 
 // console prints what a person following the local stack wants to see:
-// one readable line per event, stage durations, and a summary when an
-// execution ends.
+// one readable line per event and per build output line, each with its
+// time and its run (two runs of one pipeline are told apart), stage
+// durations, the run page when a run starts and ends, and colour on a
+// terminal (not with NO_COLOR).
 type console struct {
 	mu      sync.Mutex
 	w       io.Writer
-	started map[string]time.Time // execution+stage → start
+	color   bool
+	runURL  func(execution string) string // the run page; nil: none
+	started map[string]time.Time          // execution+stage → start
 }
 
 func newConsole(w io.Writer) *console {
-	return &console{w: w, started: map[string]time.Time{}}
+	return &console{w: w, color: useColor(w), started: map[string]time.Time{}}
+}
+
+// useColor: a terminal, and NO_COLOR (https://no-color.org) unset.
+func useColor(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// ANSI colours: runs cycle through these; states have their own.
+const (
+	reset  = "\x1b[0m"
+	dim    = "\x1b[2m"
+	red    = "\x1b[31m"
+	green  = "\x1b[32m"
+	yellow = "\x1b[33m"
+)
+
+var runColors = []string{"\x1b[36m", "\x1b[35m", "\x1b[34m", "\x1b[33m", "\x1b[32m", "\x1b[96m"}
+
+func (c *console) paint(code, s string) string {
+	if !c.color || s == "" {
+		return s
+	}
+	return code + s + reset
+}
+
+// run is a run's tag, "[<execution name>]", in its own colour.
+func (c *console) run(name string) string {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return c.paint(runColors[h.Sum32()%uint32(len(runColors))], "["+name+"]")
+}
+
+func (c *console) state(s string) string {
+	switch s {
+	case event.Succeeded, event.Approved:
+		return c.paint(green, s)
+	case event.Failed, event.Rejected, event.TimedOut, "ABORTED":
+		return c.paint(red, s)
+	case event.Started, event.Requested:
+		return c.paint(yellow, s)
+	}
+	return s
 }
 
 func (c *console) printf(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fmt.Fprintf(c.w, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+	fmt.Fprintf(c.w, "%s %s\n", c.paint(dim, time.Now().Format("15:04:05")), line)
 }
 
 func short(commit string) string {
@@ -71,14 +130,20 @@ func (c *console) event(ev event.Event) {
 	var b strings.Builder
 	switch ev.DetailType {
 	case event.PipelineExecution:
-		fmt.Fprintf(&b, "pipeline %s %s (%s %s@%s)%s", d.Pipeline, d.State, d.Repository, strings.TrimPrefix(strings.TrimPrefix(d.Ref, "refs/heads/"), "refs/tags/"), short(d.Commit), took)
+		fmt.Fprintf(&b, "pipeline %s %s (%s %s@%s)%s", d.Pipeline, c.state(d.State), d.Repository, strings.TrimPrefix(strings.TrimPrefix(d.Ref, "refs/heads/"), "refs/tags/"), short(d.Commit), took)
+		if d.Trigger != "" && d.Trigger != "push" {
+			fmt.Fprintf(&b, " %s", d.Trigger)
+		}
+		if d.Attempt > 1 {
+			fmt.Fprintf(&b, " attempt %d", d.Attempt)
+		}
 	case event.StageExecution:
-		fmt.Fprintf(&b, "stage %s %s%s", d.Stage, d.State, took)
+		fmt.Fprintf(&b, "stage %s %s%s", d.Stage, c.state(d.State), took)
 		if d.BuildID != "" {
 			fmt.Fprintf(&b, " build %s", d.BuildID)
 		}
 	case event.Approval:
-		fmt.Fprintf(&b, "approval %s %s", d.Stage, d.State)
+		fmt.Fprintf(&b, "approval %s %s", d.Stage, c.state(d.State))
 		if d.Approver != "" {
 			fmt.Fprintf(&b, " by %s", d.Approver)
 		}
@@ -87,7 +152,7 @@ func (c *console) event(ev event.Event) {
 		}
 		b.WriteString(took)
 	default:
-		fmt.Fprintf(&b, "%s %s", ev.DetailType, d.State)
+		fmt.Fprintf(&b, "%s %s", ev.DetailType, c.state(d.State))
 	}
 	if d.Error != "" {
 		fmt.Fprintf(&b, " error %s", d.Error)
@@ -102,8 +167,59 @@ func (c *console) event(ev event.Event) {
 	if d.LogsURL != "" {
 		fmt.Fprintf(&b, " logs %s", d.LogsURL)
 	}
-	c.printf("[%s] %s", name, b.String())
+	if ev.DetailType == event.PipelineExecution && d.State == event.Started && c.runURL != nil {
+		fmt.Fprintf(&b, " — %s", c.runURL(d.Execution))
+	}
+	c.printf("%s %s", c.run(name), b.String())
 }
+
+// buildLabel names a build in the build output: "<execution name>
+// <stage>", from the variables the state machine gives every build.
+func buildLabel(in codebuild.StartBuildInput) string {
+	var exec, stage string
+	for _, v := range in.EnvironmentVariablesOverride {
+		switch v.Name {
+		case "PUSHLINE_EXECUTION":
+			exec = execName(v.Value)
+		case "PUSHLINE_STAGE":
+			stage = v.Value
+		}
+	}
+	if exec == "" {
+		return ""
+	}
+	if stage == "" {
+		stage = in.ProjectName
+	}
+	return exec + " " + stage
+}
+
+// buildOutput is the writer of the runner's live output: lines
+// "[<execution> <stage>:<PHASE>] text", printed as "15:04:05 [<execution>]
+// <stage>:<PHASE> text".
+func (c *console) buildOutput() io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		for _, line := range bytes.SplitAfter(p, []byte{'\n'}) {
+			if len(line) == 0 {
+				continue
+			}
+			s := strings.TrimSuffix(string(line), "\n")
+			tag, text, ok := strings.Cut(s, "] ")
+			label, _ := strings.CutPrefix(tag, "[")
+			run, stagePhase, two := strings.Cut(label, " ")
+			if !ok || !strings.HasPrefix(tag, "[") || !two {
+				c.printf("%s", s)
+				continue
+			}
+			c.printf("%s %s %s", c.run(run), c.paint(dim, stagePhase), text)
+		}
+		return len(p), nil
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // duration is d as a person reads it: milliseconds under a second, else
 // tenths of seconds.
@@ -113,3 +229,13 @@ func duration(d time.Duration) string {
 	}
 	return d.Round(100 * time.Millisecond).String()
 }
+
+// errorsOnly keeps a handler's records of level Error and above: the
+// webhook's refusals are warnings its console line already tells.
+type errorsOnly struct{ slog.Handler }
+
+func (h errorsOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelError && h.Handler.Enabled(ctx, l)
+}
+func (h errorsOnly) WithAttrs(a []slog.Attr) slog.Handler { return errorsOnly{h.Handler.WithAttrs(a)} }
+func (h errorsOnly) WithGroup(n string) slog.Handler      { return errorsOnly{h.Handler.WithGroup(n)} }

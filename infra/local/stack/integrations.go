@@ -152,7 +152,7 @@ func (s *Stack) observe(ev states.HistoryEvent) {
 		if d != nil && (d.Error != "" || d.Cause != "") {
 			msg += fmt.Sprintf(" (%s: %s)", d.Error, clip(d.Cause, 200))
 		}
-		s.console.printf("[%s] %s — %s", execName(arn), msg, s.where(arn))
+		s.console.printf("%s %s — %s — %s", s.console.run(execName(arn)), msg, s.RunURL(arn), s.where(arn))
 		if state != "ABORTED" || s.watch == nil {
 			return
 		}
@@ -200,14 +200,14 @@ func (s *Stack) failureMail(sender mail.Sender) func(event.Event) {
 			return
 		}
 		d := ev.Detail
-		m, err := mail.Failure(from, to, d)
-		if err != nil {
-			s.o.Logger.Error("failure mail", "execution", d.Execution, "err", err)
-			return
-		}
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
+			m, err := mail.FailureWith(from, to, d, mail.FailureExtra{RunURL: s.RunURL(d.Execution), LogTail: s.failedLogTail(ctx, d)})
+			if err != nil {
+				s.o.Logger.Error("failure mail", "execution", d.Execution, "err", err)
+				return
+			}
 			if err := sender.Send(ctx, m); err != nil {
 				s.o.Logger.Error("failure mail", "execution", d.Execution, "err", err)
 			}
@@ -254,4 +254,25 @@ func (r *recorder) Write(b []byte) (int, error) {
 		r.body.Write(b)
 	}
 	return r.ResponseWriter.Write(b)
+}
+
+// failedLogTail is the last lines of the log of the build that failed the
+// run d tells of (none when no build failed).
+func (s *Stack) failedLogTail(ctx context.Context, d event.Detail) []string {
+	if d.BuildID == "" || s.runs == nil {
+		return nil
+	}
+	r, err := s.runs.Get(ctx, d.Execution)
+	if err != nil {
+		return nil
+	}
+	st := r.Stage(d.Stage)
+	if st == nil || st.Build == nil {
+		return nil
+	}
+	p, err := s.runs.Log(ctx, st.Build, "", mail.MaxLogTail)
+	if err != nil {
+		return nil
+	}
+	return p.Lines
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	codebuildsdk "github.com/aws/aws-sdk-go-v2/service/codebuild"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -28,6 +29,8 @@ import (
 	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/ingest"
 	"github.com/pushline/pushline/shared/mail"
+	"github.com/pushline/pushline/shared/run"
+	"github.com/pushline/pushline/shared/runpage"
 	"github.com/pushline/pushline/shared/source"
 	"github.com/pushline/pushline/shared/statemachine"
 	"github.com/pushline/pushline/shared/watch"
@@ -48,6 +51,7 @@ type Options struct {
 	AWSAddr       string // default 127.0.0.1:4566; port 0 picks a free one
 	WebhookSecret string // default: generated once, kept in the data dir
 	SMTPAddr      string // default: mail goes to $DataDir/outbox as .eml files
+	PublicURL     string // PUSHLINE_PUBLIC_URL: the base of links sent out (default the HTTP URL)
 	Config        *config.Config
 	Out           io.Writer // the console: progress, build logs, events (default os.Stdout)
 	Logger        *slog.Logger
@@ -57,9 +61,6 @@ type Options struct {
 	// ProviderTokens is PUSHLINE_PROVIDER_TOKENS: the provider tokens
 	// JSON (source archives of private repositories, commit statuses).
 	ProviderTokens string
-	// PublicURL is PUSHLINE_PUBLIC_URL, the base of links sent out
-	// (default: the HTTP address).
-	PublicURL string
 }
 
 // Stack is a running local stack.
@@ -79,6 +80,9 @@ type Stack struct {
 	sfn      *sfn.Client
 	watch    *watch.Handler
 	statuses *statusQueue
+	runs     *run.Runs
+	key      []byte // the approval key: signs approval and run links
+	open     bool   // the HTTP address is loopback: run pages need no signed link
 
 	lock   *os.File // the data dir's lock, held while the stack runs
 	web    *http.Server
@@ -158,6 +162,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("listen on PUSHLINE_AWS_ADDR %s: %w", o.AWSAddr, err)
 	}
 	s.httpURL = "http://" + httpLn.Addr().String()
+	s.key, s.open = approvalKey, isLoopback(httpLn.Addr())
 	s.awsURL = "http://" + awsLn.Addr().String()
 
 	if s.objects, err = openObjects(filepath.Join(o.DataDir, "s3"), Bucket); err != nil {
@@ -167,6 +172,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.console = newConsole(o.Out)
+	s.console.runURL = s.RunURL
 	s.bus.subscribe(s.console.event)
 
 	if s.engine, err = states.Open(ctx, states.Options{
@@ -251,18 +257,24 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.watch = &watch.Handler{SFN: s.sfn, Events: s.bus, EventBus: busName, StateMachine: s.machineARN, Log: o.Logger}
 	hook, err := ingest.New(ingest.Options{
 		Config: s.cfg, Secret: []byte(s.secret), StateMachineARN: s.machineARN,
-		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger,
+		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: slog.New(errorsOnly{o.Logger.Handler()}),
 		ForksRefused: forksRefused(ro),
 	})
 	if err != nil {
 		return nil, err
 	}
-	pages := &approval.Handler{Store: store, Signer: signer, Tasks: s.sfn, Events: s.bus, EventBus: busName, Log: o.Logger}
+	s.runs = &run.Runs{
+		SFN: s.sfn, Builds: codebuildsdk.NewFromConfig(awsCfg), Logs: s.buildLogs(),
+		Presign: s3.NewPresignClient(s3c), StateMachine: s.machineARN, Config: s.cfg,
+	}
+	runPages := &runpage.Handler{Runs: s.runs, Pipeline: s.cfg.Name, Key: approvalKey, Open: s.open, Log: o.Logger}
+	pages := &approval.Handler{Store: store, Signer: signer, Tasks: s.sfn, Events: s.bus, EventBus: busName, Log: o.Logger, RunURL: s.RunURL}
 
 	web := http.NewServeMux()
 	web.Handle("/webhook", s.accepted(hook))
 	web.Handle("/approvals/", pages)
 	web.Handle("/builds/", http.StripPrefix("/builds", s.runner.LogHandler()))
+	web.Handle("/", runPages)
 	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -355,17 +367,53 @@ func (s *Stack) drained(in states.Integration) states.Integration {
 // awsHandler routes the one AWS endpoint: the JSON protocols by their
 // X-Amz-Target, everything else to S3.
 func (s *Stack) awsHandler() http.Handler {
-	sf, cb, s3h := s.engine.Handler(), s.runner.Handler(), s.objects.server
+	sf, cb, s3h, logs := s.engine.Handler(), s.runner.Handler(), s.objects.server, logsAPI(s.buildLogs())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions."):
 			sf.ServeHTTP(w, r)
 		case codebuild.IsAPIRequest(r):
 			cb.ServeHTTP(w, r)
+		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), logsTarget):
+			logs.ServeHTTP(w, r)
 		default:
 			s3h.ServeHTTP(w, r)
 		}
 	})
+}
+
+// buildLogs reads the runner's build logs as CloudWatch Logs streams:
+// group /aws/codebuild/<project>, stream the build id's UUID.
+func (s *Stack) buildLogs() run.FileLogs {
+	return run.FileLogs{Path: func(group, stream string) (string, error) {
+		project, ok := strings.CutPrefix(group, "/aws/codebuild/")
+		if !ok || project == "" || stream == "" {
+			return "", os.ErrNotExist
+		}
+		return s.runner.LogPath(project + ":" + stream)
+	}}
+}
+
+func isLoopback(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
+}
+
+// PublicURL is the base URL of links sent out (PUSHLINE_PUBLIC_URL).
+func (s *Stack) PublicURL() string {
+	if s.o.PublicURL != "" {
+		return strings.TrimRight(s.o.PublicURL, "/")
+	}
+	return s.httpURL
+}
+
+// RunURL is the run page of an execution: signed when the pages need
+// links (the stack is not on loopback), plain otherwise.
+func (s *Stack) RunURL(execution string) string {
+	if s.open {
+		return s.PublicURL() + "/runs/" + execName(execution)
+	}
+	return runpage.SignedURL(s.PublicURL(), s.key, execution, 0, time.Now())
 }
 
 // HTTPURL is the base URL of the webhook, approval pages and /healthz.

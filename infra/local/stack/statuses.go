@@ -38,13 +38,9 @@ func (s *Stack) startStatuses(tokens source.TokenMap) (*statusQueue, error) {
 	if err != nil {
 		return nil, err
 	}
-	public := s.o.PublicURL
-	if public == "" {
-		public = s.httpURL
-	}
 	q := &statusQueue{ch: make(chan event.Event, 4096)}
 	q.h = &status.Handler{
-		Config: s.cfg, Store: store, Tokens: tokens, SFN: s.sfn, RunURL: status.RunPage(public), Log: s.o.Logger,
+		Config: s.cfg, Store: store, Tokens: tokens, SFN: s.sfn, RunURL: s.RunURL, Log: s.o.Logger,
 		OnFailure: func(st status.Status, err error) {
 			s.console.printf("commit status %s %s of %s not posted: %v", st.Context, st.State, short(st.Commit), err)
 		},
