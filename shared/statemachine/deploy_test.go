@@ -1,6 +1,8 @@
 package statemachine
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -53,6 +55,12 @@ func (f *fakeCodeDeploy) task(state, resource string, params any) (any, *taskErr
 
 func TestFlowDeploy(t *testing.T) {
 	_, def := generate(t, "deploy")
+	// The engine waits for real: the polls wait 0 s, while the state still
+	// carries the back-off's seconds (checked below).
+	fast := bytes.ReplaceAll(def, []byte(`"SecondsPath": "$.deploys.Deploy.wait"`), []byte(`"Seconds": 0`))
+	if bytes.Equal(fast, def) {
+		t.Fatal("no deploy wait state to speed up")
+	}
 	rollback := map[string]any{"RollbackDeploymentId": "d-ROLLBACK0", "RollbackMessage": "Automatically rolled back to d-PREVIOUS0's revision (deployment d-ROLLBACK0 succeeded)."}
 	for _, tc := range []struct {
 		name       string
@@ -112,8 +120,7 @@ func TestFlowDeploy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeCodeDeploy{fakeAWS: &fakeAWS{failAt: tc.failAt}, inProgress: tc.inProgress, final: tc.final}
 			f.fakeAWS.t = t
-			s, start := newSim(t, def)
-			r := s.run(start, clone(smallInput("shop")), f.task)
+			r := runEngine(t, fast, clone(smallInput("shop")), f.task, nil)
 			if r.end != tc.end || r.failError != tc.failError || r.failCause != tc.failCause {
 				t.Fatalf("ended %s %s: %s\nwant  %s %s: %s", r.end, r.failError, r.failCause, tc.end, tc.failError, tc.failCause)
 			}
@@ -150,8 +157,25 @@ func TestFlowDeploy(t *testing.T) {
 	}
 }
 
+// deployWaitOf is the seconds a deploy stage's poll wait would wait, from
+// its input (runEngine records them in flowResult.waits).
+func deployWaitOf(state, input string) (float64, bool) {
+	stage, ok := strings.CutSuffix(state, ": wait")
+	if !ok {
+		return 0, false
+	}
+	var in struct {
+		Deploys map[string]struct{ Wait float64 }
+	}
+	if json.Unmarshal([]byte(input), &in) != nil {
+		return 0, false
+	}
+	d, ok := in.Deploys[dataKey(stage)]
+	return d.Wait, ok
+}
+
 // deployEventSummary is eventSummary with a deploy stage's id and link.
-func deployEventSummary(t *testing.T, r simResult) []string {
+func deployEventSummary(t *testing.T, r flowResult) []string {
 	out := eventSummary(t, r)
 	for i, e := range r.events {
 		d := e["Detail"].(map[string]any)

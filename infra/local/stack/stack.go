@@ -321,10 +321,8 @@ func (s *Stack) deploy(ctx context.Context, busName string) error {
 		statemachine.KeyQueueFunctionArn:  functionARN(s.cfg.Name, "queue"),
 		statemachine.KeyDeployConsoleURL:  s.httpURL + "/deployments/",
 	}
-	for _, st := range s.cfg.Stages {
-		if !st.IsApproval() {
-			values[statemachine.ProjectKey(st.Name)] = s.cfg.Name + "-" + st.Name
-		}
+	for _, b := range s.cfg.Builds() { // build stages and actions
+		values[statemachine.ProjectKey(b.Name)] = s.cfg.Name + "-" + b.Name
 	}
 	if def, err = statemachine.Substitute(def, values); err != nil {
 		return err
