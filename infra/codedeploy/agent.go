@@ -44,7 +44,7 @@ type applied struct {
 func (in *instance) archive(id string) string { return filepath.Join(in.dir, id, "deployment-archive") }
 func (in *instance) logDir(id string) string  { return filepath.Join(in.dir, id, "logs") }
 
-// LogPath is where a lifecycle event's script output of a deployment is.
+// logPath is where a deployment's output of a lifecycle event is kept.
 func (in *instance) logPath(id, event string) string {
 	return filepath.Join(in.logDir(id), event+".log")
 }
