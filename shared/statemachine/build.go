@@ -68,7 +68,7 @@ func envVar(name string, value any, path bool) obj {
 // stage i, so that $.builds exists when it starts.
 func (g *gen) buildsBefore(i int) bool {
 	for _, s := range g.cfg.Stages[:i] {
-		if !s.IsApproval() {
+		if isBuild(s) {
 			return true
 		}
 	}

@@ -167,6 +167,8 @@ func (f *fakeAWS) task(state, resource string, params any) (any, *taskError) {
 		}
 		f.builds[state] = p
 		return map[string]any{"Build": b}, nil
+	case resCreateDeployment, resGetDeployment: // deploy_test.go fakes more
+		return codeDeploySucceeded, nil
 	}
 	f.t.Fatalf("%s: unexpected resource %s", state, resource)
 	return nil, nil

@@ -163,12 +163,12 @@ type buildRef struct {
 func newGen(cfg *config.Config) *gen {
 	g := &gen{cfg: cfg, recorded: make([]bool, len(cfg.Stages)), skips: cfg.HasPullRequests(), builds: map[string]buildRef{}}
 	for i, s := range cfg.Stages {
-		g.recorded[i] = !s.IsApproval() && i < len(cfg.Stages)-1
+		g.recorded[i] = isBuild(s) && i < len(cfg.Stages)-1
 		if s.IsParallel() {
 			for j := range s.Actions {
 				g.builds[s.Actions[j].Name] = buildRef{stage: i, action: &s.Actions[j]}
 			}
-		} else if !s.IsApproval() {
+		} else if isBuild(s) {
 			g.builds[s.Name] = buildRef{stage: i}
 		}
 	}
@@ -221,14 +221,21 @@ func (g *gen) definition() obj {
 			g.approval(i)
 		case s.IsParallel():
 			g.parallel(i)
+		case s.IsDeploy():
+			g.deploy(i)
 		default:
 			g.build(i)
 		}
 		g.succeeded(i)
-		if s.IsParallel() {
+		switch {
+		case s.IsParallel():
 			g.parallelFailed(i)
-		} else {
-			g.failed(s.Name, s.Name, map[bool]string{true: kindApproval, false: kindBuild}[s.IsApproval()])
+		case s.IsApproval():
+			g.failed(s.Name, s.Name, kindApproval)
+		case s.IsDeploy():
+			g.failed(s.Name, s.Name, kindDeploy)
+		default:
+			g.failed(s.Name, s.Name, kindBuild)
 		}
 	}
 	if g.skips {

@@ -71,7 +71,7 @@ func (g *gen) enter(i int) {
 			rec = rec.with(dataKey(a.Name), skippedRecord(s.Name, a.Name))
 		}
 		skipped = skipped.with("Result", rec).with("ResultPath", "$.builds."+dataKey(s.Name))
-	case !s.IsApproval():
+	case isBuild(s):
 		skipped = skipped.with("Result", skippedRecord(s.Name, "")).with("ResultPath", "$.builds."+dataKey(s.Name))
 	default:
 		skipped = skipped.with("ResultPath", nil)
@@ -100,7 +100,7 @@ func skippedRecord(stage, action string) obj {
 // has inputs, else the stage's own state.
 func (g *gen) firstState(i int) string {
 	s := g.cfg.Stages[i]
-	if !s.IsApproval() && !s.IsParallel() && len(s.Inputs) > 0 {
+	if isBuild(s) && !s.IsParallel() && len(s.Inputs) > 0 {
 		return inputsName(s.Name)
 	}
 	return s.Name
@@ -122,7 +122,7 @@ func (g *gen) approval(i int) {
 			for _, a := range e.Actions {
 				builds = append(builds, g.recordPath(a.Name))
 			}
-		case !e.IsApproval():
+		case isBuild(e):
 			builds = append(builds, g.recordPath(e.Name))
 		}
 	}
@@ -167,6 +167,8 @@ func (g *gen) succeeded(i int) {
 			with("approver.$", "$.approvals."+dataKey(s.Name)+".approver").
 			with("comment.$", "$.approvals."+dataKey(s.Name)+".comment")
 	case s.IsParallel():
+	case s.IsDeploy():
+		extra = deploySucceeded(s)
 	case g.recorded[i]:
 		extra = extra.
 			with("buildId.$", "$.builds."+dataKey(s.Name)+".buildId").

@@ -25,10 +25,6 @@ const (
 // ErrMissingKey is wrapped by Substitute when a placeholder has no value.
 var ErrMissingKey = errors.New("definition placeholder without a value")
 
-// ErrDeployUnsupported is wrapped by Generate for a config with a deploy
-// stage: the state machine does not run deploy stages yet.
-var ErrDeployUnsupported = errors.New("deploy stages are not supported by the state machine yet")
-
 // ProjectKey is the placeholder key of the CodeBuild project of a build
 // stage or action: "Project" + its name without '-' and '_', each part
 // capitalized ("Build" → "ProjectBuild", "deploy-prod" →
@@ -38,7 +34,8 @@ func ProjectKey(stage string) string { return "Project" + config.StageKey(stage)
 // Keys lists the placeholder keys the definition of cfg uses, each once:
 // ArtifactBucket, EventBusName, SourceFunctionArn, then NotifyFunctionArn
 // if there is an approval stage, QueueFunctionArn in queued mode, then
-// ProjectKey of each build stage and action in order (config.Builds).
+// ProjectKey of each build stage and action in order (config.Builds), then
+// DeployConsoleUrl if there is a deploy stage.
 func Keys(cfg *config.Config) []string {
 	keys := []string{KeyArtifactBucket, KeyEventBusName, KeySourceFunctionArn}
 	for _, s := range cfg.Stages {
@@ -52,6 +49,9 @@ func Keys(cfg *config.Config) []string {
 	}
 	for _, b := range cfg.Builds() {
 		keys = append(keys, ProjectKey(b.Name))
+	}
+	if hasDeploy(cfg) {
+		keys = append(keys, KeyDeployConsoleURL)
 	}
 	return keys
 }
@@ -105,11 +105,6 @@ func Generate(cfg *config.Config) ([]byte, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("generate definition: %w", err)
-	}
-	for _, s := range cfg.Stages {
-		if s.IsDeploy() {
-			return nil, fmt.Errorf("generate definition: stage %s: %w", s.Name, ErrDeployUnsupported)
-		}
 	}
 	g := newGen(cfg)
 	def := g.definition()
