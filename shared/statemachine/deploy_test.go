@@ -136,7 +136,9 @@ func TestFlowDeploy(t *testing.T) {
 					if name != deployWait("Deploy") {
 						continue
 					}
-					var in struct{ Deploys struct{ Deploy struct{ Wait float64 } } }
+					var in struct {
+						Deploys struct{ Deploy struct{ Wait float64 } }
+					}
 					if err := json.Unmarshal([]byte(r.inputs[i]), &in); err != nil {
 						t.Fatal(err)
 					}
