@@ -64,7 +64,7 @@ func (s *Stack) runnerOptions() codebuild.Options {
 	}
 	bwrap, err := codebuild.FindBwrap()
 	if err != nil {
-		fmt.Fprintf(o.Out, "WARNING: builds are not sandboxed: %v. They run as this user and can read %s (webhook secret, approval key, states.db); builds of fork pull requests are refused.\n", err, o.DataDir)
+		fmt.Fprintf(o.Out, "WARNING: builds are not sandboxed: %v. They run as this user and can read %s (webhook secret, approval key, states.db) and the secrets file; builds of fork pull requests are refused.\n", err, o.DataDir)
 		return ro
 	}
 	ro.Bwrap = bwrap
