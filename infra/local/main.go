@@ -24,11 +24,24 @@ func main() {
 }
 
 func run() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// registered for the whole run: a signal must never find no channel
+	// (its default action would kill the stack mid-stop)
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	st := watch(sigs, time.Second, time.Now)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-st.Stopping()
+		cancel()
+	}()
 	cfg, err := config.Load()
 	if err != nil {
 		return err
+	}
+	grace, err := time.ParseDuration(env("PUSHLINE_STOP_TIMEOUT", "2m"))
+	if err != nil {
+		return fmt.Errorf("PUSHLINE_STOP_TIMEOUT: %w", err)
 	}
 	s, err := stack.Start(ctx, stack.Options{
 		DataDir:       env("PUSHLINE_DATA_DIR", ".pushline"),
@@ -44,18 +57,17 @@ func run() error {
 		return err
 	}
 	s.PrintReady(os.Stdout)
-	<-ctx.Done()
-	stop()
-	grace, err := time.ParseDuration(env("PUSHLINE_STOP_TIMEOUT", "2m"))
-	if err != nil {
-		return fmt.Errorf("PUSHLINE_STOP_TIMEOUT: %w", err)
-	}
+	<-st.Stopping()
 	fmt.Printf("pushline local: stopping (running steps have up to %s to finish; Ctrl-C again stops them now)\n", grace)
-	closeCtx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	again := make(chan os.Signal, 1)
-	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-	go func() { <-again; cancel() }()
+	closeCtx, stop := context.WithTimeout(context.Background(), grace)
+	defer stop()
+	go func() {
+		select {
+		case <-st.Now():
+			stop()
+		case <-closeCtx.Done():
+		}
+	}()
 	if err := s.Close(closeCtx); err != nil {
 		return err
 	}
