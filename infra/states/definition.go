@@ -112,7 +112,6 @@ func (r *ref) eval(input, ctx any) (any, error) {
 	return r.p.Get(root)
 }
 
-
 // noResults is the error of a reference path that selects nothing.
 func (r *ref) noResults() *TaskError {
 	if r.p == nil {
