@@ -7,13 +7,35 @@ import (
 	"sync"
 )
 
-// evalRule evaluates a Choice rule; ctx returns the context object, for
-// the paths that start with $$.
-func evalRule(s *state, cp *checkpoint, r *rule, input any, ctx func() any) (bool, *TaskError) {
+// choiceEnv is what a Choice state's rules read: its input and, made when
+// a path starting with $$ needs it, the context object.
+type choiceEnv struct {
+	x     *execution
+	fr    *frame
+	s     *state
+	cp    *checkpoint
+	input any
+	cobj  any
+}
+
+// eval evaluates a path of a rule.
+func (env *choiceEnv) eval(r *ref) (any, error) {
+	if !r.ctx {
+		return r.eval(env.input, nil)
+	}
+	if env.cobj == nil {
+		env.cobj = env.x.ctxObject(env.fr, env.s, env.cp, "")
+	}
+	return r.eval(env.input, env.cobj)
+}
+
+// evalRule evaluates a Choice rule.
+func evalRule(env *choiceEnv, r *rule) (bool, *TaskError) {
+	s, cp := env.s, env.cp
 	switch {
 	case r.And != nil:
 		for _, sub := range r.And {
-			ok, err := evalRule(s, cp, sub, input, ctx)
+			ok, err := evalRule(env, sub)
 			if err != nil || !ok {
 				return false, err
 			}
@@ -21,17 +43,17 @@ func evalRule(s *state, cp *checkpoint, r *rule, input any, ctx func() any) (boo
 		return true, nil
 	case r.Or != nil:
 		for _, sub := range r.Or {
-			ok, err := evalRule(s, cp, sub, input, ctx)
+			ok, err := evalRule(env, sub)
 			if err != nil || ok {
 				return ok, err
 			}
 		}
 		return false, nil
 	case r.Not != nil:
-		ok, err := evalRule(s, cp, r.Not, input, ctx)
+		ok, err := evalRule(env, r.Not)
 		return !ok, err
 	}
-	v, err := r.Variable.evalCtx(input, ctx)
+	v, err := env.eval(r.Variable)
 	if r.Op == "IsPresent" {
 		return (err == nil) == (r.Value == true), nil
 	}
@@ -40,7 +62,7 @@ func evalRule(s *state, cp *checkpoint, r *rule, input any, ctx func() any) (boo
 	}
 	want := r.Value
 	if r.ValueRef != nil {
-		w, err := r.ValueRef.evalCtx(input, ctx)
+		w, err := env.eval(r.ValueRef)
 		if err != nil {
 			return false, runtimeErr(s, cp, "Invalid path '%s': The choice state's condition path references an invalid value.", r.ValueRef.src)
 		}
@@ -160,16 +182,10 @@ func (x *execution) choice(fr *frame, s *state, cp *checkpoint) (any, string, *T
 	if terr != nil {
 		return nil, "", terr
 	}
-	var cobj any
-	ctx := func() any {
-		if cobj == nil {
-			cobj = x.ctxObject(fr, s, cp, "")
-		}
-		return cobj
-	}
+	env := choiceEnv{x: x, fr: fr, s: s, cp: cp, input: eff}
 	next := ""
 	for _, r := range s.Choices {
-		ok, terr := evalRule(s, cp, r, eff, ctx)
+		ok, terr := evalRule(&env, r)
 		if terr != nil {
 			return nil, "", terr
 		}

@@ -112,14 +112,6 @@ func (r *ref) eval(input, ctx any) (any, error) {
 	return r.p.Get(root)
 }
 
-// evalCtx is eval with the context object made only if the path reads it.
-func (r *ref) evalCtx(input any, ctx func() any) (any, error) {
-	if r.ctx {
-		return r.eval(input, ctx())
-	}
-	return r.eval(input, nil)
-}
-
 // noResults is the error of a reference path that selects nothing.
 func (r *ref) noResults() *TaskError {
 	if r.p == nil {

@@ -34,14 +34,18 @@
 // integrations registered right after Open serve them. On restart:
 //   - Waits and retry back-offs continue with the time left;
 //   - a task whose result was recorded continues from that result;
-//   - a task whose Invoke was in flight fails with States.TaskFailed and
-//     the cause RestartCause, so its Retry/Catch decide;
+//   - a task whose Invoke was in flight runs again if its integration is
+//     Rerunnable (RerunWhen: running it twice does what running it once
+//     does), without new Scheduled/Started events and, for
+//     waitForTaskToken, with the same token; any other fails with
+//     States.TaskFailed and the cause RestartCause, so its Retry/Catch
+//     decide;
 //   - a task whose Invoke returned ErrNotStarted (it did not start, e.g.
 //     the service was draining), or that Close came before invoking, is
 //     invoked again, not failed; see "Tasks not started" below;
 //   - a waitForTaskToken task whose request was delivered (Invoke returned)
 //     keeps waiting and its token stays valid; one still being delivered
-//     fails like an in-flight task;
+//     is an in-flight task (run again or failed);
 //   - Parallel branches and Map iterations are checkpointed the same way,
 //     each under its own key (a finished one keeps its result); the state
 //     is not entered or started again (no second ParallelStateEntered).

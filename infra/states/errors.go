@@ -81,9 +81,9 @@ const (
 )
 
 // RestartCause is the cause of the States.TaskFailed error a task gets
-// when the engine restarted while the task's Invoke was in flight: the
-// engine cannot know whether the side effect happened, so Retry and Catch
-// decide.
+// when the engine restarted while the task's Invoke was in flight and its
+// integration is not Rerunnable: the engine cannot know whether the side
+// effect happened, so Retry and Catch decide.
 const RestartCause = "The local Step Functions engine restarted while this task was running; its result is unknown."
 
 // ErrNotStarted is what an Integration's Invoke returns (wrapped or not)

@@ -211,8 +211,11 @@ func (g *gen) deploy(i int) {
 		with("Retry", []obj{retryEvents}).
 		with("Catch", []obj{catchAll("$.eventsError", deployRecord(s.Name))}).
 		with("Next", deployRecord(s.Name)))
-	// As every failure records it; the events are sent already.
-	g.add(deployRecord(s.Name), replace(failedPass(s.Name, kindDeploy), "Next", stFailReason))
+	g.add(deployRecord(s.Name), obj{}.
+		with("Type", "Pass").
+		with("Result", obj{}.with("stage", s.Name).with("type", kindDeploy).with("action", "").with("name", s.Name)).
+		with("ResultPath", "$.failed").
+		with("Next", stFailReason))
 }
 
 func deployRecord(stage string) string { return stage + ": record failure" }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -55,12 +54,14 @@ func (f *fakeCodeDeploy) task(state, resource string, params any) (any, *taskErr
 
 func TestFlowDeploy(t *testing.T) {
 	_, def := generate(t, "deploy")
-	// The engine waits for real: the polls wait 0 s, while the state still
-	// carries the back-off's seconds (checked below).
-	fast := bytes.ReplaceAll(def, []byte(`"SecondsPath": "$.deploys.Deploy.wait"`), []byte(`"Seconds": 0`))
-	if bytes.Equal(fast, def) {
-		t.Fatal("no deploy wait state to speed up")
+	// The polls' waits grow from 5 s: the test does not wait them out but
+	// reads each wait's seconds from the input of "Deploy: wait", whose
+	// SecondsPath is replaced by no wait at all.
+	waitPath := []byte(`"SecondsPath": "$.deploys.Deploy.wait"`)
+	if !bytes.Contains(def, waitPath) {
+		t.Fatalf("no %s in the definition", waitPath)
 	}
+	def = bytes.Replace(def, waitPath, []byte(`"Seconds": 0`), 1)
 	rollback := map[string]any{"RollbackDeploymentId": "d-ROLLBACK0", "RollbackMessage": "Automatically rolled back to d-PREVIOUS0's revision (deployment d-ROLLBACK0 succeeded)."}
 	for _, tc := range []struct {
 		name       string
@@ -120,7 +121,7 @@ func TestFlowDeploy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeCodeDeploy{fakeAWS: &fakeAWS{failAt: tc.failAt}, inProgress: tc.inProgress, final: tc.final}
 			f.fakeAWS.t = t
-			r := runEngine(t, fast, clone(smallInput("shop")), f.task, nil)
+			r := runEngine(t, def, clone(smallInput("shop")), f.task, nil)
 			if r.end != tc.end || r.failError != tc.failError || r.failCause != tc.failCause {
 				t.Fatalf("ended %s %s: %s\nwant  %s %s: %s", r.end, r.failError, r.failCause, tc.end, tc.failError, tc.failCause)
 			}
@@ -132,9 +133,16 @@ func TestFlowDeploy(t *testing.T) {
 			if tc.waits != nil {
 				var waits []float64
 				for i, name := range r.path {
-					if w, ok := r.waits[i]; ok && strings.HasPrefix(name, "Deploy") {
-						waits = append(waits, w)
+					if name != deployWait("Deploy") {
+						continue
 					}
+					var in struct {
+						Deploys struct{ Deploy struct{ Wait float64 } }
+					}
+					if err := json.Unmarshal([]byte(r.inputs[i]), &in); err != nil {
+						t.Fatal(err)
+					}
+					waits = append(waits, in.Deploys.Deploy.Wait)
 				}
 				if d := cmp.Diff(tc.waits, waits); d != "" {
 					t.Errorf("waits (-want +got):\n%s", d)
@@ -155,23 +163,6 @@ func TestFlowDeploy(t *testing.T) {
 			t.Logf("%d polls, %d history events, largest state I/O %d bytes (%s)", f.polls, r.history, r.maxIO, r.maxIOState)
 		})
 	}
-}
-
-// deployWaitOf is the seconds a deploy stage's poll wait would wait, from
-// its input (runEngine records them in flowResult.waits).
-func deployWaitOf(state, input string) (float64, bool) {
-	stage, ok := strings.CutSuffix(state, ": wait")
-	if !ok {
-		return 0, false
-	}
-	var in struct {
-		Deploys map[string]struct{ Wait float64 }
-	}
-	if json.Unmarshal([]byte(input), &in) != nil {
-		return 0, false
-	}
-	d, ok := in.Deploys[dataKey(stage)]
-	return d.Wait, ok
 }
 
 // deployEventSummary is eventSummary with a deploy stage's id and link.

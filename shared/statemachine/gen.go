@@ -230,10 +230,12 @@ func (g *gen) definition() obj {
 		switch {
 		case s.IsParallel():
 			g.parallelFailed(i)
+		case s.IsApproval():
+			g.failed(s.Name, s.Name, kindApproval)
 		case s.IsDeploy():
 			g.failed(s.Name, s.Name, kindDeploy)
 		default:
-			g.failed(s.Name, s.Name, map[bool]string{true: kindApproval, false: kindBuild}[s.IsApproval()])
+			g.failed(s.Name, s.Name, kindBuild)
 		}
 	}
 	if g.skips {

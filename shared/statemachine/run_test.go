@@ -43,6 +43,7 @@ type flowResult struct {
 	output      any
 	events      []map[string]any // putEvents entries, in the order sent (or tried)
 	path        []string         // states entered, in order
+	inputs      []string         // the input of each state in path
 	waits       map[int]float64  // index in path of a Wait state -> its $.queueWait.seconds
 }
 
@@ -110,7 +111,9 @@ func runEngine(t *testing.T, def []byte, input any, task taskFunc, hold func(ctx
 		return answer(tk, resBuild)
 	}))
 	for _, res := range []string{resCreateDeployment, resGetDeployment, resStopDeployment} { // deploy stages
-		e.Register(res, states.IntegrationFunc(func(ctx context.Context, tk states.Task) (json.RawMessage, error) { return answer(tk, res) }))
+		e.Register(res, states.IntegrationFunc(func(ctx context.Context, tk states.Task) (json.RawMessage, error) {
+			return answer(tk, res)
+		}))
 	}
 	e.Register(resEvents, states.IntegrationFunc(func(ctx context.Context, tk states.Task) (json.RawMessage, error) {
 		var p struct{ Entries []map[string]any }
@@ -162,6 +165,7 @@ func runEngine(t *testing.T, def []byte, input any, task taskFunc, hold func(ctx
 			}
 			if s := ev.StateEnteredEventDetails; s != nil {
 				r.path = append(r.path, s.Name)
+				r.inputs = append(r.inputs, s.Input)
 				r.measure(s.Name, s.Input)
 				if s.Name == stQueueWait {
 					var in struct{ QueueWait struct{ Seconds float64 } }
@@ -170,12 +174,6 @@ func runEngine(t *testing.T, def []byte, input any, task taskFunc, hold func(ctx
 						r.waits = map[int]float64{}
 					}
 					r.waits[len(r.path)-1] = in.QueueWait.Seconds
-				}
-				if w, ok := deployWaitOf(s.Name, s.Input); ok {
-					if r.waits == nil {
-						r.waits = map[int]float64{}
-					}
-					r.waits[len(r.path)-1] = w
 				}
 			}
 			if s := ev.StateExitedEventDetails; s != nil {

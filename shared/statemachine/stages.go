@@ -100,7 +100,7 @@ func skippedRecord(stage, action string) obj {
 // has inputs, else the stage's own state.
 func (g *gen) firstState(i int) string {
 	s := g.cfg.Stages[i]
-	if !s.IsApproval() && !s.IsParallel() && len(s.Inputs) > 0 {
+	if isBuild(s) && !s.IsParallel() && len(s.Inputs) > 0 {
 		return inputsName(s.Name)
 	}
 	return s.Name

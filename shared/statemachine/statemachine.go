@@ -34,8 +34,8 @@ func ProjectKey(stage string) string { return "Project" + config.StageKey(stage)
 // Keys lists the placeholder keys the definition of cfg uses, each once:
 // ArtifactBucket, EventBusName, SourceFunctionArn, then NotifyFunctionArn
 // if there is an approval stage, QueueFunctionArn in queued mode, then
-// ProjectKey of each build stage and action in order (config.Builds),
-// then DeployConsoleUrl if there is a deploy stage.
+// ProjectKey of each build stage and action in order (config.Builds), then
+// DeployConsoleUrl if there is a deploy stage.
 func Keys(cfg *config.Config) []string {
 	keys := []string{KeyArtifactBucket, KeyEventBusName, KeySourceFunctionArn}
 	for _, s := range cfg.Stages {

@@ -14,10 +14,28 @@ import (
 )
 
 // Foreground runs the local stack as make local does, with its settings
-// from the environment (the README's "Local stack" table), until ctx ends
-// (SIGINT/SIGTERM); then it stops gracefully for PUSHLINE_STOP_TIMEOUT or
-// until a second signal. infra/local and `pushline local` run it.
+// from the environment (the README's "Local stack" table), until SIGINT or
+// SIGTERM (or ctx ends); then it stops gracefully for
+// PUSHLINE_STOP_TIMEOUT or until a signal that comes a second or more
+// after the first (one within the second is the same stop: make forwards
+// its SIGTERM, a supervisor signals the whole group). infra/local and
+// `pushline local` run it.
 func Foreground(ctx context.Context, out io.Writer) error {
+	// registered for the whole run: a signal must never find no channel
+	// (its default action would kill the stack mid-stop)
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	st := watchSignals(sigs, time.Second, time.Now)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-st.Stopping():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	cfg, err := config.Load()
 	if err != nil {
 		return err
@@ -45,22 +63,14 @@ func Foreground(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	s.PrintReady(out)
-	// Listen for the second signal before the first one ends ctx.
-	again := make(chan os.Signal, 1)
-	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(again)
 	<-ctx.Done()
-	select { // the signal that ended ctx reaches again too, maybe a moment later
-	case <-again:
-	case <-time.After(200 * time.Millisecond):
-	}
 	fmt.Fprintf(out, "pushline local: stopping (running steps have up to %s to finish; Ctrl-C again stops them now)\n", grace)
-	closeCtx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
+	closeCtx, stop := context.WithTimeout(context.Background(), grace)
+	defer stop()
 	go func() {
 		select {
-		case <-again:
-			cancel()
+		case <-st.Now():
+			stop()
 		case <-closeCtx.Done():
 		}
 	}()

@@ -62,6 +62,9 @@ type Options struct {
 	// ProviderTokens is PUSHLINE_PROVIDER_TOKENS: the provider tokens
 	// JSON (source archives of private repositories, commit statuses).
 	ProviderTokens string
+	// MaxConns caps each server's connections (default: a third of the
+	// open-file limit left after a reserve, at most 4096).
+	MaxConns int
 }
 
 // Stack is a running local stack.
@@ -123,6 +126,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = defaultMaxConns()
 	}
 	if o.DataDir, err = filepath.Abs(o.DataDir); err != nil {
 		return nil, err
@@ -277,20 +283,22 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	pages := &approval.Handler{Store: store, Signer: signer, Tasks: s.sfn, Events: s.bus, EventBus: busName, Log: o.Logger, RunURL: s.RunURL}
 
 	web := http.NewServeMux()
-	web.Handle("/webhook", s.accepted(hook))
-	web.Handle("/approvals/", pages)
+	web.Handle("/webhook", withDeadlines(s.accepted(hook), smallBodyRead, answerWrite))
+	web.Handle("/approvals/", withDeadlines(pages, smallBodyRead, answerWrite))
 	starter, err := ingest.NewStarter(ingest.Options{Config: s.cfg, StateMachineARN: s.machineARN, SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
-	web.Handle("/codecommit", s.codeCommitEvents(s.codeCommitHandler(starter)))
-	web.HandleFunc("GET /deployments/", s.deploymentPage)
-	web.Handle("/builds/", http.StripPrefix("/builds", s.runner.LogHandler()))
-	web.Handle("/", runPages)
-	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	web.Handle("/codecommit", withDeadlines(s.codeCommitEvents(s.codeCommitHandler(starter)), smallBodyRead, answerWrite))
+	web.Handle("GET /deployments/", withDeadlines(http.HandlerFunc(s.deploymentPage), smallBodyRead, answerWrite))
+	// build logs may be followed for as long as the build runs
+	web.Handle("/builds/", withDeadlines(http.StripPrefix("/builds", s.runner.LogHandler()), smallBodyRead, 0))
+	// run pages follow running builds too
+	web.Handle("/", withDeadlines(runPages, smallBodyRead, 0))
+	web.Handle("GET /healthz", withDeadlines(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
-	})
+	}), smallBodyRead, answerWrite))
 	s.web = s.serve(httpLn, web)
 	s.awsSrv = s.serve(awsLn, s.awsHandler())
 	s.engine.Resume()
@@ -342,8 +350,13 @@ func functionARN(pipeline, fn string) string {
 	return "arn:aws:lambda:" + Region + ":" + Account + ":function:pushline-" + pipeline + "-" + fn
 }
 
+// serve serves h on ln: headers within headerTimeout, bodies and answers
+// within each endpoint's deadlines (withDeadlines), at most MaxConns
+// connections (limits.go).
 func (s *Stack) serve(ln net.Listener, h http.Handler) *http.Server {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+	ln = newCapListener(ln, s.o.MaxConns)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: headerTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.o.Logger.Handler(), slog.LevelDebug)}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -375,10 +388,32 @@ func (s *Stack) drained(in states.Integration) states.Integration {
 	})
 }
 
+// shutdownGrace is how long a server's requests in progress have to end
+// when the stack stops.
+var shutdownGrace = 5 * time.Second
+
+// shutdown stops srv gracefully within shutdownGrace (or ctx), then cuts
+// off the connections left.
+func (s *Stack) shutdown(ctx context.Context, srv *http.Server, name string) {
+	if srv == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		s.o.Logger.Warn("server connections cut off at stop", "server", name, "err", err)
+		srv.Close()
+	}
+}
+
 // awsHandler routes the one AWS endpoint: the JSON protocols by their
 // X-Amz-Target, everything else to S3.
 func (s *Stack) awsHandler() http.Handler {
-	sf, cb, s3h, logs := s.engine.Handler(), s.runner.Handler(), s.objects.server, logsAPI(s.buildLogs())
+	sf := withDeadlines(s.engine.Handler(), smallBodyRead, answerWrite)
+	cb := withDeadlines(s.runner.Handler(), smallBodyRead, answerWrite)
+	s3h := withDeadlines(s.objects.server, objectIO, objectIO)
+	logs := withDeadlines(logsAPI(s.buildLogs()), smallBodyRead, answerWrite)
+	cd := withDeadlines(s.codedeploy.Handler(), smallBodyRead, answerWrite)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions."):
@@ -388,7 +423,7 @@ func (s *Stack) awsHandler() http.Handler {
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), logsTarget):
 			logs.ServeHTTP(w, r)
 		case codedeploy.IsAPIRequest(r):
-			s.codedeploy.Handler().ServeHTTP(w, r)
+			cd.ServeHTTP(w, r)
 		default:
 			s3h.ServeHTTP(w, r)
 		}
@@ -480,9 +515,10 @@ func (s *Stack) where(execution string) string {
 func (s *Stack) Close(ctx context.Context) error {
 	var errs []error
 	s.closing.Do(func() {
-		if s.web != nil {
-			errs = append(errs, s.web.Shutdown(ctx))
-		}
+		// the requests in progress get a moment to finish; a client that
+		// keeps its connection busy longer is cut off (it is not a failed
+		// stop: nothing it sent and was acknowledged is lost)
+		s.shutdown(ctx, s.web, "http")
 		s.gate.Lock()
 		s.draining = true
 		s.gate.Unlock()
@@ -496,11 +532,7 @@ func (s *Stack) Close(ctx context.Context) error {
 		case <-ctx.Done():
 			s.console.printf("stopping %d running step(s): after the restart a build fails (%s), other steps run again", s.running.Load(), states.RestartCause)
 		}
-		if s.awsSrv != nil {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			errs = append(errs, s.awsSrv.Shutdown(sctx))
-			cancel()
-		}
+		s.shutdown(context.WithoutCancel(ctx), s.awsSrv, "aws")
 		s.wg.Wait()
 		if s.statuses != nil {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
