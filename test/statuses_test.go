@@ -128,6 +128,16 @@ func checkOrder(t *testing.T, got []posted, runPage string, contexts ...string) 
 	if pendings < len(contexts)-1 {
 		t.Errorf("%d contexts showed pending, want at least %d: %v", pendings, len(contexts)-1, seq)
 	}
+	// The target URL is the run page, and it answers.
+	resp, err := http.Get(runPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), runPage[strings.LastIndexByte(runPage, '/')+1:]) {
+		t.Errorf("GET %s: %d, want 200 with the run's page:\n%.500s", runPage, resp.StatusCode, page)
+	}
 }
 
 const statusConfig = `{

@@ -290,7 +290,7 @@ func (h *Handler) push(ctx context.Context, log *slog.Logger, p push.Push) (Resu
 			return h.closePullRequest(ctx, log, res, p)
 		}
 		run.Run = &push.Run{Trigger: push.TriggerPullRequest, Attempt: 1}
-		run.Skip = pullRequestSkip(h.o.Config, m.Repository)
+		run.Skip = h.o.Config.PullRequestSkip(*m.Repository)
 		if why := h.refusePullRequest(p, run.Skip); why != "" {
 			log.Info("pull request refused", "decision", StatusIgnored, "reason", why)
 			res.Status, res.Reason = StatusIgnored, why

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -20,31 +19,6 @@ import (
 // Closed is the error a pull request's running execution is stopped with
 // when the pull request is closed or merged; the cause says which.
 const Closed = "Pushline.PullRequestClosed"
-
-// pullRequestSkip returns the stages a pull request run of repo leaves
-// out: those not named in pullRequests.stages, or, when it names none,
-// every stage from the first approval on.
-func pullRequestSkip(cfg *config.Config, repo *config.Repository) map[string]bool {
-	var run []string
-	if repo.PullRequests != nil {
-		run = repo.PullRequests.Stages
-	}
-	skip := map[string]bool{}
-	approval := false
-	for _, st := range cfg.Stages {
-		approval = approval || st.IsApproval()
-		switch {
-		case len(run) > 0 && !slices.ContainsFunc(run, func(n string) bool { return strings.EqualFold(n, st.Name) }):
-			skip[st.Name] = true
-		case len(run) == 0 && approval:
-			skip[st.Name] = true
-		}
-	}
-	if len(skip) == 0 {
-		return nil
-	}
-	return skip
-}
 
 // secretStages lists the stages (and actions) a run that skips skip
 // would run that read secrets.

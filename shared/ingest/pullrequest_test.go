@@ -137,14 +137,17 @@ func TestPullRequestDeliveries(t *testing.T) {
 // TestPullRequestStages: pullRequests.stages names the stages a pull
 // request runs; the rest are skipped.
 func TestPullRequestStages(t *testing.T) {
-	cfg := prConfig(func(c *config.Config) { c.Repositories[0].PullRequests.Stages = []string{"build", "Deploy"} })
-	if diff := cmp.Diff(map[string]bool{"Test": true, "Approve": true}, pullRequestSkip(cfg, &cfg.Repositories[0])); diff != "" {
-		t.Errorf("skip (-want +got):\n%s", diff)
+	e := newPREnv(t, prConfig(func(c *config.Config) { c.Repositories[0].PullRequests.Stages = []string{"Build", "Deploy"} }), "")
+	code, resp := e.post(delivery(t, "github/pull-request-opened"))
+	if code != 202 {
+		t.Fatalf("%d %+v", code, resp)
 	}
-	cfg.Stages = cfg.Stages[:2]
-	cfg.Repositories[0].PullRequests.Stages = nil
-	if got := pullRequestSkip(cfg, &cfg.Repositories[0]); got != nil {
-		t.Errorf("no approval: skip %v, want none", got)
+	var in push.Input
+	if err := json.Unmarshal([]byte(e.sfn.get(nameOf(resp.Execution)).input), &in); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]bool{"Test": true, "Approve": true}, in.Skip); diff != "" {
+		t.Errorf("skip (-want +got):\n%s", diff)
 	}
 }
 

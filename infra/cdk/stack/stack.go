@@ -244,6 +244,9 @@ func (b *builder) build() error {
 		return err
 	}
 	b.restAPI()
+	if err := b.statuses(); err != nil {
+		return err
+	}
 	b.alarms()
 	b.outputs()
 	return nil
