@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,4 +182,21 @@ func viaService(t *testing.T, role string) string {
 	}
 	t.Fatalf("%s: no DecryptSecrets statement", role)
 	return ""
+}
+
+// manyBuilds is a valid config of n builds: stages of 8 actions.
+func manyBuilds(t *testing.T, n int) *config.Config {
+	t.Helper()
+	c := &config.Config{Name: "wide", Repositories: []config.Repository{{Provider: "github", Repository: "acme/wide"}}}
+	for i := 0; len(c.Builds()) < n; i++ {
+		st := config.Stage{Name: fmt.Sprintf("S%02d", i)}
+		for j := 0; j < config.MaxActions && len(c.Builds())+len(st.Actions) < n; j++ {
+			st.Actions = append(st.Actions, config.Action{Name: fmt.Sprintf("S%02dA%d", i, j), Build: config.Build{Buildspec: "b.yml"}})
+		}
+		c.Stages = append(c.Stages, st)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

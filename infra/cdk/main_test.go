@@ -1156,6 +1156,7 @@ func TestNewRejects(t *testing.T) {
 		{"no resources", stack.Options{Config: cfg, AssetDir: assetDir,
 			Permissions: map[string][]stack.Permission{"Deploy": {{Actions: strs("s3:GetObject")}}}}},
 		{"bad tokens", stack.Options{Config: cfg, AssetDir: assetDir, ProviderTokens: "yes"}},
+		{"too many builds", stack.Options{Config: manyBuilds(t, stack.MaxBuilds+1), AssetDir: assetDir}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

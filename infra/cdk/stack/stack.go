@@ -48,6 +48,11 @@ const (
 	// ManagedRule is the EventBridge rule Step Functions manages for
 	// codebuild:startBuild.sync.
 	ManagedRule = "StepFunctionsGetEventForCodeBuildStartBuildRule"
+	// MaxBuilds is the most build stages and actions a stack holds: 3
+	// resources each (project, role, policy) within CloudFormation's 500
+	// a stack, and the state machine role's inline policy (10,240
+	// characters) lists each project's ARN.
+	MaxBuilds = 100
 	// maxEnvBytes is Lambda's limit on a function's environment (4 KB).
 	maxEnvBytes = 4096
 )
@@ -164,6 +169,10 @@ func (o *Options) fill() error {
 	builds := map[string]bool{}
 	for _, bd := range o.Config.Builds() {
 		builds[bd.Name] = true
+	}
+	if n := len(builds); n > MaxBuilds {
+		return fmt.Errorf("%w: %d build stages and actions: one stack holds at most %d (CloudFormation's 500 resources a stack, "+
+			"3 per build; the state machine role lists every project)", ErrOptions, n, MaxBuilds)
 	}
 	for name, ps := range o.Permissions {
 		if !builds[name] {
