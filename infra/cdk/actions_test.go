@@ -55,8 +55,8 @@ func TestActionsVariant(t *testing.T) {
 		app.Synth(nil)
 	}()
 	a := assertions.Annotations_FromStack(b.Stack)
-	//lint:ignore SA1019 the assertions API returns this type; its replacement is not in the Go bindings
 	for _, m := range *a.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+		//lint:ignore SA1019 the assertions API returns this type; its replacement is not in the Go bindings
 		t.Errorf("cdk-nag warning %s: %v", *m.Id, m.Entry.Data)
 	}
 	saved := template
