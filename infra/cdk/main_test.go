@@ -273,12 +273,12 @@ func TestNagFindsNothingUnsuppressed(t *testing.T) {
 	synthesized(t)
 	a := assertions.Annotations_FromStack(built.Stack)
 	var msgs []string
-	//lint:ignore SA1019 the assertions API returns this type; its replacement is not in the Go bindings
 	for _, m := range *a.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+		//lint:ignore SA1019 the assertions API returns this type; its replacement is not in the Go bindings
 		msgs = append(msgs, "error "+*m.Id+": "+fmt.Sprint(m.Entry.Data))
 	}
-	//lint:ignore SA1019 as above
 	for _, m := range *a.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+		//lint:ignore SA1019 as above
 		msgs = append(msgs, "warning "+*m.Id+": "+fmt.Sprint(m.Entry.Data))
 	}
 	if len(msgs) > 0 {
@@ -1156,6 +1156,7 @@ func TestNewRejects(t *testing.T) {
 		{"no resources", stack.Options{Config: cfg, AssetDir: assetDir,
 			Permissions: map[string][]stack.Permission{"Deploy": {{Actions: strs("s3:GetObject")}}}}},
 		{"bad tokens", stack.Options{Config: cfg, AssetDir: assetDir, ProviderTokens: "yes"}},
+		{"too many builds", stack.Options{Config: manyBuilds(t, stack.MaxBuilds+1), AssetDir: assetDir}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

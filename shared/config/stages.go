@@ -207,6 +207,14 @@ func (v *validator) build(p string, i int, name string, b Build, stages []Stage)
 		}
 		v.ref(ip, i, name, in, stages)
 	}
+	if strings.HasPrefix(b.ComputeType, "BUILD_LAMBDA_") {
+		if b.Privileged {
+			v.add(p+".privileged", "not with Lambda compute ("+b.ComputeType+" has no privileged mode; use a BUILD_GENERAL1_* compute type)")
+		}
+		if b.Image != "" {
+			v.add(p+".image", "not with Lambda compute ("+b.ComputeType+" runs CodeBuild's Lambda images only; use a BUILD_GENERAL1_* compute type)")
+		}
+	}
 	v.secrets(p+".secrets", b.Secrets)
 	if b.Image != "" && !imageRE.MatchString(b.Image) {
 		v.add(p+".image", quote(b.Image)+` is not an image (allowed: a CodeBuild image such as "aws/codebuild/standard:7.0", or a registry image such as "public.ecr.aws/docker/library/golang:1.24")`)

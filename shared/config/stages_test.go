@@ -283,6 +283,11 @@ func TestParseSecondWaveErrors(t *testing.T) {
 			want: []string{`stages[0].privileged: must be true or false, got a string`}},
 		{name: "image", edit: func(m map[string]any) { stage(m, 0)["image"] = "golang 1.24" },
 			want: []string{`stages[0].image: "golang 1.24" is not an image (allowed: a CodeBuild image such as "aws/codebuild/standard:7.0", or a registry image such as "public.ecr.aws/docker/library/golang:1.24")`}},
+		{name: "privileged and image on Lambda compute", edit: func(m map[string]any) { stage(m, 0)["computeType"] = "BUILD_LAMBDA_2GB" },
+			want: []string{
+				`stages[0].privileged: not with Lambda compute (BUILD_LAMBDA_2GB has no privileged mode; use a BUILD_GENERAL1_* compute type)`,
+				`stages[0].image: not with Lambda compute (BUILD_LAMBDA_2GB runs CodeBuild's Lambda images only; use a BUILD_GENERAL1_* compute type)`,
+			}},
 		// deploy
 		{name: "deploy without codedeploy", edit: func(m map[string]any) { stage(m, 4)["deploy"] = map[string]any{} },
 			want: []string{`stages[4].deploy.codedeploy: required (the deploy provider: {"application", "deploymentGroup", "input"})`}},

@@ -48,6 +48,11 @@ const (
 	// ManagedRule is the EventBridge rule Step Functions manages for
 	// codebuild:startBuild.sync.
 	ManagedRule = "StepFunctionsGetEventForCodeBuildStartBuildRule"
+	// MaxBuilds is the most build stages and actions a stack holds: 3
+	// resources each (project, role, policy) within CloudFormation's 500
+	// a stack, and the state machine role's inline policy (10,240
+	// characters) lists each project's ARN.
+	MaxBuilds = 100
 	// maxEnvBytes is Lambda's limit on a function's environment (4 KB).
 	maxEnvBytes = 4096
 )
@@ -83,7 +88,7 @@ type Options struct {
 	// ArtifactRetentionDays is how long artifacts and source snapshots are
 	// kept; default DefaultArtifactRetentionDays.
 	ArtifactRetentionDays int
-	// Permissions are extra IAM statements per build stage name.
+	// Permissions are extra IAM statements per build stage or action name.
 	Permissions map[string][]Permission
 	// ProviderTokens: "" for none (public repositories), "create" for a new
 	// secret the user fills, or the ARN of an existing secret.
@@ -162,14 +167,16 @@ func (o *Options) fill() error {
 		}
 	}
 	builds := map[string]bool{}
-	for _, s := range o.Config.Stages {
-		if !s.IsApproval() && !s.IsDeploy() {
-			builds[s.Name] = true
-		}
+	for _, bd := range o.Config.Builds() {
+		builds[bd.Name] = true
+	}
+	if n := len(builds); n > MaxBuilds {
+		return fmt.Errorf("%w: %d build stages and actions: one stack holds at most %d (CloudFormation's 500 resources a stack, "+
+			"3 per build; the state machine role lists every project)", ErrOptions, n, MaxBuilds)
 	}
 	for name, ps := range o.Permissions {
 		if !builds[name] {
-			return fmt.Errorf("%w: permissions for stage %q: no build stage has that name", ErrOptions, name)
+			return fmt.Errorf("%w: permissions for stage %q: no build stage or action has that name", ErrOptions, name)
 		}
 		for i, p := range ps {
 			if len(p.Actions) == 0 || len(p.Resources) == 0 {
@@ -600,230 +607,6 @@ func (b *builder) lambda(s fn) awslambda.Function {
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 		Environment:   &env,
 	})
-}
-
-func (b *builder) codebuild() {
-	b.projects = map[string]awscodebuild.Project{}
-	logs := awslogs.NewLogGroup(b.stack, jsii.String("BuildLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_THREE_MONTHS,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
-	for _, st := range b.cfg.Stages {
-		if st.IsApproval() || st.IsDeploy() {
-			continue
-		}
-		id := statemachine.ProjectKey(st.Name) // unique per stage (config validation)
-		role := awsiam.NewRole(b.stack, jsii.String(id+"Role"), &awsiam.RoleProps{
-			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codebuild.amazonaws.com"), nil),
-			Description: jsii.String("pushline " + b.cfg.Name + ": the " + st.Name + " stage's builds"),
-		})
-		// Read any input (source snapshot or an earlier stage's artifact),
-		// write only this stage's artifact.
-		role.AddToPolicy(statement("ReadInputs", []string{"s3:GetObject", "s3:GetObjectVersion"},
-			b.bucket.ArnForObjects(jsii.String(b.cfg.Name+"/*"))))
-		role.AddToPolicy(statement("WriteOwnArtifact", []string{"s3:PutObject"},
-			b.bucket.ArnForObjects(jsii.String(b.cfg.Name+"/*/"+st.Name+".zip"))))
-		for i, p := range b.opts.Permissions[st.Name] {
-			role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String(fmt.Sprintf("Configured%d", i)),
-				Actions:   jsii.Strings(p.Actions...),
-				Resources: jsii.Strings(p.Resources...),
-			}))
-		}
-		env, lambdaCompute := buildEnvironment(st.ComputeType)
-		var timeout, queued awscdk.Duration
-		if !lambdaCompute { // Lambda compute has neither (CodeBuild caps its builds at 15 min)
-			d := st.Timeout.Duration
-			if d == 0 {
-				d = config.DefaultBuildTimeout
-			}
-			timeout = awscdk.Duration_Minutes(jsii.Number(d.Minutes()))
-			queued = awscdk.Duration_Hours(jsii.Number(1))
-		}
-		project := awscodebuild.NewProject(b.stack, jsii.String(id), &awscodebuild.ProjectProps{
-			Description: jsii.String("pushline " + b.cfg.Name + ": stage " + st.Name),
-			Role:        role,
-			// The state machine overrides the location with each run's
-			// input; this placeholder is never built.
-			Source: awscodebuild.Source_S3(&awscodebuild.S3SourceProps{
-				Bucket: b.bucket,
-				Path:   jsii.String(b.cfg.Name + "/source.zip"),
-			}),
-			BuildSpec:                   awscodebuild.BuildSpec_FromSourceFilename(jsii.String(st.Buildspec)),
-			Environment:                 env,
-			Timeout:                     timeout,
-			QueuedTimeout:               queued,
-			GrantReportGroupPermissions: jsii.Bool(false),
-			EncryptionKey:               b.key,
-			Logging: &awscodebuild.LoggingOptions{
-				CloudWatch: &awscodebuild.CloudWatchLoggingOptions{
-					LogGroup: logs,
-					Prefix:   jsii.String(st.Name),
-				},
-			},
-		})
-		b.projects[st.Name] = project
-		b.suppress(role, "AwsSolutions-IAM5", []string{b.prefixPattern()}, "Reads the build's input: the source snapshot "+
-			"or an earlier stage's artifact under this pipeline's prefix <pipeline>/<execution>/, known only at run time.")
-		b.suppress(role, "AwsSolutions-IAM5", []string{"Resource::<" + b.logicalID(b.bucket) + ".Arn>/" + b.cfg.Name + "/*/" + st.Name + ".zip"},
-			"Writes only this stage's own artifact <pipeline>/<execution>/"+st.Name+".zip; the execution is known only at run time.")
-		b.suppress(role, "AwsSolutions-IAM5", []string{"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*"}, reasonS3Source)
-		b.suppress(role, "AwsSolutions-IAM5", []string{"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"}, reasonKMS)
-		b.suppress(role, "AwsSolutions-IAM5", []string{"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<" +
-			b.logicalID(project) + ">:*"}, reasonBuildLogs)
-		if wild := configuredWildcards(b.opts.Permissions[st.Name]); len(wild) > 0 {
-			b.suppress(role, "AwsSolutions-IAM5", wild, "Configured by the operator for this stage (pushline:permissions in cdk.json's context).")
-		}
-	}
-}
-
-// computeTypes maps the config's CodeBuild compute types to CDK's.
-var computeTypes = map[string]awscodebuild.ComputeType{
-	"BUILD_GENERAL1_SMALL":   awscodebuild.ComputeType_SMALL,
-	"BUILD_GENERAL1_MEDIUM":  awscodebuild.ComputeType_MEDIUM,
-	"BUILD_GENERAL1_LARGE":   awscodebuild.ComputeType_LARGE,
-	"BUILD_GENERAL1_XLARGE":  awscodebuild.ComputeType_X_LARGE,
-	"BUILD_GENERAL1_2XLARGE": awscodebuild.ComputeType_X2_LARGE,
-	"BUILD_LAMBDA_1GB":       awscodebuild.ComputeType_LAMBDA_1GB,
-	"BUILD_LAMBDA_2GB":       awscodebuild.ComputeType_LAMBDA_2GB,
-	"BUILD_LAMBDA_4GB":       awscodebuild.ComputeType_LAMBDA_4GB,
-	"BUILD_LAMBDA_8GB":       awscodebuild.ComputeType_LAMBDA_8GB,
-	"BUILD_LAMBDA_10GB":      awscodebuild.ComputeType_LAMBDA_10GB,
-}
-
-// buildEnvironment is a stage's build environment: the standard Linux
-// image (Ubuntu, standard:7.0) on the compute type asked for (default
-// BUILD_GENERAL1_SMALL), or, for BUILD_LAMBDA_*, Amazon Linux 2023 with
-// Node.js 22 on Lambda compute.
-func buildEnvironment(computeType string) (env *awscodebuild.BuildEnvironment, lambdaCompute bool) {
-	ct, ok := computeTypes[computeType]
-	if !ok {
-		ct = awscodebuild.ComputeType_SMALL // "" (config validation rejects the rest)
-	}
-	if strings.HasPrefix(computeType, "BUILD_LAMBDA_") {
-		return &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxLambdaBuildImage_AMAZON_LINUX_2023_NODE_22(), ComputeType: ct}, true
-	}
-	return &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxBuildImage_STANDARD_7_0(), ComputeType: ct}, false
-}
-
-// configuredWildcards are the IAM5 findings of configured permissions.
-func configuredWildcards(ps []Permission) []string {
-	var out []string
-	for _, p := range ps {
-		for _, a := range p.Actions {
-			if strings.Contains(a, "*") {
-				out = append(out, "Action::"+a)
-			}
-		}
-		for _, r := range p.Resources {
-			if strings.Contains(r, "*") {
-				out = append(out, "Resource::"+r)
-			}
-		}
-	}
-	return out
-}
-
-// prefixPattern is the IAM5 finding of objects under the pipeline's prefix.
-func (b *builder) prefixPattern() string {
-	return "Resource::<" + b.logicalID(b.bucket) + ".Arn>/" + b.cfg.Name + "/*"
-}
-
-// executionPattern is the IAM5 finding of the machine's executions.
-func (b *builder) executionPattern() string {
-	return "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:" + b.machineName + ":*"
-}
-
-func (b *builder) stateMachine() error {
-	logs := awslogs.NewLogGroup(b.stack, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
-		// Step Functions requires the /aws/vendedlogs/ prefix to avoid the
-		// resource policy size limit.
-		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + b.machineName),
-		Retention:     awslogs.RetentionDays_THREE_MONTHS,
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	role := awsiam.NewRole(b.stack, jsii.String("StateMachineRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil),
-		Description: jsii.String("pushline " + b.cfg.Name + ": the pipeline state machine"),
-	})
-	var projectArns []*string
-	for _, st := range b.cfg.Stages {
-		if p, ok := b.projects[st.Name]; ok {
-			projectArns = append(projectArns, p.ProjectArn())
-		}
-	}
-	if len(projectArns) > 0 {
-		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("RunBuilds"),
-			Actions:   jsii.Strings("codebuild:StartBuild", "codebuild:StopBuild", "codebuild:BatchGetBuilds"),
-			Resources: &projectArns,
-		}))
-		role.AddToPolicy(statement("ManagedRuleForSyncBuilds",
-			[]string{"events:PutTargets", "events:PutRule", "events:DescribeRule"},
-			b.stack.FormatArn(&awscdk.ArnComponents{
-				Service: jsii.String("events"), Resource: jsii.String("rule"),
-				ResourceName: jsii.String(ManagedRule), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-			})))
-	}
-	keys := statemachine.Keys(b.cfg)
-	var invoke []*string
-	for _, f := range []struct{ key, name string }{
-		{statemachine.KeySourceFunctionArn, Source},
-		{statemachine.KeyNotifyFunctionArn, Notify},
-		{statemachine.KeyQueueFunctionArn, Queue},
-	} {
-		if slices.Contains(keys, f.key) {
-			invoke = append(invoke, b.functions[f.name].FunctionArn())
-		}
-	}
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("InvokeSteps"),
-		Actions:   jsii.Strings("lambda:InvokeFunction"),
-		Resources: &invoke,
-	}))
-	role.AddToPolicy(statement("PutEvents", []string{"events:PutEvents"}, b.bus.EventBusArn()))
-
-	values := map[string]*string{
-		statemachine.KeyArtifactBucket:    b.bucket.BucketName(),
-		statemachine.KeyEventBusName:      b.bus.EventBusName(),
-		statemachine.KeySourceFunctionArn: b.functions[Source].FunctionArn(),
-		statemachine.KeyNotifyFunctionArn: b.functions[Notify].FunctionArn(),
-	}
-	if q, ok := b.functions[Queue]; ok {
-		values[statemachine.KeyQueueFunctionArn] = q.FunctionArn()
-	}
-	b.codeDeploy(role, values)
-	for _, st := range b.cfg.Stages {
-		if p, ok := b.projects[st.Name]; ok {
-			values[statemachine.ProjectKey(st.Name)] = p.ProjectName()
-		}
-	}
-	subs := map[string]*string{}
-	for _, k := range keys {
-		v, ok := values[k]
-		if !ok {
-			return fmt.Errorf("%w: the definition needs ${%s}, which the stack does not provide", ErrOptions, k)
-		}
-		subs[k] = v
-	}
-	b.machine = awsstepfunctions.NewStateMachine(b.stack, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
-		StateMachineName:        jsii.String(b.machineName),
-		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
-		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(b.definition))),
-		DefinitionSubstitutions: &subs,
-		Role:                    role,
-		TracingEnabled:          jsii.Bool(true),
-		Logs: &awsstepfunctions.LogOptions{
-			Destination: logs,
-			Level:       awsstepfunctions.LogLevel_ALL,
-			// Execution data holds task tokens and commit messages: keep
-			// it out of the logs.
-			IncludeExecutionData: jsii.Bool(false),
-		},
-	})
-	b.suppress(role, "AwsSolutions-IAM5", []string{"Resource::*"}, "CDK's grants for logging and tracing: CloudWatch Logs "+
-		"log delivery (logs:CreateLogDelivery, …) and X-Ray (xray:PutTraceSegments, …) support no resource-level permissions.")
-	return nil
 }
 
 func (b *builder) restAPI() {
