@@ -79,6 +79,7 @@ func (b *builder) stateMachine() error {
 	if q, ok := b.functions[Queue]; ok {
 		values[statemachine.KeyQueueFunctionArn] = q.FunctionArn()
 	}
+	b.codeDeploy(role, values)
 	for _, bd := range b.cfg.Builds() {
 		values[statemachine.ProjectKey(bd.Name)] = b.projects[bd.Name].ProjectName()
 	}
