@@ -217,7 +217,9 @@ func TestActions(t *testing.T) {
 		}, 409, ""},
 		{"succeeded", "retry", "/runs/main-ok-abc/retry", true, func(h *Handler) string { return token(h, "/runs/main-ok-abc") }, 409, ""},
 		{"unknown action", "x", "/runs/" + failedName + "/delete", true, func(*Handler) string { return "" }, 404, ""},
-		{"unknown run", "retry", "/runs/nope/retry", true, func(h *Handler) string { return formToken(testKey, "nope", access{scope: "nope", operator: "run page"}) }, 404, ""},
+		{"unknown run", "retry", "/runs/nope/retry", true, func(h *Handler) string {
+			return formToken(testKey, "nope", access{scope: "nope", operator: "run page"})
+		}, 404, ""},
 		{"read-only link", "retry", "/runs/" + failedName + "/retry" + signed[strings.IndexByte(signed, '?'):], false, func(*Handler) string { return "x" }, 403, ""},
 		{"operator link", "retry", "/runs/" + failedName + "/retry" + opQuery, false, func(h *Handler) string { return token(h, op) }, 303, ""},
 	} {
