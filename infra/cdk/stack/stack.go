@@ -246,6 +246,7 @@ func (b *builder) build() error {
 		return err
 	}
 	b.restAPI()
+	b.runPages()
 	b.alarms()
 	b.outputs()
 	return nil
