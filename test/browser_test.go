@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,18 +137,20 @@ func TestRunPageInBrowser(t *testing.T) {
 	for deadline := time.Now().Add(time.Minute); !strings.Contains(loc, "-r2") && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		loc, _ = chromedp.Run(b, chromedp.Location())
 	}
-	if err := chromedp.Do(b, chromedp.WaitVisible(`.notice`)); err != nil {
-		t.Fatalf("after Retry (at %s): %v\n%s", loc, err, p.out)
+	// After the form POST chromedp's DOM queries wait forever (it loses
+	// track of the navigated frame); scripts still run, so poll with them.
+	if err := waitJS(b, `document.querySelector(".notice") !== null`); err != nil {
+		t.Fatalf("after Retry (at %s): no notice: %v\n%s", loc, err, p.out)
 	}
-	notice, _ := chromedp.Run(b, chromedp.Text(`.notice`))
-	if err := chromedp.Do(b, chromedp.WaitVisible(`#live[data-status="SUCCEEDED"]`)); err != nil {
+	notice, _ := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector(".notice").innerText`))
+	if err := waitJS(b, `document.getElementById("live").dataset.status === "SUCCEEDED"`); err != nil {
 		t.Fatalf("the retry did not succeed on the page: %v\n%s", err, p.out)
 	}
 	shot(t, b, "retried")
 	if !strings.Contains(loc, "/runs/"+name+"-r2") || !strings.Contains(notice, name+"-r2") {
 		t.Errorf("after Retry: at %s, notice %q", loc, notice)
 	}
-	attempts, _ := chromedp.Run(b, chromedp.Text(`#live`))
+	attempts, _ := chromedp.Run(b, chromedp.Evaluate[string](`document.getElementById("live").innerText`))
 	for _, want := range []string{"retry by run page", "attempt 2", "Attempts of this push", "attempt 1"} {
 		if !strings.Contains(attempts, want) {
 			t.Errorf("the retried run's page lacks %q", want)
@@ -157,5 +160,20 @@ func TestRunPageInBrowser(t *testing.T) {
 	retryButtons, _ := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('form[action$="/retry"]').length`))
 	if retryButtons != 0 {
 		t.Error("a succeeded run offers Retry")
+	}
+}
+
+// waitJS polls a script until it is true.
+func waitJS(ctx context.Context, expr string) error {
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w (last error %v)", expr, ctx.Err(), err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
