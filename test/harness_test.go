@@ -30,12 +30,16 @@ import (
 
 	"github.com/pushline/pushline/infra/local/drive"
 	"github.com/pushline/pushline/shared/event"
+	"github.com/pushline/pushline/shared/hook"
 )
 
 // binary is the local stack, built once by TestMain.
 var binary string
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "hook" && os.Args[2] == "deliver" { // a post-receive hook's pushline (deploy_test.go)
+		os.Exit(hook.Main(context.Background(), os.Args[3:], os.Stdin, os.Stderr))
+	}
 	dir, err := os.MkdirTemp("", "pushline-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -66,6 +70,7 @@ type proc struct {
 	done     chan error
 	HTTP     string
 	AWS      string
+	env      []string // more environment for the stack
 }
 
 type lockedBuffer struct {
@@ -97,9 +102,9 @@ func freeAddr(t *testing.T) string {
 
 // startStack starts the local stack with config cfg in dir (kept across
 // restarts of the same test).
-func startStack(t *testing.T, dir, cfg string) *proc {
+func startStack(t *testing.T, dir, cfg string, env ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, dir: dir, data: filepath.Join(dir, "data"), httpAddr: freeAddr(t)}
+	p := &proc{t: t, dir: dir, data: filepath.Join(dir, "data"), httpAddr: freeAddr(t), env: env}
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +129,7 @@ func (p *proc) start() {
 		"PUSHLINE_WEBHOOK_SECRET="+secret,
 		"PUSHLINE_SANDBOX_WRITABLE="+filepath.Join(p.dir, "deployed"), // the Deploy stage's target
 	)
+	p.cmd.Env = append(p.cmd.Env, p.env...)
 	pr, pw := io.Pipe()
 	p.cmd.Stdout = io.MultiWriter(p.out, pw)
 	p.cmd.Stderr = p.out

@@ -185,3 +185,132 @@ gttag=copy.deepcopy(gtpush); gttag.update({"ref":"refs/tags/v1.0.0","before":"00
 write("gitea","push-tag",gttag,gth("push","3e1c6f5b-7da0-4b4e-af8d-9a5b1c4d6e7f"),"gitea")
 write("gitea","create",{"sha":"bffeb74224043ba2feb48d137756c8a9331c449a","ref":"v1.0.0","ref_type":"tag","repository":gtrepo,"sender":gtuser},
       gth("create","4f2d7a6c-8eb1-4c5f-b09e-ab6c2d5e7f80"),"gitea")
+
+# ================= pull requests =================
+# ---------------- GitHub pull_request (octokit examples) ----------------
+ghpr=gh["pull_request"]
+write("github","pull-request-opened",ghpr[12],ghh("pull_request","5a1b2c3d-cc78-11e3-81ab-4c9367dc0958"),"github")
+write("github","pull-request-synchronize",ghpr[22],ghh("pull_request","5a1b2c3e-cc78-11e3-81ab-4c9367dc0958"),"github")
+write("github","pull-request-reopened",ghpr[18],ghh("pull_request","5a1b2c3f-cc78-11e3-81ab-4c9367dc0958"),"github")
+write("github","pull-request-closed",ghpr[3],ghh("pull_request","5a1b2c40-cc78-11e3-81ab-4c9367dc0958"),"github")
+write("github","pull-request-labeled",ghpr[8],ghh("pull_request","5a1b2c41-cc78-11e3-81ab-4c9367dc0958"),"github")
+# derived: a merged close, a draft, and a pull request from a fork (head.repo another repository)
+merged=copy.deepcopy(ghpr[3]); merged["pull_request"]["merged"]=True
+merged["pull_request"]["merged_at"]=merged["pull_request"]["closed_at"]
+write("github","pull-request-merged",merged,ghh("pull_request","5a1b2c42-cc78-11e3-81ab-4c9367dc0958"),"github")
+draft=copy.deepcopy(ghpr[12]); draft["pull_request"]["draft"]=True
+write("github","pull-request-draft",draft,ghh("pull_request","5a1b2c43-cc78-11e3-81ab-4c9367dc0958"),"github")
+fork=copy.deepcopy(ghpr[12]); hr=fork["pull_request"]["head"]
+hr["label"]="octo-fork:changes"; hr["sha"]="9d8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f"
+hr["repo"]=copy.deepcopy(hr["repo"]); hr["repo"].update({"id":186853003,"name":"Hello-World","full_name":"octo-fork/Hello-World","fork":True,
+  "html_url":"https://github.com/octo-fork/Hello-World","clone_url":"https://github.com/octo-fork/Hello-World.git",
+  "git_url":"git://github.com/octo-fork/Hello-World.git","ssh_url":"git@github.com:octo-fork/Hello-World.git",
+  "url":"https://api.github.com/repos/octo-fork/Hello-World"})
+hr["repo"]["owner"]=dict(hr["repo"]["owner"],login="octo-fork",id=21031068)
+fork["number"]=3; fork["pull_request"]["number"]=3
+fork["pull_request"]["html_url"]="https://github.com/Codertocat/Hello-World/pull/3"
+write("github","pull-request-fork",fork,ghh("pull_request","5a1b2c44-cc78-11e3-81ab-4c9367dc0958"),"github")
+
+# ---------------- GitLab Merge Request Hook (docs: "Merge request events") ----------------
+gluser={"id":1,"name":"Administrator","username":"root","avatar_url":"http://www.gravatar.com/avatar/e64c7d89f26bd1972efa854d13d7dd61?s=40&d=identicon","email":"admin@example.com"}
+glsrc=dict(glproj); gltgt=dict(glproj)
+def glmrbody(action, state, extra=None, source=None, source_project_id=15, last=None):
+    attrs={"id":99,"iid":1,"target_branch":"master","source_branch":"ms-viewport","source_project_id":source_project_id,
+      "author_id":51,"assignee_ids":[6],"assignee_id":6,"reviewer_ids":[6],"title":"MS-Viewport","created_at":"2013-12-03T17:23:34Z",
+      "updated_at":"2013-12-03T17:23:34Z","last_edited_at":"2013-12-03T17:23:34Z","last_edited_by_id":1,"milestone_id":None,
+      "state_id":1,"state":state,"blocking_discussions_resolved":True,"work_in_progress":False,"draft":False,"first_contribution":True,
+      "merge_status":"unchecked","target_project_id":15,"description":"","prepared_at":"2013-12-03T19:23:34Z","total_time_spent":1800,
+      "time_change":30,"human_total_time_spent":"30m","human_time_change":"30s","human_time_estimate":"30m",
+      "url":"http://example.com/mike/diaspora/-/merge_requests/1","source":source or glsrc,"target":gltgt,
+      "last_commit":last or {"id":"da1560886d4f094c3e6c9ef40349f7d38b5d27d7","message":"fixed readme","title":"Update file README.md",
+        "timestamp":"2012-01-03T23:36:29+02:00","url":"http://example.com/mike/diaspora/commit/da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+        "author":{"name":"GitLab dev user","email":"gitlabdev@dv6700.(none)"}},
+      "labels":[],"action":action,"detailed_merge_status":"mergeable"}
+    attrs.update(extra or {})
+    return {"object_kind":"merge_request","event_type":"merge_request","user":gluser,"project":glproj,"object_attributes":attrs,
+      "labels":[],"changes":{},"repository":{"name":"Diaspora","url":"git@example.com:mike/diaspora.git","description":"","homepage":"http://example.com/mike/diaspora"},
+      "assignees":[gluser],"reviewers":[gluser]}
+write("gitlab","merge-request",glmrbody("open","opened"),glh("Merge Request Hook","8c5e2d7a-9caf-4d5e-bf4a-3b2c1d0e9f8a"),"gitlab")
+write("gitlab","merge-request-reopen",glmrbody("reopen","opened"),glh("Merge Request Hook","8c5e2d7a-9caf-4d5e-bf4a-3b2c1d0e9f8b"),"gitlab")
+write("gitlab","merge-request-update",glmrbody("update","opened",{"oldrev":"b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327"}),
+      glh("Merge Request Hook","8c5e2d7a-9caf-4d5e-bf4a-3b2c1d0e9f8c"),"gitlab")
+# an update without oldrev changed the title or labels, not the code
+write("gitlab","merge-request-update-title",glmrbody("update","opened",{"title":"MS-Viewport (v2)"}),
+      glh("Merge Request Hook","8c5e2d7a-9caf-4d5e-bf4a-3b2c1d0e9f8d"),"gitlab")
+write("gitlab","merge-request-close",glmrbody("close","closed"),glh("Merge Request Hook","8c5e2d7a-9caf-4d5e-bf4a-3b2c1d0e9f8e"),"gitlab")
+write("gitlab","merge-request-merge",glmrbody("merge","merged"),glh("Merge Request Hook","8c5e2d7a-9caf-4d5e-bf4a-3b2c1d0e9f8f"),"gitlab")
+write("gitlab","merge-request-approved",glmrbody("approved","opened"),glh("Merge Request Hook","8c5e2d7a-9caf-4d5e-bf4a-3b2c1d0e9f90"),"gitlab")
+write("gitlab","merge-request-draft",glmrbody("open","opened",{"draft":True,"work_in_progress":True,"title":"Draft: MS-Viewport"}),
+      glh("Merge Request Hook","8c5e2d7a-9caf-4d5e-bf4a-3b2c1d0e9f91"),"gitlab")
+glfork=dict(glproj,id=16,name="Diaspora",web_url="http://example.com/jdoe/diaspora",path_with_namespace="jdoe/diaspora",namespace="Jdoe",
+  git_http_url="http://example.com/jdoe/diaspora.git",git_ssh_url="git@example.com:jdoe/diaspora.git",
+  homepage="http://example.com/jdoe/diaspora",url="git@example.com:jdoe/diaspora.git",ssh_url="git@example.com:jdoe/diaspora.git",http_url="http://example.com/jdoe/diaspora.git")
+glforkbody=glmrbody("open","opened",{"iid":2,"id":100,"url":"http://example.com/mike/diaspora/-/merge_requests/2"},source=glfork,source_project_id=16,
+  last={"id":"c2a1e0d9b8f7e6d5c4b3a2918f7e6d5c4b3a2918","message":"Tweak the viewport\n","title":"Tweak the viewport",
+        "timestamp":"2012-01-04T10:00:00+02:00","url":"http://example.com/jdoe/diaspora/commit/c2a1e0d9b8f7e6d5c4b3a2918f7e6d5c4b3a2918",
+        "author":{"name":"Jane Doe","email":"jane@example.com"}})
+write("gitlab","merge-request-fork",glforkbody,glh("Merge Request Hook","8c5e2d7a-9caf-4d5e-bf4a-3b2c1d0e9f92"),"gitlab")
+
+# ---------------- Bitbucket Cloud pullrequest:* (docs: "Event payloads", Pull request entity) ----------------
+# Bitbucket puts 12-hex-digit commit hashes in pull request payloads.
+def bbrepo_of(full):
+    r=copy.deepcopy(bbrepo); r["full_name"]=full; r["name"]=full.split("/")[1]
+    for k in ("self","html"): r["links"][k]["href"]=r["links"][k]["href"].replace("acme/app",full)
+    return r
+def bbpr(state, src_repo="acme/app", src_hash="9fceb02d0ae5", pid=7, draft=False, title="Login"):
+    pr={"type":"pullrequest","id":pid,"title":title,"description":"Adds the login page.","state":state,"draft":draft,
+      "author":actor,"rendered":{},"summary":{"type":"rendered","raw":"Adds the login page.","markup":"markdown","html":"<p>Adds the login page.</p>"},
+      "source":{"branch":{"name":"feature/login"},"commit":{"type":"commit","hash":src_hash,
+          "links":{"self":{"href":"https://api.bitbucket.org/2.0/repositories/%s/commit/%s"%(src_repo,src_hash)},"html":{"href":"https://bitbucket.org/%s/commits/%s"%(src_repo,src_hash)}}},
+        "repository":bbrepo_of(src_repo)},
+      "destination":{"branch":{"name":"main"},"commit":{"type":"commit","hash":"03f4a7270240",
+          "links":{"self":{"href":"https://api.bitbucket.org/2.0/repositories/acme/app/commit/03f4a7270240"},"html":{"href":"https://bitbucket.org/acme/app/commits/03f4a7270240"}}},
+        "repository":bbrepo_of("acme/app")},
+      "merge_commit":None,"comment_count":0,"task_count":0,"close_source_branch":False,"closed_by":None,"reason":"",
+      "created_on":"2026-11-27T08:03:00.000000+00:00","updated_on":"2026-11-27T08:03:00.000000+00:00","reviewers":[],"participants":[],
+      "links":{"self":{"href":"https://api.bitbucket.org/2.0/repositories/acme/app/pullrequests/%d"%pid},
+               "html":{"href":"https://bitbucket.org/acme/app/pull-requests/%d"%pid}}}
+    return {"actor":actor,"repository":bbrepo,"pullrequest":pr}
+write("bitbucket","pullrequest-created",bbpr("OPEN"),bbh("pullrequest:created","4d1c2b3a-0f9e-4d8c-b7a6-5e4d3c2b1a03"),"bitbucket")
+write("bitbucket","pullrequest-updated",bbpr("OPEN",src_hash="5e8a1f3c9b2d"),bbh("pullrequest:updated","4d1c2b3a-0f9e-4d8c-b7a6-5e4d3c2b1a04"),"bitbucket")
+ful=bbpr("MERGED"); ful["pullrequest"]["merge_commit"]={"type":"commit","hash":"7c3e9a1b2d4f"}; ful["pullrequest"]["closed_by"]=actor
+write("bitbucket","pullrequest-fulfilled",ful,bbh("pullrequest:fulfilled","4d1c2b3a-0f9e-4d8c-b7a6-5e4d3c2b1a05"),"bitbucket")
+rej=bbpr("DECLINED"); rej["pullrequest"]["closed_by"]=actor; rej["pullrequest"]["reason"]="Not needed"
+write("bitbucket","pullrequest-rejected",rej,bbh("pullrequest:rejected","4d1c2b3a-0f9e-4d8c-b7a6-5e4d3c2b1a06"),"bitbucket")
+write("bitbucket","pullrequest-fork",bbpr("OPEN",src_repo="emmaj/app",src_hash="b1d2e3f4a5c6",pid=8),bbh("pullrequest:created","4d1c2b3a-0f9e-4d8c-b7a6-5e4d3c2b1a07"),"bitbucket")
+write("bitbucket","pullrequest-draft",bbpr("OPEN",pid=9,draft=True),bbh("pullrequest:created","4d1c2b3a-0f9e-4d8c-b7a6-5e4d3c2b1a08"),"bitbucket")
+write("bitbucket","pullrequest-approved",dict(bbpr("OPEN"),approval={"date":"2026-11-27T08:10:00+00:00","user":actor}),
+      bbh("pullrequest:approved","4d1c2b3a-0f9e-4d8c-b7a6-5e4d3c2b1a09"),"bitbucket")
+
+# ---------------- Gitea / Forgejo pull_request (docs: "Webhooks", pull_request; the API's PullRequest) ----------------
+def gtprbody(action, state="open", merged=False, number=1, head_repo=None, head_sha="a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", draft=False):
+    hrepo=head_repo or gtrepo
+    return {"action":action,"number":number,"pull_request":{"id":20+number,"url":"https://gitea.example.com/gitea/webhooks/pulls/%d"%number,
+      "number":number,"user":gtuser,"title":"Add webhook docs","body":"","labels":[],"milestone":None,"assignee":None,"assignees":None,
+      "requested_reviewers":None,"state":state,"draft":draft,"is_locked":False,"comments":0,"additions":12,"deletions":1,"changed_files":2,
+      "html_url":"https://gitea.example.com/gitea/webhooks/pulls/%d"%number,
+      "diff_url":"https://gitea.example.com/gitea/webhooks/pulls/%d.diff"%number,"patch_url":"https://gitea.example.com/gitea/webhooks/pulls/%d.patch"%number,
+      "mergeable":True,"merged":merged,"merged_at":("2017-03-14T10:00:00-04:00" if merged else None),"merge_commit_sha":None,"merged_by":None,
+      "allow_maintainer_edit":False,
+      "base":{"label":"master","ref":"master","sha":"bffeb74224043ba2feb48d137756c8a9331c449a","repo_id":140,"repo":gtrepo},
+      "head":{"label":"docs","ref":"docs","sha":head_sha,"repo_id":hrepo["id"],"repo":hrepo},
+      "merge_base":"bffeb74224043ba2feb48d137756c8a9331c449a","due_date":None,"created_at":"2017-03-14T09:00:00-04:00",
+      "updated_at":"2017-03-14T09:30:00-04:00","closed_at":("2017-03-14T10:00:00-04:00" if state=="closed" else None),"pin_order":0},
+      "requested_reviewer":None,"repository":gtrepo,"sender":gtuser,"commit_id":"","review":None}
+def gtprh(did, typ="pull_request", forgejo=False):
+    h=gth("pull_request",did,forgejo)
+    for k in ("X-Gitea-Event-Type","X-GitHub-Event-Type","X-Gogs-Event-Type")+(("X-Forgejo-Event-Type",) if forgejo else ()):
+        h[k]=typ
+    return h
+write("gitea","pull-request-opened",gtprbody("opened"),gtprh("7a0e1f2b-3c4d-4e5f-8a9b-0c1d2e3f4a01"),"gitea")
+write("gitea","pull-request-synchronized",gtprbody("synchronized",head_sha="b2c3d4e5f60718293a4b5c6d7e8f901234567890"),
+      gtprh("7a0e1f2b-3c4d-4e5f-8a9b-0c1d2e3f4a02","pull_request_sync"),"gitea")
+write("gitea","pull-request-reopened",gtprbody("reopened"),gtprh("7a0e1f2b-3c4d-4e5f-8a9b-0c1d2e3f4a03"),"gitea")
+write("gitea","pull-request-closed",gtprbody("closed",state="closed"),gtprh("7a0e1f2b-3c4d-4e5f-8a9b-0c1d2e3f4a04"),"gitea")
+write("gitea","pull-request-merged",gtprbody("closed",state="closed",merged=True),gtprh("7a0e1f2b-3c4d-4e5f-8a9b-0c1d2e3f4a05"),"gitea")
+write("gitea","pull-request-label-updated",gtprbody("label_updated"),gtprh("7a0e1f2b-3c4d-4e5f-8a9b-0c1d2e3f4a06","pull_request_label"),"gitea")
+gtfork=dict(gtrepo,id=141,full_name="alice/webhooks",fork=True,owner=dict(gtuser,id=2,login="alice",username="alice"),
+  html_url="https://gitea.example.com/alice/webhooks",clone_url="https://gitea.example.com/alice/webhooks.git",ssh_url="git@gitea.example.com:alice/webhooks.git")
+write("gitea","pull-request-fork",gtprbody("opened",number=2,head_repo=gtfork,head_sha="c3d4e5f60718293a4b5c6d7e8f90123456789012"),
+      gtprh("7a0e1f2b-3c4d-4e5f-8a9b-0c1d2e3f4a07"),"gitea")
+write("gitea","pull-request-forgejo",gtprbody("opened",number=3,draft=True),gtprh("7a0e1f2b-3c4d-4e5f-8a9b-0c1d2e3f4a08",forgejo=True),"forgejo")

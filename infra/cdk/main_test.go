@@ -68,7 +68,7 @@ func TestMain(m *testing.M) {
 // stubAssets writes a stub bootstrap for every function, so the tests need
 // no make build.
 func stubAssets(dir string) (string, error) {
-	for _, f := range []string{stack.Webhook, stack.Source, stack.Notify, stack.Approval, stack.Watch, stack.Queue} {
+	for _, f := range []string{stack.Webhook, stack.Source, stack.Notify, stack.Approval, stack.Watch, stack.Queue, stack.Status, stack.CodeCommit} {
 		if err := os.MkdirAll(filepath.Join(dir, f), 0o755); err != nil {
 			return "", err
 		}
@@ -1059,8 +1059,8 @@ func TestQueuedVariant(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if n := len(resources("AWS::Lambda::Function")); n != 6 {
-		t.Errorf("%d functions, want 6 (with queue)", n)
+	if n := len(resources("AWS::Lambda::Function")); n != 7 {
+		t.Errorf("%d functions, want 7 (with queue, and status: tokens are configured)", n)
 	}
 	queue, q := one(t, "AWS::Lambda::Function", "Queue")
 	if diff := cmp.Diff(strs("PUSHLINE_CONFIG_JSON", "PUSHLINE_STATE_MACHINE_ARN"), sortedKeys(get(q, "Environment", "Variables"))); diff != "" {

@@ -22,6 +22,20 @@
 // mode the state machine's gate (the Queue handler, functions/queue) makes
 // a newer execution wait for the older ones.
 //
+// Pull requests (pullrequest.go): a repository runs them only with
+// pullRequests in the config (trigger.MatchPullRequest: target branch
+// globs, forks only with forks: true). A run is named
+// pr<number>-<commit>-<refkey> (its ref is the pull request's head ref, so
+// runs of one pull request share the refkey), its input carries
+// run.trigger "pull_request" and skip (the stages the pull request leaves
+// out: those not in pullRequests.stages, by default every stage from the
+// first approval on). A newer commit on the pull request supersedes the
+// older run in every mode; a closing or merging delivery stops the pull
+// request's running executions (error Pushline.PullRequestClosed; the
+// watch function emits STOPPED). A fork's run is refused when a stage it
+// would run reads secrets, or when Options.ForksRefused says fork builds
+// cannot run safely here (the local stack without its build sandbox).
+//
 // A push whose ref is not a valid git ref name (trigger.CheckRef) makes the
 // whole delivery a 400.
 //

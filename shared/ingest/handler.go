@@ -56,6 +56,10 @@ type Options struct {
 	Logger          *slog.Logger
 	MaxBody         int64            // 0: MaxBody
 	Now             func() time.Time // nil: time.Now
+	// ForksRefused, when set, refuses every fork pull request with this
+	// reason: fork builds cannot run safely where this handler starts them
+	// (the local stack without its build sandbox).
+	ForksRefused string
 }
 
 // Handler serves POST /webhook.
@@ -205,7 +209,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (Response, int, 
 	}
 	for _, p := range d.Pushes {
 		// Before any trigger sees it, or any log line carries it raw.
-		if err := trigger.CheckRef(p.Ref); err != nil {
+		if err := checkRefs(p); err != nil {
 			return Response{}, 0, err
 		}
 	}
@@ -218,6 +222,25 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (Response, int, 
 		results = append(results, res)
 	}
 	return summarize(results)
+}
+
+// checkRefs checks a push's ref and, for a pull request, its source and
+// target branches.
+func checkRefs(p push.Push) error {
+	if err := trigger.CheckRef(p.Ref); err != nil {
+		return err
+	}
+	if pr := p.PullRequest; pr != nil {
+		for _, b := range []string{pr.BaseBranch, p.Branch} {
+			if b == "" {
+				continue
+			}
+			if err := trigger.CheckRef("refs/heads/" + b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // summarize turns per-push results into the answer: started if any push
@@ -258,24 +281,38 @@ func (h *Handler) push(ctx context.Context, log *slog.Logger, p push.Push) (Resu
 		res.Status, res.Reason = StatusIgnored, m.Reason
 		return res, nil
 	}
-	pipeline := h.o.Config.Name
-	name := ExecutionName(pipeline, p)
-	arn := ExecutionARN(h.o.StateMachineARN, name)
-	in := p.Trimmed()
-	if m.Repository.CloneURL != "" {
-		in.CloneURL = m.Repository.CloneURL
-	}
 	// A fresh Request per HTTP request: the SDK's own retries resend
 	// these bytes (the same call to Step Functions); any other request
 	// for this name, a second delivery included, is ExecutionAlreadyExists.
-	input, err := json.Marshal(push.Input{Pipeline: pipeline, Push: in, Request: rand.Text()})
+	run := push.Input{Pipeline: h.o.Config.Name, Push: p.Trimmed(), Request: rand.Text()}
+	if p.PullRequest != nil {
+		if p.PullRequest.Closed {
+			return h.closePullRequest(ctx, log, res, p)
+		}
+		run.Run = &push.Run{Trigger: push.TriggerPullRequest, Attempt: 1}
+		run.Skip = h.o.Config.PullRequestSkip(*m.Repository)
+		if why := h.refusePullRequest(p, run.Skip); why != "" {
+			log.Info("pull request refused", "decision", StatusIgnored, "reason", why)
+			res.Status, res.Reason = StatusIgnored, why
+			return res, nil
+		}
+	}
+	pipeline := h.o.Config.Name
+	name := ExecutionName(pipeline, p)
+	arn := ExecutionARN(h.o.StateMachineARN, name)
+	if m.Repository.CloneURL != "" {
+		run.Push.CloneURL = m.Repository.CloneURL
+	}
+	input, err := json.Marshal(run)
 	if err != nil {
 		return res, fmt.Errorf("encode input of %s: %w", name, err)
 	}
 	if len(input) > maxInput {
 		return res, fmt.Errorf("%w: %d bytes", ErrInputSize, len(input))
 	}
-	superseded := h.o.Config.Mode == config.ModeSuperseded || h.o.Config.Mode == ""
+	// A newer commit on a pull request supersedes the older run whatever
+	// the mode.
+	superseded := h.o.Config.Mode == config.ModeSuperseded || h.o.Config.Mode == "" || p.PullRequest != nil
 	var known map[string]*push.Push
 	if superseded {
 		known = map[string]*push.Push{}

@@ -140,9 +140,9 @@ func TestDeliveries(t *testing.T) {
 		{fixture: "gitlab/push", code: 202, status: "started", starts: 1},
 		{fixture: "gitlab/tag-push", code: 202, status: "started", starts: 1},
 		{fixture: "gitlab/push-branch-deleted", code: 200, status: "ignored", reason: "branch feature/old was deleted"},
-		{fixture: "gitlab/merge-request", code: 200, status: "ignored"},
+		{fixture: "gitlab/merge-request", code: 200, status: "ignored", reason: "pull requests of mike/diaspora are not configured"},
 		{fixture: "bitbucket/push", code: 202, status: "started", starts: 1},
-		{fixture: "bitbucket/pullrequest-created", code: 200, status: "ignored"},
+		{fixture: "bitbucket/pullrequest-created", code: 200, status: "ignored", reason: "pull requests of acme/app are not configured"},
 		{fixture: "gitea/push", code: 202, status: "started", starts: 1},
 		{fixture: "gitea/push-forgejo", code: 202, status: "started", starts: 1},
 		{fixture: "gitea/create", code: 200, status: "ignored"},
@@ -623,18 +623,36 @@ func TestSDKRetry(t *testing.T) {
 // TestInvalidRef: a signed push whose ref git would refuse is a client's
 // mistake: 400 with an error naming the ref, and nothing started.
 func TestInvalidRef(t *testing.T) {
-	for _, ref := range []string{`refs/heads/release/q\u0000x`, "refs/heads/release/a b", "refs/heads/release/a..b", "refs/heads/release/x.lock", "refs/heads/release/", "refs/heads/release//x", `refs/heads/release/a\\b`, "refs/heads/release/a@{1}", "refs/heads/release/a~1"} {
-		t.Run(ref, func(t *testing.T) {
+	tests := []struct{ ref, why string }{
+		{`refs/heads/release/q\u0000x`, "control character"},
+		{"refs/heads/release/a b", "space"},
+		{"refs/heads/release/a..b", `".."`},
+		{"refs/heads/release/x.lock", ".lock"},
+		{"refs/heads/release/", "ends with '/'"},
+		{"refs/heads/release//x", "empty component"},
+		{`refs/heads/release/a\\b`, `'\\'`},
+		{"refs/heads/release/a@{1}", `"@{"`},
+		{"refs/heads/release/a~1", `'~'`},
+		// Refs no git host can have: 70,000 characters, invalid UTF-8.
+		{"refs/heads/release/" + strings.Repeat("x", 70000), "70019 bytes long, git hosts accept at most 255"},
+		{"refs/heads/release/a\xffb", "not valid UTF-8"},
+		{"refs/heads/release/\xed\xa0\x80", "not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ref[:min(len(tt.ref), 60)], func(t *testing.T) {
 			e := newEnv(t, config.ModeSuperseded)
 			h, b := delivery(t, "github/push-branch")
-			b = bytes.Replace(b, []byte(`"ref": "refs/heads/master"`), []byte(`"ref": "`+ref+`"`), 1)
-			if !bytes.Contains(b, []byte(ref)) {
+			b = bytes.Replace(b, []byte(`"ref": "refs/heads/master"`), []byte(`"ref": "`+tt.ref+`"`), 1)
+			if !bytes.Contains(b, []byte(tt.ref)) {
 				t.Fatal("fixture: ref not replaced")
 			}
 			sign(h, b)
 			code, resp := e.post(h, b)
-			if code != 400 || !strings.Contains(resp.Error, "invalid ref") || e.sfn.starts != 0 {
-				t.Errorf("%d %+v (%d started), want 400 invalid ref", code, resp, e.sfn.starts)
+			if code != 400 || !strings.Contains(resp.Error, "invalid ref") || !strings.Contains(resp.Error, tt.why) || e.sfn.starts != 0 {
+				t.Errorf("%d %.300q (%d started), want 400 invalid ref saying %s", code, resp.Error, e.sfn.starts, tt.why)
+			}
+			if len(resp.Error) > 512 {
+				t.Errorf("error is %d bytes, want the ref clipped", len(resp.Error))
 			}
 		})
 	}

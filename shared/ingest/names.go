@@ -30,13 +30,18 @@ func RefKey(pipeline, repository, ref string) string {
 
 // ExecutionName is the deterministic execution name of a push:
 // <slug(branch or tag), ≤ 40>-<commit[:12]>-<refkey>, at most 66
-// characters of [A-Za-z0-9_-].
+// characters of [A-Za-z0-9_-]; a pull request's run is named
+// pr<number>-<commit[:12]>-<refkey> (its ref is the pull request's).
 func ExecutionName(pipeline string, p push.Push) string {
 	short := p.After
 	if len(short) > commitLen {
 		short = short[:commitLen]
 	}
-	return Slug(refShort(p)) + "-" + Slug(short) + "-" + RefKey(pipeline, p.Repository, p.Ref)
+	slug := Slug(refShort(p))
+	if p.PullRequest != nil {
+		slug = prSlug(p.PullRequest)
+	}
+	return slug + "-" + Slug(short) + "-" + RefKey(pipeline, p.Repository, p.Ref)
 }
 
 // SameRef reports whether an execution name belongs to the same

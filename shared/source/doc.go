@@ -8,6 +8,9 @@
 //     stack and the demo) is read with the git binary: `git archive` of the
 //     commit. A commit the repository does not hold fails with
 //     ErrCommitNotFound.
+//   - A codecommit push (without a local cloneUrl) is read through
+//     CodeCommit's API, GetFolder and GetFile, file by file (codecommit.go
+//     says why not git over HTTPS).
 //   - Otherwise the provider's archive API is fetched over HTTPS (in Lambda
 //     there is no git binary): GitHub GET {api}/repos/{owner}/{repo}/tarball/{sha}
 //     (api.github.com, or <host>/api/v3 for Enterprise; it answers 302 to
@@ -18,6 +21,15 @@
 //     cloneUrl when it is http(s) (so the config's cloneUrl can point at a
 //     mirror or another host), else from its webUrl, else from an ssh
 //     cloneUrl's host.
+//
+// Pull requests: the head commit comes from where the host serves it
+// (locate): GitHub, GitLab and Gitea/Forgejo keep every pull request's head
+// in the base repository under their pull request refs, so the base's
+// archive API serves it by commit id, forks included; Bitbucket Cloud keeps
+// a fork's commits only in the fork, so a fork's head is fetched from the
+// fork (push.PullRequest.HeadRepository). A local base repository reads a
+// local fork (HeadCloneURL file:// or a path) for a fork's head. A config
+// cloneUrl that names a mirror must mirror the pull request refs too.
 //
 // Private repositories: an optional token per provider or per repository
 // (Tokens; in AWS the Secrets Manager secret PUSHLINE_PROVIDER_TOKENS_ARN

@@ -18,14 +18,33 @@ import (
 // location is where a commit is fetched from: a local repository (dir) or
 // a provider archive URL.
 type location struct {
-	dir string // local repository path, when local
-	url string // archive URL, when hosted
+	dir        string // local repository path, when local
+	url        string // archive URL, when hosted
+	codecommit bool   // CodeCommit's API (codecommit.go)
 }
 
-// locate decides where the push's commit comes from.
+// locate decides where the push's commit comes from. A pull request's
+// head commit is fetched where its host serves it: GitHub, GitLab and
+// Gitea/Forgejo keep every pull request's head in the base repository
+// (refs/pull/<n>/head, refs/merge-requests/<n>/head), so its archive API
+// serves the commit by id; Bitbucket Cloud keeps a fork's commits only in
+// the fork, so a fork's head is fetched from the fork. A local base
+// repository (file:// or a path) whose fork is local too reads the fork.
 func locate(p push.Push) (location, error) {
+	if pr := p.PullRequest; pr != nil && pr.Fork {
+		_, baseLocal := localPath(p.CloneURL)
+		if dir, ok := localPath(pr.HeadCloneURL); ok && baseLocal {
+			return location{dir: dir}, nil
+		}
+		if p.Provider == push.Bitbucket && pr.HeadRepository != "" && !baseLocal {
+			p.Repository, p.CloneURL, p.WebURL = pr.HeadRepository, pr.HeadCloneURL, ""
+		}
+	}
 	if dir, ok := localPath(p.CloneURL); ok {
 		return location{dir: dir}, nil
+	}
+	if p.Provider == push.CodeCommit {
+		return location{codecommit: true}, nil
 	}
 	base, repository, err := origin(p)
 	if err != nil {

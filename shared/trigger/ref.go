@@ -4,7 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
+
+// MaxRefLength is the longest ref accepted, in bytes: git hosts refuse
+// longer ref names (GitHub, GitLab and Gitea cap them at 255 bytes).
+const MaxRefLength = 255
 
 // ErrInvalidRef reports a push whose ref is not a valid git ref name.
 var ErrInvalidRef = errors.New("invalid ref")
@@ -12,7 +17,8 @@ var ErrInvalidRef = errors.New("invalid ref")
 // CheckRef checks that ref is a valid git ref name by the rules of git
 // check-ref-format (without --allow-onelevel): at least two components
 // separated by '/', none empty, none starting with '.' or ending with
-// ".lock"; no ASCII control character (NUL included), space or DEL, none
+// ".lock"; at most MaxRefLength bytes of valid UTF-8 (what git hosts
+// accept); no ASCII control character (NUL included), space or DEL, none
 // of ~ ^ : ? * [ \, no "..", no "@{"; not "@"; not ending in '/' or '.'.
 // The error wraps ErrInvalidRef and says which rule the ref breaks (the ref
 // itself quoted, so no control character reaches a log or an answer).
@@ -29,6 +35,10 @@ func refProblem(ref string) string {
 		return "empty"
 	case ref == "@":
 		return `"@" is not a ref name`
+	case len(ref) > MaxRefLength:
+		return fmt.Sprintf("is %d bytes long, git hosts accept at most %d", len(ref), MaxRefLength)
+	case !utf8.ValidString(ref):
+		return "is not valid UTF-8"
 	case ref[len(ref)-1] == '/':
 		return "ends with '/'"
 	case ref[len(ref)-1] == '.':
@@ -70,5 +80,5 @@ func clipRef(ref string) string {
 	if len(ref) <= max {
 		return ref
 	}
-	return ref[:max] + "…"
+	return strings.ToValidUTF8(ref[:max], "") + "…"
 }

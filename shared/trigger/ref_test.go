@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestCheckRef(t *testing.T) {
@@ -40,9 +41,14 @@ func TestCheckRef(t *testing.T) {
 		{"refs//heads/main", "empty component"},
 		{"/refs/heads/main", "empty component"},
 		{"refs/heads/.hidden", "starting with '.'"},
+		{"refs/heads/" + strings.Repeat("a", 244), ""},
+		{"refs/heads/" + strings.Repeat("a", 245), "256 bytes long, git hosts accept at most 255"},
+		{"refs/heads/" + strings.Repeat("a", 70000), "70011 bytes long"},
+		{"refs/heads/a\xffb", "not valid UTF-8"},
+		{"refs/heads/\xc3", "not valid UTF-8"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.ref, func(t *testing.T) {
+		t.Run(clipRef(tt.ref), func(t *testing.T) {
 			err := CheckRef(tt.ref)
 			if tt.why == "" {
 				if err != nil {
@@ -55,6 +61,9 @@ func TestCheckRef(t *testing.T) {
 			}
 			if err != nil && strings.ContainsAny(err.Error(), "\x00\t\x7f") {
 				t.Errorf("error %q carries a raw control character", err)
+			}
+			if err != nil && (len(err.Error()) > 400 || !utf8.ValidString(err.Error())) {
+				t.Errorf("error %.80q… is %d bytes or not UTF-8, want a short UTF-8 message", err, len(err.Error()))
 			}
 		})
 	}
@@ -72,7 +81,8 @@ func FuzzCheckRef(f *testing.F) {
 		}
 		if strings.ContainsAny(ref, " ~^:?*[\\\x00\x7f") || strings.Contains(ref, "..") || strings.Contains(ref, "@{") ||
 			strings.Contains(ref, "//") || strings.HasSuffix(ref, "/") || strings.HasSuffix(ref, ".") || strings.Contains(ref, ".lock/") ||
-			strings.HasSuffix(ref, ".lock") || strings.Contains(ref, "/.") || strings.HasPrefix(ref, ".") {
+			strings.HasSuffix(ref, ".lock") || strings.Contains(ref, "/.") || strings.HasPrefix(ref, ".") ||
+			len(ref) > MaxRefLength || !utf8.ValidString(ref) {
 			t.Errorf("accepted %q", ref)
 		}
 		for i := 0; i < len(ref); i++ {

@@ -18,6 +18,7 @@ type Matcher struct {
 type repo struct {
 	cfg                         config.Repository
 	branches, tags, paths, skip glob.List
+	prBranches                  glob.List // pullRequests.branches: target branches
 }
 
 // New compiles the triggers of repos. A bad glob is an error naming the
@@ -30,7 +31,8 @@ func New(repos []config.Repository) (*Matcher, error) {
 			key  string
 			in   []string
 			into *glob.List
-		}{{"branches", r.Branches, &c.branches}, {"tags", r.Tags, &c.tags}, {"paths", r.Paths, &c.paths}, {"ignorePaths", r.IgnorePaths, &c.skip}} {
+		}{{"branches", r.Branches, &c.branches}, {"tags", r.Tags, &c.tags}, {"paths", r.Paths, &c.paths}, {"ignorePaths", r.IgnorePaths, &c.skip},
+			{"pullRequests.branches", prBranches(r), &c.prBranches}} {
 			g, err := glob.CompileList(l.in)
 			if err != nil {
 				return nil, fmt.Errorf("repository %s %s: %w", r.Repository, l.key, err)
@@ -54,10 +56,21 @@ type Result struct {
 // Matched reports whether the push starts the pipeline.
 func (r Result) Matched() bool { return r.Repository != nil }
 
-// Match decides on p. The first configured entry for p's repository whose
+func prBranches(r config.Repository) []string {
+	if r.PullRequests == nil {
+		return nil
+	}
+	return r.PullRequests.Branches
+}
+
+// Match decides on p. A pull request's push (p.PullRequest set) is
+// matched by MatchPullRequest. The first configured entry for p's repository whose
 // triggers p satisfies wins; if none does, the reason is the first
 // entry's.
 func (m *Matcher) Match(p push.Push) Result {
+	if p.PullRequest != nil {
+		return m.MatchPullRequest(p)
+	}
 	if p.Deleted {
 		return Result{Reason: fmt.Sprintf("%s was deleted", refName(p))}
 	}

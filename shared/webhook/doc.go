@@ -10,6 +10,17 @@
 // (pings, test and diagnostic events, other event types) are not errors:
 // they come back with no pushes and a reason in Delivery.Ignored.
 //
+// Pull requests (pullrequest.go): GitHub and Gitea/Forgejo pull_request
+// (Gitea also sends pull_request_sync), GitLab Merge Request Hook and
+// Bitbucket Cloud pullrequest:* deliveries become one push with
+// PullRequest set: Ref is the pull request's head ref (PullRequestRef),
+// Branch its source branch, After its head commit (Bitbucket sends 12-digit
+// abbreviations), Repository the base (target) repository. Actions that
+// bring code (opened, synchronize(d), reopened; open, reopen, update with
+// oldrev; pullrequest:created, pullrequest:updated) run; closing and
+// merging ones come back with PullRequest.Closed; every other action is
+// ignored, the reason naming it.
+//
 // File lists: Push.Files is the set of paths the listed commits added,
 // removed or modified. FilesComplete is false — triggers then treat the
 // push as touching every path — when the provider sent no commits (tag

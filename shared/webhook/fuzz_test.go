@@ -66,6 +66,13 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("ignored %q with %d pushes", d.Ignored, len(d.Pushes))
 		}
 		for _, p := range d.Pushes {
+			if pr := p.PullRequest; pr != nil {
+				if p.Repository == "" || !validHash(p.After, bitbucketMinHash) || !validCommit(p.Before) || pr.Number <= 0 ||
+					pr.BaseBranch == "" || p.Ref != PullRequestRef(fp.provider, pr.Number) || p.Deleted || p.Tag != "" {
+					t.Fatalf("bad pull request push %+v %+v", p, *pr)
+				}
+				continue
+			}
 			if p.Repository == "" || !validCommit(p.After) || !validCommit(p.Before) {
 				t.Fatalf("bad push %+v", p)
 			}

@@ -3,6 +3,7 @@ package webhook
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pushline/pushline/shared/push"
@@ -87,6 +88,8 @@ func parseGitHub(d *Delivery, body []byte) error {
 	case "ping":
 		d.Ignored = "ping event"
 		return jsonObject(body)
+	case "pull_request":
+		return parseHubPullRequest(d, body)
 	case "push":
 	default:
 		d.Ignored = fmt.Sprintf("event %q is not a push", d.Event)
@@ -96,6 +99,10 @@ func parseGitHub(d *Delivery, body []byte) error {
 }
 
 func parseGitea(d *Delivery, body []byte) error {
+	switch d.Event {
+	case "pull_request", "pull_request_sync":
+		return parseHubPullRequest(d, body)
+	}
 	if d.Event != "push" {
 		d.Ignored = fmt.Sprintf("event %q is not a push", d.Event)
 		return nil
@@ -165,6 +172,8 @@ type gitlabPush struct {
 
 func parseGitLab(d *Delivery, body []byte) error {
 	switch d.Event {
+	case "Merge Request Hook":
+		return parseGitLabMergeRequest(d, body)
 	case "Push Hook", "Tag Push Hook", "System Hook":
 	default:
 		d.Ignored = fmt.Sprintf("event %q is not a push", d.Event)
@@ -262,6 +271,9 @@ func parseBitbucket(d *Delivery, body []byte) error {
 		d.Ignored = "ping event"
 		return nil
 	default:
+		if strings.HasPrefix(d.Event, "pullrequest:") {
+			return parseBitbucketPullRequest(d, body)
+		}
 		d.Ignored = fmt.Sprintf("event %q is not a push", d.Event)
 		return nil
 	}

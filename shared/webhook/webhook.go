@@ -74,6 +74,18 @@ func DeliveryID(h http.Header) string {
 	return ""
 }
 
+// EventName returns the event a provider put in the headers ("push",
+// "Merge Request Hook", "repo:push", …), "" if none (for logging
+// deliveries that fail before parsing).
+func EventName(h http.Header) string {
+	for _, k := range []string{"X-Forgejo-Event", "X-Gitea-Event", "X-Gitlab-Event", "X-Event-Key", "X-GitHub-Event"} {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // Parse verifies a delivery with secret and parses it. body is the raw
 // request body, exactly as received.
 func Parse(secret []byte, h http.Header, body []byte) (Delivery, error) {

@@ -129,11 +129,11 @@ func TestCases(t *testing.T) {
 		"gitlab/push-truncated":         {provider: "gitlab", pushes: 1, branch: "master", after: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", files: []string{"CHANGELOG", "app/controller/application.rb"}},
 		"gitlab/tag-push":               {provider: "gitlab", pushes: 1, tag: "v1.0.0", after: "82b3d5ae55f7080f1e6022629cdb57bfae7cccc7"},
 		"gitlab/push-branch-deleted":    {provider: "gitlab", pushes: 1, branch: "feature/old", deleted: true, after: push.ZeroCommit},
-		"gitlab/merge-request":          {provider: "gitlab", ignored: true},
+		"gitlab/merge-request":          {provider: "gitlab", pushes: 1, branch: "ms-viewport", after: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"},
 		"bitbucket/push":                {provider: "bitbucket", pushes: 1, branch: "main", after: "03f4a7270240708834de475bcf21532d6134777e"},
 		"bitbucket/push-multi":          {provider: "bitbucket", pushes: 3, branch: "main", after: "03f4a7270240708834de475bcf21532d6134777e"},
 		"bitbucket/push-branch-deleted": {provider: "bitbucket", pushes: 1, branch: "feature/login", deleted: true, after: push.ZeroCommit},
-		"bitbucket/pullrequest-created": {provider: "bitbucket", ignored: true},
+		"bitbucket/pullrequest-created": {provider: "bitbucket", pushes: 1, branch: "feature/login", after: "9fceb02d0ae5"},
 		"gitea/push":                    {provider: "gitea", pushes: 1, branch: "develop", after: "bffeb74224043ba2feb48d137756c8a9331c449a", filesComplete: true, files: []string{"src/hooks.go", "README.md"}},
 		"gitea/push-forgejo":            {provider: "gitea", variant: Forgejo, pushes: 1, branch: "develop", after: "bffeb74224043ba2feb48d137756c8a9331c449a", filesComplete: true, files: []string{"src/hooks.go", "README.md"}},
 		"gitea/push-truncated":          {provider: "gitea", pushes: 1, branch: "develop", after: "bffeb74224043ba2feb48d137756c8a9331c449a", files: []string{"src/hooks.go", "README.md"}},
@@ -345,5 +345,23 @@ func TestDetectGiteaWins(t *testing.T) {
 	h.Set(HeaderGitHub, sig)
 	if err := Verify(push.Gitea, Forgejo, testSecret, h, body); !errors.Is(err, ErrMissingSignature) {
 		t.Fatalf("Verify = %v, want ErrMissingSignature", err)
+	}
+}
+
+func TestEventName(t *testing.T) {
+	tests := []struct {
+		header http.Header
+		want   string
+	}{
+		{http.Header{"X-Github-Event": {"push"}}, "push"},
+		{http.Header{"X-Gitea-Event": {"pull_request"}, "X-Github-Event": {"pull_request"}}, "pull_request"},
+		{http.Header{"X-Gitlab-Event": {"Merge Request Hook"}}, "Merge Request Hook"},
+		{http.Header{"X-Event-Key": {"pullrequest:created"}}, "pullrequest:created"},
+		{http.Header{}, ""},
+	}
+	for _, tt := range tests {
+		if got := EventName(tt.header); got != tt.want {
+			t.Errorf("EventName(%v) = %q, want %q", tt.header, got, tt.want)
+		}
 	}
 }

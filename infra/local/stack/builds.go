@@ -18,7 +18,7 @@ import (
 func (s *Stack) runnerOptions() codebuild.Options {
 	o := s.o
 	ro := codebuild.Options{
-		Dir: filepath.Join(o.DataDir, "builds"), Objects: s.objects, Log: o.Out, Logger: o.Logger,
+		Dir: filepath.Join(o.DataDir, "builds"), Objects: s.objects, Log: s.console.buildOutput(), Label: buildLabel, Logger: o.Logger,
 		Region: Region, Account: Account, LogsBaseURL: s.httpURL + "/builds/",
 		Hide: []string{o.DataDir},
 	}

@@ -30,15 +30,16 @@ func Foreground(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("PUSHLINE_STOP_TIMEOUT: %w", err)
 	}
 	s, err := Start(ctx, Options{
-		DataDir:       envOr("PUSHLINE_DATA_DIR", ".pushline"),
-		HTTPAddr:      envOr("PUSHLINE_HTTP_ADDR", "127.0.0.1:8080"),
-		AWSAddr:       envOr("PUSHLINE_AWS_ADDR", "127.0.0.1:4566"),
-		WebhookSecret: os.Getenv("PUSHLINE_WEBHOOK_SECRET"),
-		SMTPAddr:      os.Getenv("PUSHLINE_SMTP_ADDR"),
-		PublicURL:     os.Getenv("PUSHLINE_PUBLIC_URL"),
-		Config:        cfg,
-		Out:           out,
-		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		DataDir:        envOr("PUSHLINE_DATA_DIR", ".pushline"),
+		HTTPAddr:       envOr("PUSHLINE_HTTP_ADDR", "127.0.0.1:8080"),
+		AWSAddr:        envOr("PUSHLINE_AWS_ADDR", "127.0.0.1:4566"),
+		WebhookSecret:  os.Getenv("PUSHLINE_WEBHOOK_SECRET"),
+		SMTPAddr:       os.Getenv("PUSHLINE_SMTP_ADDR"),
+		ProviderTokens: os.Getenv("PUSHLINE_PROVIDER_TOKENS"),
+		PublicURL:      os.Getenv("PUSHLINE_PUBLIC_URL"),
+		Config:         cfg,
+		Out:            out,
+		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return err

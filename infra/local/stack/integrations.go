@@ -18,6 +18,7 @@ import (
 	"github.com/pushline/pushline/shared/mail"
 	"github.com/pushline/pushline/shared/source"
 	"github.com/pushline/pushline/shared/watch"
+	"github.com/pushline/pushline/shared/webhook"
 )
 
 // functions are the pipeline's Lambdas, run in process through the same
@@ -220,17 +221,21 @@ func (s *Stack) accepted(h http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w, code: http.StatusOK}
 		h.ServeHTTP(rec, r)
 		line := strings.TrimSpace(rec.body.String())
-		s.console.printf("webhook %s %d %s", deliveryOf(r), rec.code, clip(line, 300))
+		s.console.printf("webhook %s %d %s", delivery(r.Header), rec.code, clip(line, 300))
 	})
 }
 
-func deliveryOf(r *http.Request) string {
-	for _, h := range []string{"X-GitHub-Event", "X-Gitlab-Event", "X-Event-Key", "X-Gitea-Event", "X-Forgejo-Event"} {
-		if v := r.Header.Get(h); v != "" {
-			return v
-		}
+// delivery names a webhook delivery for the console: the provider's event
+// and, when it sends one, its delivery id ("push 72d3162e-…").
+func delivery(h http.Header) string {
+	ev, id := webhook.EventName(h), webhook.DeliveryID(h)
+	if ev == "" {
+		ev = "(no event header)"
 	}
-	return "delivery"
+	if id == "" {
+		return clip(ev, 60)
+	}
+	return clip(ev, 60) + " " + clip(id, 60)
 }
 
 type recorder struct {

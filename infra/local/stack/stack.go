@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/pushline/pushline/infra/codebuild"
+	"github.com/pushline/pushline/infra/codedeploy"
 	"github.com/pushline/pushline/infra/states"
 	"github.com/pushline/pushline/shared/approval"
 	"github.com/pushline/pushline/shared/config"
@@ -58,6 +59,9 @@ type Options struct {
 	// SandboxWritable: folders builds may write besides their own (e.g. a
 	// local deploy target); nil reads PUSHLINE_SANDBOX_WRITABLE (a path list).
 	SandboxWritable []string
+	// ProviderTokens is PUSHLINE_PROVIDER_TOKENS: the provider tokens
+	// JSON (source archives of private repositories, commit statuses).
+	ProviderTokens string
 }
 
 // Stack is a running local stack.
@@ -69,16 +73,19 @@ type Stack struct {
 	httpURL    string
 	awsURL     string
 
-	objects *objects
-	bus     *bus
-	console *console
-	engine  *states.Engine
-	runner  *codebuild.Runner
-	sfn     *sfn.Client
-	watch   *watch.Handler
-	runs    *run.Runs
-	key     []byte // the approval key: signs approval and run links
-	open    bool   // the HTTP address is loopback: run pages need no signed link
+	objects  *objects
+	bus      *bus
+	console  *console
+	engine   *states.Engine
+	runner   *codebuild.Runner
+	sfn      *sfn.Client
+	watch    *watch.Handler
+	statuses *statusQueue
+	runs     *run.Runs
+	key      []byte // the approval key: signs approval and run links
+	open     bool   // the HTTP address is loopback: run pages need no signed link
+	// codedeploy is the local CodeDeploy (deploy.go)
+	codedeploy *codedeploy.Service
 
 	lock   *os.File // the data dir's lock, held while the stack runs
 	web    *http.Server
@@ -178,7 +185,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	ro := s.runnerOptions()
-	ro.Log, ro.Label = s.console.buildOutput(), buildLabel
 	s.runner = codebuild.New(ro)
 
 	awsCfg := aws.Config{
@@ -215,6 +221,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		s.console.printf("approval %s: released the claim of a decision interrupted by the last stop; its link works again", id)
 	}
 	busName := "pushline-" + s.cfg.Name
+	var tokens source.TokenMap
+	if o.ProviderTokens != "" {
+		if tokens, err = source.ParseTokens([]byte(o.ProviderTokens)); err != nil {
+			return nil, fmt.Errorf("PUSHLINE_PROVIDER_TOKENS: %w", err)
+		}
+	}
 	fns := functions{
 		source: &source.Handler{S3: s3c, Bucket: Bucket, Log: o.Logger},
 		notify: &approval.Notifier{
@@ -232,14 +244,27 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.engine.Register("arn:aws:states:::codebuild:startBuild", s.drained(states.IntegrationFunc(s.build)))
 	s.engine.Register("arn:aws:states:::events:putEvents", states.RerunWhen(s.drained(states.EventsIntegration(s.putEvents)), nil))
 
+	if err := s.openCodeDeploy(); err != nil {
+		return nil, err
+	}
 	if err := s.deploy(ctx, busName); err != nil {
 		return nil, err
 	}
 
+	if len(tokens) > 0 {
+		fns.source.Tokens = tokens
+	}
+	if s.statuses, err = s.startStatuses(tokens); err != nil {
+		return nil, err
+	}
+	if s.statuses != nil {
+		s.bus.subscribe(s.statuses.enqueue)
+	}
 	s.watch = &watch.Handler{SFN: s.sfn, Events: s.bus, EventBus: busName, StateMachine: s.machineARN, Log: o.Logger}
 	hook, err := ingest.New(ingest.Options{
 		Config: s.cfg, Secret: []byte(s.secret), StateMachineARN: s.machineARN,
 		SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: slog.New(errorsOnly{o.Logger.Handler()}),
+		ForksRefused: forksRefused(ro),
 	})
 	if err != nil {
 		return nil, err
@@ -254,6 +279,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	web := http.NewServeMux()
 	web.Handle("/webhook", s.accepted(hook))
 	web.Handle("/approvals/", pages)
+	starter, err := ingest.NewStarter(ingest.Options{Config: s.cfg, StateMachineARN: s.machineARN, SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	web.Handle("/codecommit", s.codeCommitEvents(s.codeCommitHandler(starter)))
+	web.HandleFunc("GET /deployments/", s.deploymentPage)
 	web.Handle("/builds/", http.StripPrefix("/builds", s.runner.LogHandler()))
 	web.Handle("/", runPages)
 	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -264,6 +295,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.awsSrv = s.serve(awsLn, s.awsHandler())
 	s.engine.Resume()
 	return s, nil
+}
+
+// forksRefused says why fork pull requests cannot build here: only inside
+// the build sandbox may a stranger's buildspec run ("" when it works).
+func forksRefused(ro codebuild.Options) string {
+	if ro.Bwrap != "" {
+		return ""
+	}
+	return "the local stack runs builds without the bubblewrap sandbox here, and builds forks only inside it"
 }
 
 // deploy creates the pipeline's state machine from the config, or updates
@@ -279,11 +319,10 @@ func (s *Stack) deploy(ctx context.Context, busName string) error {
 		statemachine.KeySourceFunctionArn: functionARN(s.cfg.Name, "source"),
 		statemachine.KeyNotifyFunctionArn: functionARN(s.cfg.Name, "notify"),
 		statemachine.KeyQueueFunctionArn:  functionARN(s.cfg.Name, "queue"),
+		statemachine.KeyDeployConsoleURL:  s.httpURL + "/deployments/",
 	}
-	for _, st := range s.cfg.Stages {
-		if !st.IsApproval() {
-			values[statemachine.ProjectKey(st.Name)] = s.cfg.Name + "-" + st.Name
-		}
+	for _, b := range s.cfg.Builds() { // build stages and actions
+		values[statemachine.ProjectKey(b.Name)] = s.cfg.Name + "-" + b.Name
 	}
 	if def, err = statemachine.Substitute(def, values); err != nil {
 		return err
@@ -348,6 +387,8 @@ func (s *Stack) awsHandler() http.Handler {
 			cb.ServeHTTP(w, r)
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), logsTarget):
 			logs.ServeHTTP(w, r)
+		case codedeploy.IsAPIRequest(r):
+			s.codedeploy.Handler().ServeHTTP(w, r)
 		default:
 			s3h.ServeHTTP(w, r)
 		}
@@ -461,11 +502,19 @@ func (s *Stack) Close(ctx context.Context) error {
 			cancel()
 		}
 		s.wg.Wait()
+		if s.statuses != nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			errs = append(errs, s.statuses.close(sctx))
+			cancel()
+		}
 		if s.engine != nil {
 			errs = append(errs, s.engine.Close())
 		}
 		if s.runner != nil {
 			errs = append(errs, s.runner.Close())
+		}
+		if s.codedeploy != nil {
+			errs = append(errs, s.codedeploy.Close())
 		}
 		if s.bus != nil {
 			errs = append(errs, s.bus.close())

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pushline/pushline/infra/cdk/stack"
+	"github.com/pushline/pushline/shared/event"
+)
+
+// TestStatusVariant synthesizes the stack with provider tokens (cdk-nag
+// checked): the status rule, the status function, its table and its
+// least-privilege role.
+func TestStatusVariant(t *testing.T) {
+	synthesized(t)
+	wd, _ := os.Getwd()
+	ctx, err := cdkContext(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
+	b, err := stack.New(app, stack.Options{Config: cfg, AssetDir: assetDir, ProviderTokens: "create"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack.Check(app)
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				report, _ := os.ReadFile(filepath.Join(out, "validation-report.json"))
+				t.Fatalf("synthesis failed (cdk-nag?): %v\n%s", r, report)
+			}
+		}()
+		app.Synth(nil)
+	}()
+	saved := template
+	defer func() { template = saved }()
+	data, err := os.ReadFile(filepath.Join(out, *b.Stack.TemplateFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	template = nil
+	if err := json.Unmarshal(data, &template); err != nil {
+		t.Fatal(err)
+	}
+
+	fnID, fn := one(t, "AWS::Lambda::Function", "Status")
+	tableID, table := one(t, "AWS::DynamoDB::Table", "Statuses")
+	tokens, _ := one(t, "AWS::SecretsManager::Secret", "ProviderTokens")
+	vars := get(fn, "Environment", "Variables")
+	if diff := cmp.Diff(strs("PUSHLINE_CONFIG_JSON", "PUSHLINE_PROVIDER_TOKENS_ARN", "PUSHLINE_PUBLIC_URL", "PUSHLINE_STATUS_TABLE"), sortedKeys(vars)); diff != "" {
+		t.Errorf("status environment (-want +got):\n%s", diff)
+	}
+	jsonEq(t, "PUSHLINE_STATUS_TABLE", get(vars, "PUSHLINE_STATUS_TABLE"), ref(tableID))
+	jsonEq(t, "PUSHLINE_PROVIDER_TOKENS_ARN", get(vars, "PUSHLINE_PROVIDER_TOKENS_ARN"), ref(tokens))
+	jsonEq(t, "table", map[string]any{"KeySchema": table["KeySchema"], "TimeToLiveSpecification": table["TimeToLiveSpecification"], "BillingMode": table["BillingMode"]},
+		map[string]any{"KeySchema": []any{map[string]any{"AttributeName": "k", "KeyType": "HASH"}},
+			"TimeToLiveSpecification": map[string]any{"AttributeName": "ttl", "Enabled": true}, "BillingMode": "PAY_PER_REQUEST"})
+
+	role := roleOf(t, fn, "Role")
+	want := strs("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "logs:CreateLogStream", "logs:PutLogEvents",
+		"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "states:DescribeExecution")
+	if diff := cmp.Diff(want, actions(role)); diff != "" {
+		t.Errorf("status role actions (-want +got):\n%s", diff)
+	}
+	executions := toJSON(map[string]any{"Fn::Join": []any{"", []any{"arn:", ref("AWS::Partition"), ":states:", ref("AWS::Region"), ":", ref("AWS::AccountId"), ":execution:pushline-" + cfg.Name + ":*"}}})
+	for _, s := range rolePolicy(role) {
+		switch s.Sid {
+		case "OrderStatuses":
+			if diff := cmp.Diff([]string{toJSON(arnOf(tableID))}, s.Resources); diff != "" {
+				t.Errorf("OrderStatuses resources (-want +got):\n%s", diff)
+			}
+		case "DescribeExecutions":
+			if diff := cmp.Diff([]string{executions}, s.Resources); diff != "" {
+				t.Errorf("DescribeExecutions resources (-want +got):\n%s", diff)
+			}
+		}
+		for _, r := range s.Resources {
+			if r == `"*"` {
+				t.Errorf("statement %s on every resource", s.Sid)
+			}
+		}
+	}
+
+	ruleID, rule := one(t, "AWS::Events::Rule", "StatusRule")
+	bus, _ := one(t, "AWS::Events::EventBus", "Bus")
+	jsonEq(t, ruleID, map[string]any{"EventBusName": rule["EventBusName"], "EventPattern": rule["EventPattern"], "Target": get(rule, "Targets", 0, "Arn")},
+		map[string]any{"EventBusName": ref(bus), "Target": arnOf(fnID), "EventPattern": map[string]any{
+			"source": []string{event.Source}, "detail-type": []string{event.PipelineExecution, event.StageExecution, event.Approval}}})
+	one(t, "AWS::CloudWatch::Alarm", "StatusErrors")
+}
