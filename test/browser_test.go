@@ -107,6 +107,12 @@ func TestRunPageInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatalf("run page while Test runs: %v\n%s", err, p.out)
 	}
+	// The build's log shows inline while it runs (it sleeps $SLOW after
+	// printing its 40 lines).
+	if err := waitJS(b, `document.getElementById("live").dataset.status === "RUNNING" && `+
+		`(document.getElementById("log-Test") || {textContent: ""}).textContent.includes("test 40 ok")`); err != nil {
+		t.Fatalf("no live log while Test runs: %v\n%s", err, p.out)
+	}
 	shot(t, b, "running")
 	if err := chromedp.Do(b,
 		chromedp.WaitVisible(`#live[data-status="FAILED"]`),
