@@ -36,7 +36,7 @@ func (b *builder) runPages() {
 		projects = append(projects, p.ProjectArn())
 	}
 	if len(projects) > 0 {
-		f.AddToRolePolicy(statement("ReadBuilds", []string{"codebuild:BatchGetBuilds"}, projects...))
+		f.AddToRolePolicy(statement("ReadBuilds", []string{"codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject"}, projects...))
 	}
 	logGroup := b.stack.FormatArn(&awscdk.ArnComponents{
 		Service: jsii.String("logs"), Resource: jsii.String("log-group"),
