@@ -30,12 +30,16 @@ import (
 
 	"github.com/pushline/pushline/infra/local/drive"
 	"github.com/pushline/pushline/shared/event"
+	"github.com/pushline/pushline/shared/hook"
 )
 
 // binary is the local stack, built once by TestMain.
 var binary string
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "hook" && os.Args[2] == "deliver" { // a post-receive hook's pushline (deploy_test.go)
+		os.Exit(hook.Main(context.Background(), os.Args[3:], os.Stdin, os.Stderr))
+	}
 	dir, err := os.MkdirTemp("", "pushline-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

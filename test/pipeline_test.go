@@ -24,11 +24,14 @@ import (
 	"github.com/pushline/pushline/shared/event"
 )
 
-// The sample project: Build writes dist/app.txt (and copies the FAIL/SLOW
-// markers), Test checks it, Deploy copies it to $DEPLOY_TARGET.
+// The sample project, its buildspecs under ci/ (read from the commit,
+// every build's primary source): Build writes dist/app.txt (and copies
+// the FAIL/SLOW markers); Test checks Build's app.txt, unpacked at
+// $CODEBUILD_SRC_DIR_Build, and uploads it; Deploy copies Build's app.txt
+// to $DEPLOY_TARGET.
 var sample = fstest.MapFS{
 	"app.txt": {Data: []byte("hello from the sample app\n")},
-	"buildspec.yml": {Data: []byte(`version: 0.2
+	"ci/build.yml": {Data: []byte(`version: 0.2
 phases:
   build:
     commands:
@@ -36,31 +39,30 @@ phases:
       - mkdir -p dist
       - cp app.txt dist/app.txt
       - echo "commit $PUSHLINE_COMMIT" >> dist/app.txt
-      - cp buildspec-test.yml buildspec-deploy.yml dist/
       - if [ -f FAIL ]; then cp FAIL dist/FAIL; fi
 artifacts:
   base-directory: dist
   files:
     - '**/*'
 `)},
-	"buildspec-test.yml": {Data: []byte(`version: 0.2
+	"ci/test.yml": {Data: []byte(`version: 0.2
 phases:
   build:
     commands:
-      - grep -q "hello from the sample app" app.txt
-      - if [ -f FAIL ]; then echo "1 passed, 1 failed"; exit 1; fi
+      - grep -q "hello from the sample app" "$CODEBUILD_SRC_DIR_Build/app.txt"
+      - if [ -f "$CODEBUILD_SRC_DIR_Build/FAIL" ]; then echo "1 passed, 1 failed"; exit 1; fi
       - echo "2 passed, 0 failed"
+      - cp "$CODEBUILD_SRC_DIR_Build/app.txt" tested.txt
 artifacts:
   files:
-    - app.txt
-    - buildspec-deploy.yml
+    - tested.txt
 `)},
-	"buildspec-deploy.yml": {Data: []byte(`version: 0.2
+	"ci/deploy.yml": {Data: []byte(`version: 0.2
 phases:
   build:
     commands:
       - mkdir -p "$DEPLOY_TARGET"
-      - cp app.txt "$DEPLOY_TARGET/app.txt"
+      - cp "$CODEBUILD_SRC_DIR_Build/app.txt" "$DEPLOY_TARGET/app.txt"
 `)},
 }
 
@@ -70,10 +72,10 @@ func config(cloneURL, target, mode, approvalTimeout string) string {
   "repositories": [{"provider": "github", "repository": "acme/app", "cloneUrl": %q}],
   "mode": %q,
   "stages": [
-    {"name": "Build", "buildspec": "buildspec.yml", "timeout": "10m"},
-    {"name": "Test", "buildspec": "buildspec-test.yml", "timeout": "10m"},
+    {"name": "Build", "buildspec": "ci/build.yml", "timeout": "10m"},
+    {"name": "Test", "buildspec": "ci/test.yml", "timeout": "10m", "inputs": ["Build"]},
     {"name": "Approve", "approval": {"approvers": ["ops@example.com"], "timeout": %q}},
-    {"name": "Deploy", "buildspec": "buildspec-deploy.yml", "environment": {"DEPLOY_TARGET": %q}}
+    {"name": "Deploy", "buildspec": "ci/deploy.yml", "inputs": ["Build"], "environment": {"DEPLOY_TARGET": %q}}
   ],
   "notifications": {"from": "pushline@example.com", "failures": ["team@example.com"]}
 }`, cloneURL, mode, approvalTimeout, target)
@@ -190,8 +192,8 @@ func TestHappyPath(t *testing.T) {
 	b, _ := io.ReadAll(obj.Body)
 	obj.Body.Close()
 	files := zipFiles(t, b)
-	if !strings.Contains(files["app.txt"], "commit "+r.after) {
-		t.Errorf("Test.zip app.txt = %q, want the Build stage's output with commit %s", files["app.txt"], r.after)
+	if !strings.Contains(files["tested.txt"], "commit "+r.after) {
+		t.Errorf("Test.zip tested.txt = %q, want the Build stage's output with commit %s", files["tested.txt"], r.after)
 	}
 	deployed, err := os.ReadFile(filepath.Join(r.target, "app.txt"))
 	if err != nil || !strings.Contains(string(deployed), r.after) {

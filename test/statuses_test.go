@@ -145,8 +145,8 @@ const statusConfig = `{
   "repositories": [{"provider": "github", "repository": "acme/app", "cloneUrl": %q, "apiUrl": %q,
                     "pullRequests": {"branches": ["main"]}}],
   "stages": [
-    {"name": "Build", "buildspec": "buildspec.yml", "timeout": "10m"},
-    {"name": "Test", "buildspec": "buildspec-test.yml", "timeout": "10m"}
+    {"name": "Build", "buildspec": "ci/build.yml", "timeout": "10m"},
+    {"name": "Test", "buildspec": "ci/test.yml", "timeout": "10m", "inputs": ["Build"]}
   ]
 }`
 

@@ -54,8 +54,8 @@ func writeRuns(w io.Writer, list []run.Summary, now time.Time) error {
 
 // writeShow prints a run for a person.
 func writeShow(w io.Writer, r *run.Run, page string, now time.Time) error {
+	fmt.Fprintf(w, "%s  %s\n", r.Name, r.Status)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.Status)
 	fmt.Fprintf(tw, "  pipeline\t%s\n", r.Pipeline)
 	c := r.Commit
 	line := c.Short() + " " + c.Title()

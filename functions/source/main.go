@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/codecommit"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -32,6 +33,8 @@ func main() {
 	h := &source.Handler{
 		S3:     s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }),
 		Bucket: os.Getenv("PUSHLINE_ARTIFACT_BUCKET"),
+		// codecommit repositories: GetFolder/GetFile (shared/source/codecommit.go).
+		CodeCommit: codecommit.NewFromConfig(cfg),
 	}
 	// Optional: the provider tokens secret (PUSHLINE_PROVIDER_TOKENS_ARN), or
 	// the JSON itself in PUSHLINE_PROVIDER_TOKENS (local use); read on first need.

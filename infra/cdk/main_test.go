@@ -68,7 +68,7 @@ func TestMain(m *testing.M) {
 // stubAssets writes a stub bootstrap for every function, so the tests need
 // no make build.
 func stubAssets(dir string) (string, error) {
-	for _, f := range []string{stack.Webhook, stack.Source, stack.Notify, stack.Approval, stack.Watch, stack.Queue, stack.Status} {
+	for _, f := range []string{stack.Webhook, stack.Source, stack.Notify, stack.Approval, stack.Watch, stack.Queue, stack.Status, stack.CodeCommit} {
 		if err := os.MkdirAll(filepath.Join(dir, f), 0o755); err != nil {
 			return "", err
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pushline/pushline/infra/codebuild/testreport"
 )
 
 // targetPrefix is the X-Amz-Target prefix of the CodeBuild JSON API.
@@ -25,7 +27,7 @@ type apiError struct {
 
 // Handler serves the CodeBuild JSON API (awsJson1_1, selected by
 // X-Amz-Target) for BatchGetBuilds, ListBuilds, ListBuildsForProject,
-// StartBuild and StopBuild, so the AWS CLI can inspect local builds:
+// StartBuild, StopBuild, BatchGetReports and DescribeTestCases, so the AWS CLI can inspect local builds:
 //
 //	aws --endpoint-url http://127.0.0.1:4566 codebuild batch-get-builds --ids <id>
 //
@@ -75,6 +77,10 @@ func (r *Runner) serveAPI(w http.ResponseWriter, req *http.Request) {
 		out, aerr = r.apiStartBuild(req.Context(), body)
 	case "StopBuild":
 		out, aerr = r.apiStopBuild(req.Context(), body)
+	case "BatchGetReports":
+		out, aerr = r.apiBatchGetReports(body)
+	case "DescribeTestCases":
+		out, aerr = r.apiDescribeTestCases(body)
 	default:
 		aerr = &apiError{http.StatusBadRequest, "UnknownOperationException", "operation " + op + " is not supported by the local CodeBuild"}
 	}
@@ -280,4 +286,82 @@ func (r *Runner) LogHandler() http.Handler {
 			r.log.Debug("codebuild: serve log", "build", id, "err", err)
 		}
 	})
+}
+
+func (r *Runner) apiBatchGetReports(body []byte) (any, *apiError) {
+	var in struct {
+		ReportArns []string `json:"reportArns"`
+	}
+	if e := decode(body, &in); e != nil {
+		return nil, e
+	}
+	if len(in.ReportArns) == 0 || len(in.ReportArns) > 100 {
+		return nil, invalid("reportArns must list 1 to 100 report ARNs")
+	}
+	reports := []Report{}
+	notFound := []string{}
+	for _, arn := range in.ReportArns {
+		rp, ok := r.report(arn)
+		if !ok {
+			notFound = append(notFound, arn)
+			continue
+		}
+		rp.Cases, rp.Files, rp.Problems = nil, nil, nil // DescribeTestCases gives the cases
+		reports = append(reports, *rp)
+	}
+	return map[string]any{"reports": reports, "reportsNotFound": notFound}, nil
+}
+
+func (r *Runner) apiDescribeTestCases(body []byte) (any, *apiError) {
+	var in struct {
+		ReportArn string `json:"reportArn"`
+		Filter    struct {
+			Status  string `json:"status"`
+			Keyword string `json:"keyword"`
+		} `json:"filter"`
+		MaxResults int    `json:"maxResults"`
+		NextToken  string `json:"nextToken"`
+	}
+	if e := decode(body, &in); e != nil {
+		return nil, e
+	}
+	if in.ReportArn == "" {
+		return nil, invalid("reportArn is required")
+	}
+	rp, ok := r.report(in.ReportArn)
+	if !ok {
+		return nil, &apiError{http.StatusBadRequest, "ResourceNotFoundException", "report " + in.ReportArn + " not found"}
+	}
+	type testCase struct {
+		ReportArn string `json:"reportArn"`
+		testreport.Case
+	}
+	var cases []testCase
+	for _, c := range rp.Cases {
+		if in.Filter.Status != "" && !strings.EqualFold(c.Status, in.Filter.Status) {
+			continue
+		}
+		if in.Filter.Keyword != "" && !strings.Contains(c.FullName(), in.Filter.Keyword) {
+			continue
+		}
+		cases = append(cases, testCase{ReportArn: rp.Arn, Case: c})
+	}
+	limit := in.MaxResults
+	if limit <= 0 || limit > pageSize {
+		limit = pageSize
+	}
+	start := 0
+	if in.NextToken != "" {
+		n, err := strconv.Atoi(in.NextToken)
+		if err != nil || n < 0 || n > len(cases) {
+			return nil, invalid("nextToken is not valid")
+		}
+		start = n
+	}
+	end := min(start+limit, len(cases))
+	out := map[string]any{"testCases": append([]testCase{}, cases[start:end]...)}
+	if end < len(cases) {
+		out["nextToken"] = strconv.Itoa(end)
+	}
+	return out, nil
 }

@@ -121,6 +121,41 @@
 // is "arn:aws:s3:::<bucket>/<key>". No matching file fails UPLOAD_ARTIFACTS
 // ("no matching artifact paths found").
 //
+// # Cache
+//
+// cache.paths (a folder, or folder/**/*; $VARS expand from the build's
+// environment; relative to CODEBUILD_SRC_DIR) that lie in the build's folder
+// (source, inputs, TMPDIR, the sandbox's HOME) are kept per project in
+// <Dir>/_cache/<project>.tar: restored at the end of DOWNLOAD_SOURCE, before
+// the first phase, and saved in UPLOAD_ARTIFACTS when the build has
+// succeeded, written to a temporary file and renamed, so that concurrent
+// builds of a project never leave a torn cache (the last one wins). Other
+// paths are listed in the log and not cached.
+//
+// # Test reports
+//
+// After POST_BUILD, each reports entry's files (globs under base-directory,
+// itself possibly a pattern) are parsed by package testreport (JUNITXML,
+// CUCUMBERJSON, TESTNGXML, NUNITXML, NUNIT3XML; other formats are listed in
+// the log and skipped) into a Report named <project>-<name>: SUCCEEDED,
+// FAILED (a test failed or errored) or INCOMPLETE (a file did not parse),
+// with its TestSummary and test cases. Reports go to <build>/reports.json
+// and Build.ReportArns; Runner.Reports(id) returns them, the API answers
+// BatchGetReports and DescribeTestCases. When the build failed, a
+// TEST_FAILURES context naming the failing tests and their messages comes
+// first in its failed phase's contexts, so it is in the task's failure cause
+// and what reads the failed phase's message (the run page) shows it.
+//
+// # Privileged mode
+//
+// A build whose project is Privileged (Options.Projects) or that has
+// PrivilegedModeOverride true (Environment.PrivilegedMode) uses the host's
+// Docker engine: PROVISIONING runs `docker info` and fails (CLIENT_ERROR)
+// saying there is no docker command or no working engine; in the sandbox the
+// engine's local socket (DOCKER_HOST, default /var/run/docker.sock) is bound
+// in. Locally this is the host's Docker, not one inside the build: images and
+// containers the build makes outlive it.
+//
 // # Secrets
 //
 // env.secrets-manager (VAR: secret-id:json-key:version-stage:version-id, as
@@ -138,5 +173,6 @@
 //
 // Not supported locally (a clear failure, not silence): source types other
 // than S3 and NO_SOURCE. Accepted and ignored (listed in the log): run-as,
-// proxy, batch, runtime-versions, secondary artifacts.
+// proxy, batch, runtime-versions, secondary artifacts, cache key and
+// fallback-keys (one cache per project locally).
 package codebuild

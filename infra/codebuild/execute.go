@@ -97,6 +97,11 @@ func (x *execution) execute() {
 		x.finish()
 		return
 	}
+	if err := x.checkPrivileged(); err != nil {
+		x.fail(StatusFailed, "CLIENT_ERROR", err.Error())
+		x.finish()
+		return
+	}
 	x.endPhase(StatusSucceeded)
 
 	x.beginPhase(PhaseDownloadSource)
@@ -118,6 +123,7 @@ func (x *execution) execute() {
 		return
 	}
 	x.captureExported()
+	x.processReports()
 	if upload {
 		x.beginPhase(PhaseUploadArtifacts)
 		if err := x.uploadArtifacts(); err != nil {
@@ -127,6 +133,9 @@ func (x *execution) execute() {
 				x.fail(StatusFailed, "CLIENT_ERROR", err.Error())
 			}
 		} else {
+			if x.status == StatusSucceeded {
+				x.saveCache()
+			}
 			x.endPhase(StatusSucceeded)
 		}
 	}
@@ -178,7 +187,7 @@ func (x *execution) finish() {
 	x.sessMu.Unlock()
 	if !x.r.o.KeepWorkDirs {
 		for _, d := range workDirs {
-			if err := os.RemoveAll(filepath.Join(x.rn.dir, d)); err != nil {
+			if err := removeAll(filepath.Join(x.rn.dir, d)); err != nil {
 				x.r.log.Warn("codebuild: remove work folder", "build", x.rn.build.Id, "err", err)
 			}
 		}
@@ -460,7 +469,6 @@ func (x *execution) runPhases() bool {
 	if x.shell == "" {
 		x.shell = "bash"
 	}
-	x.env = x.buildEnv()
 	phases := []struct{ name, phase string }{
 		{buildspec.Install, PhaseInstall},
 		{buildspec.PreBuild, PhasePreBuild},
@@ -674,6 +682,8 @@ func (x *execution) downloadSource() (string, error) {
 	if len(secrets) > 0 {
 		x.message(fmt.Sprintf("Read %d secrets (masked in this log)", len(secrets)))
 	}
+	x.env = x.buildEnv()
+	x.restoreCache()
 	return "", nil
 }
 

@@ -231,7 +231,7 @@ func (r *Runner) recover(rn *run) {
 	rn.pgid = 0
 	if !r.o.KeepWorkDirs {
 		for _, d := range workDirs {
-			os.RemoveAll(filepath.Join(rn.dir, d))
+			removeAll(filepath.Join(rn.dir, d))
 		}
 	}
 	if err := r.save(rn); err != nil {
@@ -322,6 +322,7 @@ func (r *Runner) StartBuild(ctx context.Context, in StartBuildInput) (*Build, er
 			Image:                    "local",
 			ComputeType:              "BUILD_GENERAL1_SMALL",
 			EnvironmentVariables:     vars,
+			PrivilegedMode:           privileged(&in, r.o.Projects),
 			ImagePullCredentialsType: "CODEBUILD",
 		},
 		Logs: Logs{

@@ -38,7 +38,7 @@ func FindBwrap() (string, error) {
 // sandboxArgs is the bwrap command line a build's shell runs under: the host
 // read-only, a fresh /dev, /proc and /tmp, o.Writable bound read-write, Dir
 // and o.Hide hidden behind empty folders (files: /dev/null), then the
-// build's own folder and its cache bound read-write; its own PID and IPC namespaces, no
+// build's own folder (the cache restored into it) bound read-write; its own PID and IPC namespaces, no
 // capabilities, the network shared, killed when the runner dies.
 func (x *execution) sandboxArgs() []string {
 	o := x.r.o
@@ -73,9 +73,11 @@ func (x *execution) sandboxArgs() []string {
 			args = append(args, "--ro-bind", os.DevNull, p)
 		}
 	}
-	bind(x.rn.dir)
-	if x.cacheDir != "" {
-		bind(x.cacheDir)
+	bind(x.rn.dir) // with the cache restored into it
+	if x.privileged() {
+		if sock := dockerSocket(x.env); sock != "" {
+			bind(sock)
+		}
 	}
 	return append(args, "--chdir", resolved(x.srcDir), "--")
 }

@@ -51,6 +51,9 @@ type StartBuildInput struct {
 	EnvironmentVariablesOverride []EnvironmentVariable `json:"EnvironmentVariablesOverride,omitempty"`
 	TimeoutInMinutesOverride     int                   `json:"TimeoutInMinutesOverride,omitempty"`
 	IdempotencyToken             string                `json:"IdempotencyToken,omitempty"`
+	// PrivilegedModeOverride overrides the project's privileged mode
+	// (Options.Projects): the build uses the host's Docker engine.
+	PrivilegedModeOverride *bool `json:"PrivilegedModeOverride,omitempty"`
 	// Initiator is not part of the API: who started the build (CODEBUILD_INITIATOR).
 	// Empty means "pushline-local".
 	Initiator string `json:"Initiator,omitempty"`
@@ -104,6 +107,7 @@ type Build struct {
 	BuildComplete                bool               `json:"BuildComplete"`
 	Initiator                    string             `json:"Initiator"`
 	ExportedEnvironmentVariables []ExportedVariable `json:"ExportedEnvironmentVariables,omitempty"`
+	ReportArns                   []string           `json:"ReportArns,omitempty"`
 }
 
 // Phase is one entry of Build.Phases.

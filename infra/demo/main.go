@@ -1,6 +1,8 @@
 // Command demo shows pushline working end to end on one machine, as a
-// newcomer would try it (make demo): it creates a sample git repository,
-// starts the local stack, pushes a commit, delivers the signed webhook as
+// newcomer would try it (make demo): it creates a sample git repository
+// (a shell app with its buildspecs under ci/: Build, then Unit tests and
+// Lint side by side, Approve, and a Deploy that reads Build's artifact at
+// $CODEBUILD_SRC_DIR_Build), starts the local stack, pushes a commit, delivers the signed webhook as
 // GitHub would, follows the execution, approves it through the emailed link
 // (GET, then POST) and waits for the deploy. It exits 0 only if the
 // execution SUCCEEDED.
@@ -58,7 +60,7 @@ func run() error {
 	data := filepath.Join(root, "data")
 	target := filepath.Join(root, "deployed")
 
-	say("creating a sample repository (a tiny shell app with build, test and deploy buildspecs)")
+	say("creating a sample repository (a tiny shell app, its buildspecs under ci/)")
 	files, _ := fs.Sub(sample, "sample")
 	repo, err := drive.NewRepo(ctx, root, "greet", files)
 	if err != nil {
@@ -79,10 +81,13 @@ func run() error {
   "name": "demo",
   "repositories": [{"provider": "github", "repository": "pushline/greet", "cloneUrl": %q, "branches": ["main"]}],
   "stages": [
-    {"name": "Build", "buildspec": "buildspec.yml", "timeout": "10m"},
-    {"name": "Test", "buildspec": "buildspec-test.yml", "timeout": "10m"},
+    {"name": "Build", "buildspec": "ci/build.yml", "timeout": "10m"},
+    {"name": "Test", "actions": [
+      {"name": "Unit", "buildspec": "ci/unit.yml", "timeout": "10m", "inputs": ["Build"]},
+      {"name": "Lint", "buildspec": "ci/lint.yml", "timeout": "10m"}
+    ]},
     {"name": "Approve", "approval": {"approvers": ["ops@example.com"], "timeout": "1h"}},
-    {"name": "Deploy", "buildspec": "buildspec-deploy.yml", "timeout": "10m", "environment": {"STAGE": "demo", "DEPLOY_TARGET": %q}}
+    {"name": "Deploy", "buildspec": "ci/deploy.yml", "timeout": "10m", "inputs": ["Build"], "environment": {"STAGE": "demo", "DEPLOY_TARGET": %q}}
   ],
   "notifications": {"from": "pushline@example.com", "failures": ["team@example.com"]}
 }`, repo.CloneURL(), target)

@@ -40,11 +40,13 @@ type Engine struct {
 	mu       sync.Mutex
 	machines map[string]*stateMachine // by ARN
 	running  map[string]*execution    // by ARN: running and just-finished executions
-	tokens   map[string]*tokenWait
-	integ    map[string]Integration
-	closing  bool
-	wg       sync.WaitGroup // execution goroutines
-	calls    sync.WaitGroup // API calls in progress
+	// byMachine: the same, by state machine, in id order
+	byMachine map[string][]*execution
+	tokens    map[string]*tokenWait
+	integ     map[string]Integration
+	closing   bool
+	wg        sync.WaitGroup // execution goroutines
+	calls     sync.WaitGroup // API calls in progress
 
 	resumeOnce sync.Once
 	toResume   []*execution
@@ -74,7 +76,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state store %s: %w", o.Path, err)
 	}
-	e := &Engine{o: o, log: o.Logger, st: st, machines: map[string]*stateMachine{}, running: map[string]*execution{},
+	e := &Engine{o: o, log: o.Logger, st: st, machines: map[string]*stateMachine{}, running: map[string]*execution{}, byMachine: map[string][]*execution{},
 		tokens: map[string]*tokenWait{}, integ: map[string]Integration{}}
 	e.ctx, e.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
 	if err := e.load(ctx); err != nil {
@@ -96,7 +98,7 @@ func (e *Engine) load(ctx context.Context) error {
 			e.log.Warn("stored state machine definition no longer valid", "arn", sm.arn, "error", (&definitionError{diags}).Error())
 			continue
 		}
-		sm.m = m
+		sm.m, sm.defHash = m, definitionHash(sm.definition)
 		e.machines[sm.arn] = sm
 	}
 	if e.nextID, err = e.st.lastExecutionID(ctx); err != nil {
@@ -113,7 +115,7 @@ func (e *Engine) load(ctx context.Context) error {
 			continue
 		}
 		x.resumeCP = cp
-		e.running[x.arn] = x
+		e.addRunning(x)
 		e.toResume = append(e.toResume, x)
 	}
 	return nil

@@ -17,6 +17,7 @@ type execution struct {
 	e                                         *Engine
 	id                                        int64
 	arn, name, smArn, smName, roleArn, defSrc string
+	defHash                                   string // definitionHash(defSrc), set when it starts
 	traceHeader                               string
 	m                                         *machine
 	inputRaw                                  string
@@ -145,8 +146,16 @@ func (e *Engine) launchCounted(x *execution, cp *checkpoint) {
 
 var errExecTimeout = errors.New("execution timed out")
 
-// emit records an event (in memory, until the next flush) and returns its id.
+// emit records an event (in memory, until the next flush), shows it to
+// the Observer and returns its id.
 func (x *execution) emit(fr *frame, ev HistoryEvent) int64 {
+	p := x.record(fr, ev)
+	x.observe(p)
+	return p.ID
+}
+
+// record records an event without showing it to the Observer.
+func (x *execution) record(fr *frame, ev HistoryEvent) *HistoryEvent {
 	x.mu.Lock()
 	x.lastID++
 	ev.ID = x.lastID
@@ -159,12 +168,16 @@ func (x *execution) emit(fr *frame, ev HistoryEvent) int64 {
 	x.pending = append(x.pending, p)
 	x.mu.Unlock()
 	fr.prev = ev.ID
+	return p
+}
+
+// observe shows a recorded event to the Observer.
+func (x *execution) observe(ev *HistoryEvent) {
 	if obs := x.e.o.Observer; obs != nil {
-		c := ev
+		c := *ev
 		c.ExecutionArn = x.arn
 		obs(c)
 	}
-	return ev.ID
 }
 
 // takePending returns the events emitted since the last flush or save, and
@@ -275,9 +288,7 @@ func (x *execution) run(cp *checkpoint) {
 	x.emit(fr, ev)
 	x.flush(nil, nil, f, func() {
 		x.e.mu.Lock()
-		if x.e.running[x.arn] == x {
-			delete(x.e.running, x.arn)
-		}
+		x.e.removeRunning(x)
 		x.e.mu.Unlock()
 		close(x.finished)
 	})

@@ -43,47 +43,53 @@ func (e *Engine) StartExecution(ctx context.Context, in StartExecutionInput) (*S
 		return nil, apiErr("InvalidExecutionInput", "Invalid State Machine Execution Input: '"+err.Error()+"'")
 	}
 	arn := e.execArn(sm.name, in.Name)
+	// a running execution of that name is in e.running; a finished one is
+	// found by the insert (the row's ARN is unique): no read before it,
+	// and no lock held while the database works
 	e.mu.Lock()
 	if x, ok := e.running[arn]; ok {
 		e.mu.Unlock()
-		x.mu.Lock()
-		same := x.status == "RUNNING" && x.inputRaw == in.Input
-		start := x.start
-		x.mu.Unlock()
-		if same {
-			return &StartExecutionOutput{ExecutionArn: arn, StartDate: Timestamp{start}}, nil
-		}
-		return nil, apiErr("ExecutionAlreadyExists", "Execution Already Exists: '"+arn+"'")
-	}
-	if exists, err := e.st.executionExists(ctx, arn); err != nil {
-		e.mu.Unlock()
-		return nil, fmt.Errorf("start execution %s: %w", in.Name, err)
-	} else if exists {
-		e.mu.Unlock()
-		return nil, apiErr("ExecutionAlreadyExists", "Execution Already Exists: '"+arn+"'")
+		return x.startedAgain(in.Input)
 	}
 	now := time.Now().UTC()
-	x := &execution{e: e, arn: arn, name: in.Name, smArn: sm.arn, smName: sm.name, roleArn: sm.roleArn, m: sm.m, defSrc: sm.definition,
+	x := &execution{e: e, arn: arn, name: in.Name, smArn: sm.arn, smName: sm.name, roleArn: sm.roleArn, m: sm.m, defSrc: sm.definition, defHash: sm.defHash,
 		inputRaw: in.Input, input: input, start: now, status: "RUNNING", traceHeader: in.TraceHeader}
 	e.nextID++
 	x.id = e.nextID
-	e.running[arn] = x
+	e.addRunning(x)
 	e.mu.Unlock()
 
 	// one transaction: the row, ExecutionStarted and the first checkpoint
-	x.emit(&frame{}, HistoryEvent{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedDetails{
+	started := x.record(&frame{}, HistoryEvent{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedDetails{
 		Input: in.Input, InputDetails: notTruncated, RoleArn: sm.roleArn}})
 	cp := &checkpoint{State: sm.m.StartAt, Input: input}
 	evs, _ := x.takePending()
 	ins := &op{fn: insertExecution(x), exec: x.id, events: evs, cp: cp, total: 1}
 	if err := e.st.do(ctx, ins); err != nil {
 		e.mu.Lock()
-		delete(e.running, arn)
+		e.removeRunning(x)
 		e.mu.Unlock()
+		if errors.Is(err, errExists) {
+			return nil, apiErr("ExecutionAlreadyExists", "Execution Already Exists: '"+arn+"'")
+		}
 		return nil, fmt.Errorf("start execution %s: %w", in.Name, err)
 	}
+	x.observe(started) // once it is sure to exist
 	e.launch(x, cp)
 	return &StartExecutionOutput{ExecutionArn: arn, StartDate: Timestamp{now}}, nil
+}
+
+// startedAgain applies AWS's idempotency rule to a start of x: the same
+// input while it runs returns it, anything else is ExecutionAlreadyExists.
+func (x *execution) startedAgain(input string) (*StartExecutionOutput, error) {
+	x.mu.Lock()
+	same := x.status == "RUNNING" && x.inputRaw == input
+	start := x.start
+	x.mu.Unlock()
+	if same {
+		return &StartExecutionOutput{ExecutionArn: x.arn, StartDate: Timestamp{start}}, nil
+	}
+	return nil, apiErr("ExecutionAlreadyExists", "Execution Already Exists: '"+x.arn+"'")
 }
 
 // loadExecution reads a stored execution and its checkpoint.
@@ -202,6 +208,11 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) (*L
 		return nil, apiErr("ValidationException", "1 validation error detected: Value '"+in.RedriveFilter+"' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]")
 	}
 	n := pageSize(in.MaxResults, 100, 1000)
+	if in.StatusFilter == "RUNNING" {
+		// every running execution is in memory: no wait for the writer,
+		// no scan of the finished ones (ingest lists them on every push)
+		return e.listRunning(in, before, n), nil
+	}
 	rows, err := e.st.listExecutions(ctx, executionQuery{smArn: in.StateMachineArn, before: before, status: in.StatusFilter, redrive: in.RedriveFilter, limit: n + 1})
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
@@ -217,6 +228,43 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) (*L
 		out.Executions = append(out.Executions, r.item)
 	}
 	return out, nil
+}
+
+// listRunning is ListExecutions(RUNNING) from memory: the executions of
+// in.StateMachineArn with an id below before, newest first, n at most.
+func (e *Engine) listRunning(in ListExecutionsInput, before int64, n int) *ListExecutionsOutput {
+	type item struct {
+		x      *execution
+		status string
+	}
+	var items []item
+	// one more than a page says whether there is a next one
+	xs := e.runningBefore(in.StateMachineArn, before, n+1, func(x *execution) bool {
+		x.mu.Lock()
+		status := x.status
+		x.mu.Unlock()
+		switch {
+		case status != "RUNNING",
+			in.RedriveFilter == "REDRIVEN" && x.redriveCount == 0,
+			in.RedriveFilter == "NOT_REDRIVEN" && x.redriveCount > 0:
+			return false
+		}
+		items = append(items, item{x, status})
+		return true
+	})
+	out := &ListExecutionsOutput{Executions: []ExecutionListItem{}}
+	for i, it := range items {
+		if i == n {
+			var b [8]byte
+			binary.BigEndian.PutUint64(b[:], uint64(xs[i-1].id))
+			out.NextToken = base64.RawURLEncoding.EncodeToString(b[:])
+			break
+		}
+		x := it.x
+		out.Executions = append(out.Executions, ExecutionListItem{ExecutionArn: x.arn, StateMachineArn: x.smArn, Name: x.name, Status: it.status,
+			StartDate: Timestamp{x.start}, RedriveCount: x.redriveCount, RedriveDate: ts(x.redriveDate)})
+	}
+	return out
 }
 
 // GetExecutionHistory returns an execution's events, paged.

@@ -21,6 +21,7 @@ type stateMachine struct {
 	status                              string
 	logging, tracing                    json.RawMessage
 	m                                   *machine
+	defHash                             string // definitionHash(definition)
 }
 
 // CreateStateMachine creates a state machine. Creating one that exists
@@ -60,7 +61,7 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineIn
 		return nil, apiErr("StateMachineAlreadyExists", "State Machine Already Exists: '"+arn+"'")
 	}
 	sm := &stateMachine{arn: arn, name: in.Name, definition: in.Definition, roleArn: in.RoleArn, typ: in.Type, created: now, updated: now,
-		revision: uuid.NewString(), status: "ACTIVE", logging: in.LoggingConfiguration, tracing: in.TracingConfiguration, m: m}
+		revision: uuid.NewString(), status: "ACTIVE", logging: in.LoggingConfiguration, tracing: in.TracingConfiguration, m: m, defHash: definitionHash(in.Definition)}
 	e.machines[arn] = sm
 	e.mu.Unlock()
 	if err := e.st.do(ctx, &op{fn: saveMachine(sm)}); err != nil {
@@ -183,7 +184,7 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineIn
 	}
 	n := *sm
 	if m != nil {
-		n.definition, n.m = in.Definition, m
+		n.definition, n.m, n.defHash = in.Definition, m, definitionHash(in.Definition)
 	}
 	if in.RoleArn != "" {
 		n.roleArn = in.RoleArn

@@ -66,13 +66,13 @@ func (e *Engine) RedriveExecution(ctx context.Context, in RedriveExecutionInput)
 	x.status = "RUNNING"
 	x.redriveCount++
 	x.redriveDate = now
-	e.running[x.arn] = x
+	e.addRunning(x)
 	e.mu.Unlock()
 	count := x.redriveCount
 	upd := &op{fn: redriveExecution(id, count, epoch(now))}
 	if err := e.st.do(ctx, upd); err != nil {
 		e.mu.Lock()
-		delete(e.running, x.arn)
+		e.removeRunning(x)
 		e.mu.Unlock()
 		return nil, fmt.Errorf("redrive execution: %w", err)
 	}

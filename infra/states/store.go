@@ -56,6 +56,11 @@ CREATE TABLE IF NOT EXISTS executions (
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions(sm_arn, id);
 CREATE INDEX IF NOT EXISTS executions_running ON executions(status) WHERE status = 'RUNNING';
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions(sm_arn, status, id);
+CREATE TABLE IF NOT EXISTS definitions (
+	hash TEXT PRIMARY KEY,
+	text TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS history (
 	id INTEGER PRIMARY KEY,
 	exec_id INTEGER NOT NULL,
@@ -80,6 +85,13 @@ type store struct {
 	closed chan struct{}
 	buf    []byte // the writer's encoding buffer
 
+	// the writer's frequent statements, prepared once
+	insertHistory, updateCheckpoint, updateEvents *sql.Stmt
+	insertExecution, insertDefinition             *sql.Stmt
+	// stored are the definitions known to be in the definitions table (the
+	// writer's; forgotten when a commit fails)
+	stored map[string]bool
+
 	mu      sync.RWMutex // guards sends on ops against close
 	stopped bool
 	once    sync.Once
@@ -89,7 +101,7 @@ type store struct {
 // batch are coalesced: their events become one history row and only the
 // last checkpoint is written.
 type op struct {
-	fn func(tx *sql.Tx) error // generic statement(s), run in order
+	fn func(s *store, tx *sql.Tx) error // generic statement(s), run in order
 
 	exec   int64 // execution id for events/checkpoint/final
 	events []*HistoryEvent
@@ -147,9 +159,50 @@ func openStore(path string) (*store, error) {
 		}
 		return nil, fmt.Errorf("create schema: %w", err)
 	}
-	s := &store{w: w, r: r, ops: make(chan *op, 8192), closed: make(chan struct{})}
+	if err := migrate(w); err != nil {
+		w.Close()
+		if r != w {
+			r.Close()
+		}
+		return nil, fmt.Errorf("migrate schema: %w", err)
+	}
+	s := &store{w: w, r: r, ops: make(chan *op, 8192), closed: make(chan struct{}), stored: map[string]bool{}}
+	for _, p := range []struct {
+		dst  **sql.Stmt
+		text string
+	}{
+		{&s.insertHistory, `INSERT INTO history(exec_id, first, last, data) VALUES (?,?,?,?)`},
+		{&s.updateCheckpoint, `UPDATE executions SET checkpoint = ?, events = ? WHERE id = ?`},
+		{&s.updateEvents, `UPDATE executions SET events = ? WHERE id = ?`},
+		{&s.insertExecution, `INSERT INTO executions(id, arn, sm_arn, name, status, start, input, definition, def_hash, role_arn, trace_header) VALUES (?,?,?,?,'RUNNING',?,?,'',?,?,?)`},
+		{&s.insertDefinition, `INSERT OR IGNORE INTO definitions(hash, text) VALUES (?,?)`},
+	} {
+		if *p.dst, err = w.Prepare(p.text); err != nil {
+			w.Close()
+			if r != w {
+				r.Close()
+			}
+			return nil, fmt.Errorf("prepare %q: %w", p.text, err)
+		}
+	}
 	go s.loop()
 	return s, nil
+}
+
+// migrate brings a database of an earlier version up to the schema:
+// executions name their definition (def_hash) in the definitions table
+// instead of holding it (those of earlier versions keep theirs).
+func migrate(w *sql.DB) error {
+	var n int
+	if err := w.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name = 'def_hash'`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := w.Exec(`ALTER TABLE executions ADD COLUMN def_hash TEXT`); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // privateFiles makes sure the database file exists with mode 0600 before
@@ -272,6 +325,7 @@ func (s *store) loop() {
 		}
 		err := s.apply(batch)
 		if err != nil {
+			clear(s.stored) // rolled back
 			slog.Error("state store commit failed", "ops", len(batch), "error", err)
 		}
 		for _, o := range batch {
@@ -305,7 +359,7 @@ func (s *store) apply(batch []*op) error {
 	var order []int64
 	for _, o := range batch {
 		if o.fn != nil {
-			if err := o.fn(tx); err != nil {
+			if err := o.fn(s, tx); err != nil {
 				// a failed generic op fails only itself
 				if o.done != nil {
 					o.done <- err
@@ -361,7 +415,7 @@ func (s *store) apply(batch []*op) error {
 					return err
 				}
 			}
-			if _, err := tx.Exec(`INSERT INTO history(exec_id, first, last, data) VALUES (?,?,?,?)`,
+			if _, err := tx.Stmt(s.insertHistory).Exec(
 				id, a.events[0].ID, a.events[len(a.events)-1].ID, buf); err != nil {
 				return fmt.Errorf("insert history: %w", err)
 			}
@@ -371,11 +425,11 @@ func (s *store) apply(batch []*op) error {
 			if err != nil {
 				return fmt.Errorf("encode checkpoint: %w", err)
 			}
-			if _, err := tx.Exec(`UPDATE executions SET checkpoint = ?, events = ? WHERE id = ?`, b, a.total, id); err != nil {
+			if _, err := tx.Stmt(s.updateCheckpoint).Exec(b, a.total, id); err != nil {
 				return fmt.Errorf("update checkpoint: %w", err)
 			}
 		} else if a.total > 0 {
-			if _, err := tx.Exec(`UPDATE executions SET events = ? WHERE id = ?`, a.total, id); err != nil {
+			if _, err := tx.Stmt(s.updateEvents).Exec(a.total, id); err != nil {
 				return fmt.Errorf("update events: %w", err)
 			}
 		}

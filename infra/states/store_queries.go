@@ -2,10 +2,13 @@ package states
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The store's reads and the statements the API methods commit: every SQL
@@ -13,6 +16,9 @@ import (
 
 // errNotFound: no row for that ARN or id.
 var errNotFound = errors.New("not found")
+
+// errExists: an execution of that ARN is stored.
+var errExists = errors.New("execution exists")
 
 // machines reads every stored state machine (definitions not parsed).
 func (s *store) machines(ctx context.Context) ([]*stateMachine, error) {
@@ -42,8 +48,8 @@ func (s *store) machines(ctx context.Context) ([]*stateMachine, error) {
 }
 
 // saveMachine is the statement that stores a state machine.
-func saveMachine(sm *stateMachine) func(tx *sql.Tx) error {
-	return func(tx *sql.Tx) error {
+func saveMachine(sm *stateMachine) func(s *store, tx *sql.Tx) error {
+	return func(_ *store, tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT OR REPLACE INTO state_machines(arn, name, definition, role_arn, type, created, updated, revision, status, logging, tracing) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 			sm.arn, sm.name, sm.definition, sm.roleArn, sm.typ, epoch(sm.created), epoch(sm.updated), sm.revision, sm.status, rawOrNil(sm.logging), rawOrNil(sm.tracing))
 		return err
@@ -51,8 +57,8 @@ func saveMachine(sm *stateMachine) func(tx *sql.Tx) error {
 }
 
 // deleteMachine is the statement that deletes a state machine.
-func deleteMachine(arn string) func(tx *sql.Tx) error {
-	return func(tx *sql.Tx) error {
+func deleteMachine(arn string) func(s *store, tx *sql.Tx) error {
+	return func(_ *store, tx *sql.Tx) error {
 		_, err := tx.Exec(`DELETE FROM state_machines WHERE arn = ?`, arn)
 		return err
 	}
@@ -90,27 +96,34 @@ func (s *store) runningIDs(ctx context.Context) ([]int64, error) {
 	return ids, rows.Err()
 }
 
-// executionExists says whether an execution of that ARN is stored.
-func (s *store) executionExists(ctx context.Context, arn string) (bool, error) {
-	var one int
-	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM executions WHERE arn = ?`, arn).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // executionIDExists says whether an execution of that id is stored.
 func (s *store) executionIDExists(ctx context.Context, id int64) bool {
 	var one int
 	return s.r.QueryRowContext(ctx, `SELECT 1 FROM executions WHERE id = ?`, id).Scan(&one) == nil
 }
 
-// insertExecution is the statement that stores a new execution.
-func insertExecution(x *execution) func(tx *sql.Tx) error {
-	return func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO executions(id, arn, sm_arn, name, status, start, input, definition, role_arn, trace_header) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-			x.id, x.arn, x.smArn, x.name, "RUNNING", epoch(x.start), x.inputRaw, x.defSrc, x.roleArn, x.traceHeader)
+// definitionHash names a definition in the definitions table.
+func definitionHash(def string) string {
+	h := sha256.Sum256([]byte(def))
+	return hex.EncodeToString(h[:])
+}
+
+// insertExecution is the statement that stores a new execution (errExists
+// if one of its ARN is stored). Its definition (tens of KiB for a
+// pipeline) is stored once per version, in definitions, not once per
+// execution.
+func insertExecution(x *execution) func(s *store, tx *sql.Tx) error {
+	return func(s *store, tx *sql.Tx) error {
+		if !s.stored[x.defHash] {
+			if _, err := tx.Stmt(s.insertDefinition).Exec(x.defHash, x.defSrc); err != nil {
+				return err
+			}
+			s.stored[x.defHash] = true
+		}
+		_, err := tx.Stmt(s.insertExecution).Exec(x.id, x.arn, x.smArn, x.name, epoch(x.start), x.inputRaw, x.defHash, x.roleArn, x.traceHeader)
+		if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: executions.arn") {
+			return errExists
+		}
 		return err
 	}
 }
@@ -124,7 +137,8 @@ type storedExecution struct {
 
 // execution reads a stored execution and its frame checkpoints.
 func (s *store) execution(ctx context.Context, id int64) (*storedExecution, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT arn, sm_arn, name, status, start, input, definition, role_arn, trace_header, checkpoint, events, redrive_count, redrive_date FROM executions WHERE id = ?`, id)
+	row := s.r.QueryRowContext(ctx, `SELECT e.arn, e.sm_arn, e.name, e.status, e.start, e.input, COALESCE(d.text, e.definition), e.role_arn, e.trace_header, e.checkpoint, e.events, e.redrive_count, e.redrive_date
+		FROM executions e LEFT JOIN definitions d ON d.hash = e.def_hash WHERE e.id = ?`, id)
 	x := &execution{id: id}
 	se := &storedExecution{x: x}
 	var start float64
@@ -273,7 +287,7 @@ func (s *store) executionStatus(ctx context.Context, arn string) (int64, string,
 func (s *store) executionMachine(ctx context.Context, arn string) (*DescribeStateMachineForExecutionOutput, error) {
 	var out DescribeStateMachineForExecutionOutput
 	var start float64
-	err := s.r.QueryRowContext(ctx, `SELECT sm_arn, definition, role_arn, start FROM executions WHERE arn = ?`, arn).Scan(&out.StateMachineArn, &out.Definition, &out.RoleArn, &start)
+	err := s.r.QueryRowContext(ctx, `SELECT e.sm_arn, COALESCE(d.text, e.definition), e.role_arn, e.start FROM executions e LEFT JOIN definitions d ON d.hash = e.def_hash WHERE e.arn = ?`, arn).Scan(&out.StateMachineArn, &out.Definition, &out.RoleArn, &start)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNotFound
 	}
@@ -286,8 +300,8 @@ func (s *store) executionMachine(ctx context.Context, arn string) (*DescribeStat
 
 // redriveExecution is the statement that makes a stored execution run
 // again from its checkpoint, its branches and iterations forgotten.
-func redriveExecution(id int64, count int, date float64) func(tx *sql.Tx) error {
-	return func(tx *sql.Tx) error {
+func redriveExecution(id int64, count int, date float64) func(s *store, tx *sql.Tx) error {
+	return func(_ *store, tx *sql.Tx) error {
 		if _, err := tx.Exec(`DELETE FROM frames WHERE exec_id = ?`, id); err != nil {
 			return fmt.Errorf("clear frames: %w", err)
 		}

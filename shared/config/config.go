@@ -28,7 +28,7 @@ const (
 	MinApprovalTimeout = time.Minute
 	MaxApprovalTimeout = 365 * 24 * time.Hour // a Standard workflow's longest run
 	MaxStages          = 50
-	MaxActions         = 10 // per stage
+	MaxActions         = 8  // per stage: a stage's STARTED event, its actions' and the previous stage's SUCCEEDED fit one PutEvents call (10 entries)
 	MaxInputs          = 12 // CodeBuild's secondary sources per build
 	MaxNameLen         = 32 // pipeline and stage names
 )

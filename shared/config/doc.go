@@ -21,7 +21,7 @@
 //   - at most 50 stages; notifications.from is required when there are
 //     approval stages or failure recipients.
 //   - a stage has exactly one of buildspec (a build), approval, actions
-//     (1 to 10 builds that run at the same time) or deploy
+//     (1 to 8 builds that run at the same time) or deploy
 //     (deploy.codedeploy: application, deploymentGroup, input). Action
 //     names follow the stage name rules and are unique with the stages'.
 //   - inputs (at most 12, CodeBuild's secondary sources) name earlier

@@ -245,7 +245,7 @@ func TestParseSecondWaveErrors(t *testing.T) {
 			}
 			stage(m, 1)["actions"] = as
 			stage(m, 2)["inputs"] = []any{"Build"}
-		}, want: []string{`stages[1].actions: 11 actions (allowed: at most 10)`}},
+		}, want: []string{`stages[1].actions: 9 actions (allowed: at most 8)`}},
 		{name: "build keys on a stage of actions", edit: func(m map[string]any) {
 			s := stage(m, 1)
 			s["timeout"] = "10m"

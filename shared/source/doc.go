@@ -8,6 +8,9 @@
 //     stack and the demo) is read with the git binary: `git archive` of the
 //     commit. A commit the repository does not hold fails with
 //     ErrCommitNotFound.
+//   - A codecommit push (without a local cloneUrl) is read through
+//     CodeCommit's API, GetFolder and GetFile, file by file (codecommit.go
+//     says why not git over HTTPS).
 //   - Otherwise the provider's archive API is fetched over HTTPS (in Lambda
 //     there is no git binary): GitHub GET {api}/repos/{owner}/{repo}/tarball/{sha}
 //     (api.github.com, or <host>/api/v3 for Enterprise; it answers 302 to

@@ -18,8 +18,9 @@ import (
 // location is where a commit is fetched from: a local repository (dir) or
 // a provider archive URL.
 type location struct {
-	dir string // local repository path, when local
-	url string // archive URL, when hosted
+	dir        string // local repository path, when local
+	url        string // archive URL, when hosted
+	codecommit bool   // CodeCommit's API (codecommit.go)
 }
 
 // locate decides where the push's commit comes from. A pull request's
@@ -41,6 +42,9 @@ func locate(p push.Push) (location, error) {
 	}
 	if dir, ok := localPath(p.CloneURL); ok {
 		return location{dir: dir}, nil
+	}
+	if p.Provider == push.CodeCommit {
+		return location{codecommit: true}, nil
 	}
 	base, repository, err := origin(p)
 	if err != nil {

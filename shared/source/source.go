@@ -42,6 +42,9 @@ type Handler struct {
 	Log      *slog.Logger // nil: slog.Default()
 	PartSize int          // multipart part size; 0: DefaultPartSize (S3 wants ≥ 5 MiB)
 	Git      string       // the git binary for local repositories; "": "git" on PATH
+	// CodeCommit reads codecommit repositories (see codecommit.go); nil:
+	// a codecommit push without a local cloneUrl fails.
+	CodeCommit CodeCommit
 }
 
 var defaultHTTP = &http.Client{Transport: &http.Transport{
@@ -121,6 +124,9 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Artifact, error) {
 	if loc.dir != "" {
 		sourceAt = loc.dir
 		st, commit, stepErr = h.snapshotLocal(ctx, p, loc.dir, up)
+	} else if loc.codecommit {
+		sourceAt = "codecommit:" + p.Repository
+		st, commit, stepErr = h.snapshotCodeCommit(ctx, p, up)
 	} else {
 		sourceAt = redact(loc.url)
 		st, fetched, stepErr = h.snapshotHosted(ctx, p, loc.url, up)

@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pushline/pushline/shared/config"
+	"github.com/pushline/pushline/shared/push"
 )
 
 // TestDocFigures pins the figures docs/state-machine.md quotes: state
@@ -16,33 +19,47 @@ func TestDocFigures(t *testing.T) {
 		name        string
 		config      string
 		fail        func(f *fakeAWS) map[string]*taskError
+		input       func(cfg *config.Config) push.Input // default smallInput
 		transitions int
 		history     int
 		doc         string // the run column of the docs' table row
 	}{
-		{"cdk.json: success", "cdk", nil, 16, 70, "`cdk.json` config (Build, Test, Approve, Deploy), success"},
+		{"cdk.json: success", "cdk", nil, nil, 18, 71, "`cdk.json` config (Build, Test, Approve, Deploy), success"},
 		{"cdk.json: Test build fails", "cdk", func(f *fakeAWS) map[string]*taskError {
 			return map[string]*taskError{"Test": buildFailure(f, "Test")}
-		}, 15, 53, "same, the Test build fails"},
+		}, nil, 17, 56, "same, the Test build fails"},
 		{"cdk.json: approval rejected", "cdk", func(f *fakeAWS) map[string]*taskError {
 			return map[string]*taskError{"Approve": {Error: "Pushline.Rejected", Cause: &rejection}}
-		}, 22, 74, "same, approval rejected"},
+		}, nil, 24, 76, "same, approval rejected"},
 		{"cdk.json: approval timed out", "cdk", func(f *fakeAWS) map[string]*taskError {
 			return map[string]*taskError{"Approve": {Error: "States.Timeout"}}
-		}, 18, 66, "same, approval timed out"},
-		{"minimal: success", "minimal", nil, 6, 29, "minimal (one build stage), success"},
-		{"many (21 builds, 2 approvals): success", "many", nil, 90, 351, "largest example `many` (21 builds, 2 approvals), success"},
+		}, nil, 19, 66, "same, approval timed out"},
+		{"minimal: success", "minimal", nil, nil, 8, 33, "minimal (one build stage), success"},
+		{"many (21 builds, 2 approvals): success", "many", nil, nil, 92, 333, "`many` (21 build stages, 2 approvals), success"},
+		{"actions: success", "actions", nil, nil, 29, 104, "`actions` (Build, Checks: 3 actions, Deploy), success"},
+		{"pullrequests: push", "pullrequests", nil, nil, 33, 121, "`pullrequests` (Build, Checks: 2 actions, Approve, deploy-prod), a push"},
+		{"pullrequests: pull request", "pullrequests", nil, func(cfg *config.Config) push.Input {
+			in := smallInput(cfg.Name)
+			in.Push.PullRequest = &push.PullRequest{Number: 7, Action: "opened", BaseBranch: "main"}
+			in.Skip = cfg.PullRequestSkip(cfg.Repositories[0])
+			return in
+		}, 30, 100, "same, a pull request (Approve and deploy-prod skipped)"},
+		{"wide: success", "wide", nil, nil, 504, 1776, "`wide` (20 stages of 5 actions), success"},
 	}
 	docRows := docTable(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, def := generate(t, tt.config)
+			cfg, def := generate(t, tt.config)
 			f := &fakeAWS{}
 			f.t = t
 			if tt.fail != nil {
 				f.failAt = tt.fail(f)
 			}
-			r := runFlow(t, def, smallInput("app"), f)
+			in := smallInput("app")
+			if tt.input != nil {
+				in = tt.input(cfg)
+			}
+			r := runFlow(t, def, in, f)
 			t.Logf("%s: %d transitions, %d history events: %s", tt.name, r.transitions, r.history, strings.Join(r.path, " → "))
 			if r.transitions != tt.transitions || r.history != tt.history {
 				t.Errorf("%d transitions, %d history events; docs/state-machine.md says %d, %d", r.transitions, r.history, tt.transitions, tt.history)

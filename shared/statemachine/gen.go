@@ -2,13 +2,11 @@ package statemachine
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/event"
+	"github.com/pushline/pushline/shared/push"
 )
 
 // Integration resources (Standard-workflow optimized integrations).
@@ -23,7 +21,18 @@ const (
 // spaces or ':' and "Source" is reserved, so none collides with a stage's
 // states (add checks it anyway).
 const (
+	stRunDefaults  = "Run: defaults"
+	stRun          = "Run?"
+	stRunGiven     = "Run: given"
+	stRunGivenPR   = "Run: given (pull request)"
+	stRunPR        = "Run: pull request"
+	stRunRetry     = "Run: retry"
+	stRunRetryPR   = "Run: retry (pull request)"
 	stStarted      = "Pipeline started"
+	stStartedRetry = "Pipeline started (retry)"
+	stResume       = "Retry: stage?"
+	stResumeNone   = "Retry: no such stage"
+	stSucceededEv  = "Pipeline: events (succeeded)"
 	stQueue        = "Queue: check"
 	stQueueChoice  = "Queue: wait?"
 	stQueueBackoff = "Queue: back off"
@@ -68,6 +77,14 @@ const (
 	kindBuild    = "build"
 	kindApproval = "approval"
 	kindStep     = "step" // the start event, the queue gate, the source step
+)
+
+// Errors the machine raises itself (besides its Fail states').
+const (
+	// ErrorInputMissing: a build's input produced no artifact.
+	ErrorInputMissing = "Pushline.InputMissing"
+	// ErrorResume: the execution input's resume.stage names no stage.
+	ErrorResume = "Pushline.ResumeUnknownStage"
 )
 
 // Errors the machine's own Fail states end with.
@@ -122,18 +139,38 @@ const (
 
 type gen struct {
 	cfg    *config.Config
-	states obj
+	states obj // the states being written: the machine's, or a branch's
 	names  map[string]bool
 	err    error // the first duplicate state name
 	// recorded[i]: build stage i is followed by another stage, so its
-	// result is trimmed into $.builds.<stage> for later stages.
+	// result is trimmed into $.builds.<stage> for later stages (the
+	// actions of a stage of actions always are).
 	recorded []bool
+	// skips: some repository runs pull requests, so each stage is
+	// preceded by a "<stage>: skip?" choice on $.skip.<stage>.
+	skips bool
+	// builds locates each build stage and action by name.
+	builds map[string]buildRef
+}
+
+// buildRef is where a build stage or action is: its stage's index, and
+// the action (nil for a build stage).
+type buildRef struct {
+	stage  int
+	action *config.Action
 }
 
 func newGen(cfg *config.Config) *gen {
-	g := &gen{cfg: cfg, recorded: make([]bool, len(cfg.Stages))}
+	g := &gen{cfg: cfg, recorded: make([]bool, len(cfg.Stages)), skips: cfg.HasPullRequests(), builds: map[string]buildRef{}}
 	for i, s := range cfg.Stages {
-		g.recorded[i] = !s.IsApproval() && i < len(cfg.Stages)-1
+		g.recorded[i] = isBuild(s) && i < len(cfg.Stages)-1
+		if s.IsParallel() {
+			for j := range s.Actions {
+				g.builds[s.Actions[j].Name] = buildRef{stage: i, action: &s.Actions[j]}
+			}
+		} else if isBuild(s) {
+			g.builds[s.Name] = buildRef{stage: i}
+		}
 	}
 	return g
 }
@@ -157,6 +194,7 @@ func (g *gen) definition() obj {
 	comment := fmt.Sprintf("pushline pipeline %q: %s. Generated from the pipeline config by pushline (statemachine.Generate); do not edit.",
 		g.cfg.Name, strings.Join(names, " → "))
 
+	g.run()
 	queued := g.cfg.Mode == config.ModeQueued
 	afterStart := stSource
 	if queued {
@@ -169,23 +207,39 @@ func (g *gen) definition() obj {
 		started = replace(started, "ResultPath", "$.queueWait")
 	}
 	g.add(stStarted, started)
+	g.add(stStartedRetry, g.events([]obj{g.entry(event.PipelineExecution, event.Started, nil)}, stResume, g.failedName(stStarted)))
 	g.failed(stStarted, "Start", kindStep)
+	g.resume()
 	if queued {
 		g.queue()
 	}
 	g.source()
-	first := g.cfg.Stages[0]
-	g.add(startedName(first.Name), g.events(
-		[]obj{g.entry(event.StageExecution, event.Started, obj{}.with("stage", first.Name))},
-		first.Name, g.failedName(first.Name)))
 	for i, s := range g.cfg.Stages {
-		if s.IsApproval() {
+		g.enter(i)
+		switch {
+		case s.IsApproval():
 			g.approval(i)
-		} else {
+		case s.IsParallel():
+			g.parallel(i)
+		case s.IsDeploy():
+			g.deploy(i)
+		default:
 			g.build(i)
 		}
 		g.succeeded(i)
-		g.failed(s.Name, s.Name, map[bool]string{true: kindApproval, false: kindBuild}[s.IsApproval()])
+		switch {
+		case s.IsParallel():
+			g.parallelFailed(i)
+		case s.IsApproval():
+			g.failed(s.Name, s.Name, kindApproval)
+		case s.IsDeploy():
+			g.failed(s.Name, s.Name, kindDeploy)
+		default:
+			g.failed(s.Name, s.Name, kindBuild)
+		}
+	}
+	if g.skips {
+		g.add(stSucceededEv, g.events([]obj{g.entry(event.PipelineExecution, event.Succeeded, nil)}, stSucceeded, g.failedName(stStarted)))
 	}
 	g.add(stSucceeded, obj{}.with("Type", "Succeed").with("Comment", "Every stage succeeded."))
 	g.failure()
@@ -193,8 +247,74 @@ func (g *gen) definition() obj {
 	return obj{}.
 		with("Comment", comment).
 		with("QueryLanguage", "JSONPath").
-		with("StartAt", stStarted).
+		with("StartAt", stRunDefaults).
 		with("States", g.states)
+}
+
+// run adds the states that say how the execution came about, in
+// $.about: {"run": {"trigger", "attempt", "retryOf"[, "by"]},
+// "pullRequest"}, from the optional $.run and $.push.pullRequest.number
+// (0 and "" when absent), for every event to carry; and they send a
+// retry ($.resume.stage present) to its stage.
+func (g *gen) run() {
+	defaults := func(trigger string) obj {
+		return obj{}.with("trigger", trigger).with("attempt", 1).with("retryOf", "")
+	}
+	g.add(stRunDefaults, obj{}.
+		with("Type", "Pass").
+		with("Comment", "How the run came about, for the events: a push's first run unless $.run says otherwise.").
+		with("Result", obj{}.with("run", defaults(push.TriggerPush)).with("pullRequest", 0)).
+		with("ResultPath", "$.about").
+		with("Next", stRun))
+	present := func(p string) obj { return obj{}.with("Variable", p).with("IsPresent", true) }
+	and := func(rules ...obj) obj { return obj{}.with("And", rules) }
+	run, pr, resume := present("$.run"), present("$.push.pullRequest.number"), present("$.resume.stage")
+	g.add(stRun, obj{}.
+		with("Type", "Choice").
+		with("Choices", []obj{
+			and(resume, run, pr).with("Next", stRunRetryPR),
+			and(resume, run).with("Next", stRunRetry),
+			and(run, pr).with("Next", stRunGivenPR),
+			run.with("Next", stRunGiven),
+			pr.with("Next", stRunPR),
+		}).
+		with("Default", stStarted))
+	merged := "States.JsonMerge($.about.run, $.run, false)"
+	set := func(name string, about obj, next string) {
+		g.add(name, obj{}.
+			with("Type", "Pass").
+			with("Parameters", about).
+			with("ResultPath", "$.about").
+			with("Next", next))
+	}
+	set(stRunRetryPR, obj{}.with("run.$", merged).with("pullRequest.$", "$.push.pullRequest.number"), stStartedRetry)
+	set(stRunRetry, obj{}.with("run.$", merged).with("pullRequest", 0), stStartedRetry)
+	set(stRunGivenPR, obj{}.with("run.$", merged).with("pullRequest.$", "$.push.pullRequest.number"), stStarted)
+	set(stRunGiven, obj{}.with("run.$", merged).with("pullRequest", 0), stStarted)
+	set(stRunPR, obj{}.with("run", defaults(push.TriggerPullRequest)).with("pullRequest.$", "$.push.pullRequest.number"), stStarted)
+}
+
+// resume adds the choice that sends a retry to the stage named by
+// $.resume.stage (its entry: STARTED event, or skip check).
+func (g *gen) resume() {
+	var choices []obj
+	for i, s := range g.cfg.Stages {
+		choices = append(choices, obj{}.
+			with("Variable", "$.resume.stage").with("StringEquals", s.Name).
+			with("Next", g.entryName(i)))
+	}
+	g.add(stResume, obj{}.
+		with("Type", "Choice").
+		with("Comment", "A retry: the execution input is the data the failed run carried into the stage $.resume.stage names.").
+		with("Choices", choices).
+		with("Default", stResumeNone))
+	g.add(stResumeNone, obj{}.
+		with("Type", "Pass").
+		with("Parameters", obj{}.
+			with("Error", ErrorResume).
+			with("Cause.$", "States.Format('resume.stage {} is not a stage of this pipeline', $.resume.stage)")).
+		with("ResultPath", "$.error").
+		with("Next", g.failedName(stStarted)))
 }
 
 func startedName(stage string) string { return stage + ": started" }
@@ -210,7 +330,11 @@ func (g *gen) base(state string) obj {
 		with("state", state).
 		with("repository.$", "$.push.repository").
 		with("ref.$", "$.push.ref").
-		with("commit.$", "$.push.after")
+		with("commit.$", "$.push.after").
+		with("trigger.$", "$.about.run.trigger").
+		with("attempt.$", "$.about.run.attempt").
+		with("retryOf.$", "$.about.run.retryOf").
+		with("pullRequest.$", "$.about.pullRequest")
 }
 
 // entry is one PutEvents entry; extra detail fields follow the base ones.
@@ -247,11 +371,14 @@ func (g *gen) failed(stateName, stage, kind string) {
 	g.add(g.failedName(stateName), failedPass(stage, kind))
 }
 
+// failedPass records in $.failed which stage (or step) failed, the kind
+// of failure, the action ("" unless a stage's action failed) and the name
+// causes use ("Checks (action Unit)" for an action).
 func failedPass(stage, kind string) obj {
 	return obj{}.
 		with("Type", "Pass").
 		with("Comment", "Record which step failed; the error is in $.error.").
-		with("Result", obj{}.with("stage", stage).with("type", kind)).
+		with("Result", obj{}.with("stage", stage).with("type", kind).with("action", "").with("name", stage)).
 		with("ResultPath", "$.failed").
 		with("Next", stFailCause)
 }
@@ -292,7 +419,6 @@ func (g *gen) queue() {
 }
 
 func (g *gen) source() {
-	first := g.cfg.Stages[0].Name
 	g.add(stSource, obj{}.
 		with("Type", "Task").
 		with("Comment", "Snapshot the pushed commit into source.zip in the artifact bucket.").
@@ -312,7 +438,7 @@ func (g *gen) source() {
 		with("ResultPath", "$.source").
 		with("Retry", []obj{retryLambda}).
 		with("Catch", []obj{catchAll("$.error", g.failedName(stSource))}).
-		with("Next", startedName(first)))
+		with("Next", g.entryName(0)))
 	g.failed(stSource, stSource, kindStep)
 }
 
@@ -326,426 +452,6 @@ func (g *gen) keyExpr(file string) string {
 // locationExpr is the intrinsic giving "bucket/key" of an execution's file.
 func (g *gen) locationExpr(file string) string {
 	return fmt.Sprintf("States.Format('{}/%s/{}/%s', $.source.bucket, $$.Execution.Name)", g.cfg.Name, file)
-}
-
-func artifactName(stage string) string { return stage + ".zip" }
-
-func buildTimeout(s config.Stage) time.Duration {
-	if s.Timeout.Duration == 0 {
-		return config.DefaultBuildTimeout
-	}
-	return s.Timeout.Duration
-}
-
-func approvalTimeout(s config.Stage) time.Duration {
-	if s.Approval.Timeout.Duration == 0 {
-		return config.DefaultApprovalTimeout
-	}
-	return s.Approval.Timeout.Duration
-}
-
-func envVar(name string, value any, path bool) obj {
-	o := obj{}.with("Name", name)
-	if path {
-		o = o.with("Value.$", value)
-	} else {
-		o = o.with("Value", value)
-	}
-	return o.with("Type", "PLAINTEXT")
-}
-
-func (g *gen) build(i int) {
-	s := g.cfg.Stages[i]
-	env := []obj{
-		envVar("PUSHLINE_PIPELINE", g.cfg.Name, false),
-		envVar("PUSHLINE_EXECUTION", "$$.Execution.Id", true),
-		envVar("PUSHLINE_REPOSITORY", "$.push.repository", true),
-		envVar("PUSHLINE_REF", "$.push.ref", true),
-		envVar("PUSHLINE_COMMIT", "$.push.after", true),
-		envVar("PUSHLINE_STAGE", s.Name, false),
-	}
-	if g.latestBefore(i) != "$.source.location" { // an earlier build stage
-		env = append(env, envVar("PUSHLINE_BUILDS", "States.JsonToString($.builds)", true))
-	} else {
-		env = append(env, envVar("PUSHLINE_BUILDS", "{}", false))
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.Environment)) {
-		env = append(env, envVar(k, s.Environment[k], false))
-	}
-	params := obj{}.
-		with("ProjectName", "${"+ProjectKey(s.Name)+"}").
-		with("SourceTypeOverride", "S3").
-		with("SourceLocationOverride.$", g.inputExpr(i)).
-		with("BuildspecOverride", s.Buildspec).
-		with("ArtifactsOverride", obj{}.
-			with("Type", "S3").
-			with("Location", "${"+KeyArtifactBucket+"}").
-			with("Path.$", fmt.Sprintf("States.Format('%s/{}', $$.Execution.Name)", g.cfg.Name)).
-			with("Name", artifactName(s.Name)).
-			with("Packaging", "ZIP").
-			with("NamespaceType", "NONE")).
-		with("EnvironmentVariablesOverride", env).
-		with("TimeoutInMinutesOverride", int(buildTimeout(s)/time.Minute))
-	if s.ComputeType != "" {
-		params = params.with("ComputeTypeOverride", s.ComputeType)
-	}
-	next := succeededName(s.Name)
-	if g.recorded[i] {
-		next = outputsName(s.Name)
-	}
-	g.add(s.Name, obj{}.
-		with("Type", "Task").
-		with("Comment", fmt.Sprintf("Build stage %s: %s on %s.", s.Name, s.Buildspec, g.inputDesc(i))).
-		with("Resource", resBuild).
-		with("Parameters", params).
-		with("ResultPath", "$.builds."+dataKey(s.Name)).
-		with("Retry", []obj{retryBuild}).
-		with("Catch", []obj{catchAll("$.error", g.failedName(s.Name))}).
-		with("Next", next))
-	if !g.recorded[i] {
-		return
-	}
-	raw := "$.builds." + dataKey(s.Name) + ".Build"
-	sha := func() obj { return obj{}.with("Variable", raw+".Artifacts.Sha256sum").with("IsPresent", true) }
-	vars := func() obj { return obj{}.with("Variable", raw+".ExportedEnvironmentVariables").with("IsPresent", true) }
-	g.add(outputsName(s.Name), obj{}.
-		with("Type", "Choice").
-		with("Comment", "CodeBuild reports Artifacts.Sha256sum only when it uploaded an artifact, ExportedEnvironmentVariables only when the buildspec exports some.").
-		with("Choices", []obj{
-			obj{}.with("And", []obj{sha(), vars()}).with("Next", recordName(s.Name, true, true)),
-			sha().with("Next", recordName(s.Name, true, false)),
-			vars().with("Next", recordName(s.Name, false, true)),
-		}).
-		with("Default", recordName(s.Name, false, false)))
-	for _, v := range []struct{ artifact, vars bool }{{true, false}, {true, true}, {false, false}, {false, true}} {
-		rec := obj{}.
-			with("stage", s.Name).
-			with("buildId.$", raw+".Id").
-			with("status.$", raw+".BuildStatus").
-			with("logsUrl.$", raw+".Logs.DeepLink")
-		if v.artifact {
-			own := g.locationExpr(artifactName(s.Name))
-			rec = rec.with("artifact.$", own).with("latestArtifact.$", own)
-		} else {
-			rec = rec.with("artifact", "").with("latestArtifact.$", g.latestBefore(i))
-		}
-		if v.vars {
-			rec = rec.with("variables.$", raw+".ExportedEnvironmentVariables")
-		} else {
-			rec = rec.with("variables", []any{})
-		}
-		g.add(recordName(s.Name, v.artifact, v.vars), obj{}.
-			with("Type", "Pass").
-			with("Comment", "Keep only what later stages need of the build result.").
-			with("Parameters", rec).
-			with("ResultPath", "$.builds."+dataKey(s.Name)).
-			with("Next", succeededName(s.Name)))
-	}
-}
-
-// inputExpr is the path or intrinsic giving "bucket/key" of the source of
-// build stage i: its input's artifact, by default the latest artifact an
-// earlier build stage produced, else the source snapshot.
-func (g *gen) inputExpr(i int) string {
-	switch in := g.cfg.Stages[i].Input; in {
-	case "":
-		return g.latestBefore(i)
-	case config.SourceInput:
-		return "$.source.location"
-	default:
-		return g.locationExpr(artifactName(in))
-	}
-}
-
-// latestBefore is the path of the latest artifact produced before stage i:
-// the previous build stage's record carries it (its own artifact, or the
-// one before), the first build stage takes the source snapshot.
-func (g *gen) latestBefore(i int) string {
-	for j := i - 1; j >= 0; j-- {
-		if !g.cfg.Stages[j].IsApproval() {
-			return "$.builds." + dataKey(g.cfg.Stages[j].Name) + ".latestArtifact"
-		}
-	}
-	return "$.source.location"
-}
-
-func (g *gen) inputDesc(i int) string {
-	switch in := g.cfg.Stages[i].Input; {
-	case in == "" && g.latestBefore(i) != "$.source.location":
-		return "the latest artifact an earlier build stage produced, else the source snapshot"
-	case in == "" || in == config.SourceInput:
-		return "the source snapshot"
-	default:
-		return "the artifact of " + in
-	}
-}
-
-// dataKey is the key of a stage in the state data ($.builds, $.approvals,
-// PUSHLINE_BUILDS): its name with '-' replaced by '_', because JSONPath's
-// dot notation allows no '-' (config rules keep the keys unique).
-func dataKey(stage string) string { return strings.ReplaceAll(stage, "-", "_") }
-
-func outputsName(stage string) string { return stage + ": outputs?" }
-func recordName(stage string, artifact, vars bool) string {
-	n := stage + ": record"
-	if vars {
-		n += " with variables"
-	}
-	if !artifact {
-		n += ", no artifact"
-	}
-	return n
-}
-func succeededName(stage string) string { return stage + ": succeeded" }
-
-func (g *gen) approval(i int) {
-	s := g.cfg.Stages[i]
-	var builds []string
-	for _, e := range g.cfg.Stages[:i] {
-		if !e.IsApproval() {
-			builds = append(builds, "$.builds."+dataKey(e.Name))
-		}
-	}
-	timeout := int64(approvalTimeout(s) / time.Second)
-	payload := obj{}.
-		with("pipeline", g.cfg.Name).
-		with("execution.$", "$$.Execution.Id").
-		with("stage", s.Name).
-		with("approvers", s.Approval.Approvers).
-		with("timeoutSeconds", timeout).
-		with("push.$", "$.push")
-	if len(builds) > 0 {
-		payload = payload.with("builds.$", "States.Array("+strings.Join(builds, ", ")+")")
-	} else {
-		payload = payload.with("builds", []any{})
-	}
-	payload = payload.with("taskToken.$", "$$.Task.Token")
-	g.add(s.Name, obj{}.
-		with("Type", "Task").
-		with("Comment", fmt.Sprintf("Approval stage %s: mail each approver a link; wait up to %s for a decision.", s.Name, config.Duration{Duration: approvalTimeout(s)})).
-		with("Resource", resLambdaWait).
-		with("Parameters", obj{}.
-			with("FunctionName", "${"+KeyNotifyFunctionArn+"}").
-			with("Payload", payload)).
-		with("TimeoutSeconds", timeout).
-		with("ResultPath", "$.approvals."+dataKey(s.Name)).
-		with("Retry", []obj{retryLambda, retryMail}).
-		with("Catch", []obj{catchAll("$.error", g.failedName(s.Name))}).
-		with("Next", succeededName(s.Name)))
-}
-
-// succeeded is the putEvents after stage i: its SUCCEEDED event and the
-// next stage's STARTED event (or the pipeline's SUCCEEDED event) in one
-// call.
-func (g *gen) succeeded(i int) {
-	s := g.cfg.Stages[i]
-	extra := obj{}.with("stage", s.Name)
-	switch {
-	case s.IsApproval():
-		extra = extra.
-			with("approver.$", "$.approvals."+dataKey(s.Name)+".approver").
-			with("comment.$", "$.approvals."+dataKey(s.Name)+".comment")
-	case g.recorded[i]:
-		extra = extra.
-			with("buildId.$", "$.builds."+dataKey(s.Name)+".buildId").
-			with("logsUrl.$", "$.builds."+dataKey(s.Name)+".logsUrl")
-	default:
-		extra = extra.
-			with("buildId.$", "$.builds."+dataKey(s.Name)+".Build.Id").
-			with("logsUrl.$", "$.builds."+dataKey(s.Name)+".Build.Logs.DeepLink")
-	}
-	entries := []obj{g.entry(event.StageExecution, event.Succeeded, extra)}
-	next := stSucceeded
-	if i+1 < len(g.cfg.Stages) {
-		n := g.cfg.Stages[i+1].Name
-		entries = append(entries, g.entry(event.StageExecution, event.Started, obj{}.with("stage", n)))
-		next = n
-	} else {
-		entries = append(entries, g.entry(event.PipelineExecution, event.Succeeded, nil))
-	}
-	g.add(succeededName(s.Name), g.events(entries, next, g.failedName(s.Name)))
-}
-
-// failure adds the shared failure states: normalize the error, pick the
-// events to emit, emit them, end in a Fail state.
-func (g *gen) failure() {
-	g.add(stFailCause, obj{}.
-		with("Type", "Choice").
-		with("Comment", "A failure's Cause is optional; make it present.").
-		with("Choices", []obj{obj{}.
-			with("Not", obj{}.with("Variable", "$.error.Cause").with("IsPresent", true)).
-			with("Next", stFailNoCause)}).
-		with("Default", stFailWhich))
-	g.add(stFailNoCause, obj{}.
-		with("Type", "Pass").
-		with("Result", "").
-		with("ResultPath", "$.error.Cause").
-		with("Next", stFailWhich))
-	g.add(stFailWhich, obj{}.
-		with("Type", "Choice").
-		with("Choices", []obj{
-			obj{}.with("And", []obj{
-				obj{}.with("Variable", "$.failed.type").with("StringEquals", kindApproval),
-				obj{}.with("Variable", "$.error.Error").with("StringEquals", "States.Timeout"),
-			}).with("Next", stFailEvTimeout),
-			obj{}.with("And", []obj{
-				obj{}.with("Variable", "$.failed.type").with("StringEquals", kindBuild),
-				obj{}.with("Variable", "$.error.Error").with("StringEquals", "States.TaskFailed"),
-				obj{}.with("Variable", "$.error.Cause").with("StringMatches", "{*}"),
-			}).with("Next", stFailReadBuild),
-			obj{}.with("Variable", "$.failed.type").with("StringEquals", kindStep).with("Next", stFailEvPipeline),
-		}).
-		with("Default", stFailEvStage))
-	g.add(stFailReadBuild, obj{}.
-		with("Type", "Pass").
-		with("Comment", "A build that did not succeed fails the task with States.TaskFailed and the JSON of {\"Build\": …} as its cause.").
-		with("Parameters", obj{}.with("cause.$", "States.StringToJson($.error.Cause)")).
-		with("ResultPath", "$.failure").
-		with("Next", stFailBuildInfo))
-	g.add(stFailBuildInfo, obj{}.
-		with("Type", "Choice").
-		with("Choices", []obj{obj{}.
-			with("And", []obj{
-				obj{}.with("Variable", "$.failure.cause.Build.Id").with("IsPresent", true),
-				obj{}.with("Variable", "$.failure.cause.Build.BuildStatus").with("IsPresent", true),
-				obj{}.with("Variable", "$.failure.cause.Build.Logs.DeepLink").with("IsPresent", true),
-			}).
-			with("Next", stFailEvBuild)}).
-		with("Default", stFailEvStage))
-
-	failDetail := obj{}.
-		with("stage.$", "$.failed.stage").
-		with("error.$", "$.error.Error").
-		with("cause.$", "$.error.Cause")
-	buildDetail := obj{}.
-		with("stage.$", "$.failed.stage").
-		with("buildId.$", "$.failure.cause.Build.Id").
-		with("logsUrl.$", "$.failure.cause.Build.Logs.DeepLink").
-		with("error.$", "$.error.Error").
-		with("cause.$", "States.Format('build {} ended {}', $.failure.cause.Build.Id, $.failure.cause.Build.BuildStatus)")
-	failEvents := func(name string, entries []obj, next string) {
-		g.add(name, obj{}.
-			with("Type", "Task").
-			with("Resource", resEvents).
-			with("Parameters", obj{}.with("Entries", entries)).
-			with("ResultPath", nil).
-			with("Retry", []obj{retryEvents}).
-			with("Catch", []obj{catchAll("$.eventsError", next)}).
-			with("Next", next))
-	}
-	failEvents(stFailEvBuild, []obj{
-		g.entry(event.StageExecution, event.Failed, buildDetail),
-		g.entry(event.PipelineExecution, event.Failed, buildDetail),
-	}, stBuildFailed)
-	timeoutDetail := obj{}.
-		with("stage.$", "$.failed.stage").
-		with("error.$", "$.error.Error").
-		with("cause", "no decision before the approval timed out")
-	failEvents(stFailEvTimeout, []obj{
-		g.entry(event.Approval, event.TimedOut, timeoutDetail),
-		g.entry(event.StageExecution, event.Failed, timeoutDetail),
-		g.entry(event.PipelineExecution, event.Failed, timeoutDetail),
-	}, stApprovalTimed)
-	failEvents(stFailEvStage, []obj{
-		g.entry(event.StageExecution, event.Failed, failDetail),
-		g.entry(event.PipelineExecution, event.Failed, failDetail),
-	}, stFailReason)
-	failEvents(stFailEvPipeline, []obj{
-		g.entry(event.PipelineExecution, event.Failed, failDetail),
-	}, stFailReason)
-	g.reason()
-
-	g.add(stBuildFailed, obj{}.
-		with("Type", "Fail").
-		with("Error", ErrorBuildFailed).
-		with("CausePath", "States.Format('stage {}: build {} ended {}; logs: {}', $.failed.stage, $.failure.cause.Build.Id, $.failure.cause.Build.BuildStatus, $.failure.cause.Build.Logs.DeepLink)"))
-	g.add(stApprovalTimed, obj{}.
-		with("Type", "Fail").
-		with("Error", ErrorApprovalTimedOut).
-		with("CausePath", "States.Format('stage {}: no decision before the approval timed out', $.failed.stage)"))
-	g.add(stFailed, obj{}.
-		with("Type", "Fail").
-		with("ErrorPath", "$.error.Error").
-		with("CausePath", "$.failure.reason"))
-}
-
-// reason adds the states that write $.failure.reason, the cause of the
-// execution's failure (other than a failed build or an approval timeout):
-// "<stage> failed with <error>", then ": " and why when the error says it
-// (the errorMessage of a Lambda function's error, the approver and comment
-// of a rejection, a plain-text cause). A cause that looks like JSON but is
-// not one of those (a build result without its details, a cause Step
-// Functions truncated) is left to the execution history and the FAILED
-// event: it may be 32 KiB of JSON.
-//
-// JSONPath intrinsics cannot cut a string, so the size comes from what
-// feeds it: error messages of pushline's functions are one sentence,
-// rejections carry an approver's address and a comment of at most 2,000
-// characters (approval.MaxComment), plain-text causes come from AWS
-// services (CodeBuild, Lambda, EventBridge API errors).
-//
-// States.StringToJson runs only on a cause that matches {*} (a truncated
-// cause loses its closing brace), and every field read from the parsed
-// cause is checked with IsPresent first.
-func (g *gen) reason() {
-	cause, errName := "$.error.Cause", "$.error.Error"
-	detail := "$.failure.detail"
-	g.add(stFailReason, obj{}.
-		with("Type", "Choice").
-		with("Comment", "Say why the execution failed, in its own cause.").
-		with("Choices", []obj{
-			obj{}.with("And", []obj{
-				obj{}.with("Variable", errName).with("StringEquals", errorRejected),
-				obj{}.with("Variable", cause).with("StringMatches", "{*}"),
-			}).with("Next", stFailReadReject),
-			obj{}.with("Variable", cause).with("StringMatches", `{"error*}`).with("Next", stFailReadError),
-			obj{}.with("Variable", cause).with("StringEquals", "").with("Next", stReasonNone),
-			obj{}.with("Variable", cause).with("StringMatches", "{*").with("Next", stReasonNone),
-		}).
-		with("Default", stReasonCause))
-	read := func(name, comment, next string) {
-		g.add(name, obj{}.
-			with("Type", "Pass").
-			with("Comment", comment).
-			with("Parameters", obj{}.with("detail.$", "States.StringToJson("+cause+")")).
-			with("ResultPath", "$.failure").
-			with("Next", next))
-	}
-	read(stFailReadReject, "The cause of a rejection is the JSON of approval.Rejection: approver, comment, decidedAt.", stFailRejectInfo)
-	g.add(stFailRejectInfo, obj{}.
-		with("Type", "Choice").
-		with("Choices", []obj{obj{}.
-			with("And", []obj{
-				obj{}.with("Variable", detail+".approver").with("IsPresent", true),
-				obj{}.with("Variable", detail+".comment").with("IsPresent", true),
-			}).
-			with("Next", stFailComment)}).
-		with("Default", stReasonNone))
-	g.add(stFailComment, obj{}.
-		with("Type", "Choice").
-		with("Choices", []obj{obj{}.
-			with("Variable", detail+".comment").with("StringEquals", "").
-			with("Next", stReasonRejected)}).
-		with("Default", stReasonComment))
-	read(stFailReadError, "A Lambda function's error: the JSON of {errorMessage, errorType[, stackTrace]}.", stFailErrorInfo)
-	g.add(stFailErrorInfo, obj{}.
-		with("Type", "Choice").
-		with("Choices", []obj{obj{}.
-			with("Variable", detail+".errorMessage").with("IsPresent", true).
-			with("Next", stReasonMessage)}).
-		with("Default", stReasonNone))
-	set := func(name, format string, args ...string) {
-		g.add(name, obj{}.
-			with("Type", "Pass").
-			with("Parameters", obj{}.with("reason.$", "States.Format('"+format+"', "+strings.Join(append([]string{"$.failed.stage", errName}, args...), ", ")+")")).
-			with("ResultPath", "$.failure").
-			with("Next", stFailed))
-	}
-	set(stReasonRejected, "{} failed with {}: rejected by {}", detail+".approver")
-	set(stReasonComment, "{} failed with {}: rejected by {}: {}", detail+".approver", detail+".comment")
-	set(stReasonMessage, "{} failed with {}: {}", detail+".errorMessage")
-	set(stReasonCause, "{} failed with {}: {}", cause)
-	set(stReasonNone, "{} failed with {}")
 }
 
 // insertBefore returns o with k: v inserted before the key before.

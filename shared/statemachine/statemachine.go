@@ -1,6 +1,8 @@
 package statemachine
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -24,7 +26,7 @@ const (
 var ErrMissingKey = errors.New("definition placeholder without a value")
 
 // ProjectKey is the placeholder key of the CodeBuild project of a build
-// stage: "Project" + the stage name without '-' and '_', each part
+// stage or action: "Project" + its name without '-' and '_', each part
 // capitalized ("Build" → "ProjectBuild", "deploy-prod" →
 // "ProjectDeployProd").
 func ProjectKey(stage string) string { return "Project" + config.StageKey(stage) }
@@ -32,7 +34,8 @@ func ProjectKey(stage string) string { return "Project" + config.StageKey(stage)
 // Keys lists the placeholder keys the definition of cfg uses, each once:
 // ArtifactBucket, EventBusName, SourceFunctionArn, then NotifyFunctionArn
 // if there is an approval stage, QueueFunctionArn in queued mode, then
-// ProjectKey of each build stage in stage order.
+// ProjectKey of each build stage and action in order (config.Builds), then
+// DeployConsoleUrl if there is a deploy stage.
 func Keys(cfg *config.Config) []string {
 	keys := []string{KeyArtifactBucket, KeyEventBusName, KeySourceFunctionArn}
 	for _, s := range cfg.Stages {
@@ -44,10 +47,11 @@ func Keys(cfg *config.Config) []string {
 	if cfg.Mode == config.ModeQueued {
 		keys = append(keys, KeyQueueFunctionArn)
 	}
-	for _, s := range cfg.Stages {
-		if !s.IsApproval() {
-			keys = append(keys, ProjectKey(s.Name))
-		}
+	for _, b := range cfg.Builds() {
+		keys = append(keys, ProjectKey(b.Name))
+	}
+	if hasDeploy(cfg) {
+		keys = append(keys, KeyDeployConsoleURL)
 	}
 	return keys
 }
@@ -91,9 +95,10 @@ func Substitute(def []byte, values map[string]string) ([]byte, error) {
 }
 
 // Generate returns the state machine definition of cfg: Amazon States
-// Language, JSONPath, for a Standard workflow; indented JSON, the same
-// bytes for the same config. Environment-specific values are ${Key}
-// placeholders (see Keys). cfg must be valid (config.Parse's result).
+// Language, JSONPath, for a Standard workflow; indented JSON (compact
+// above 512 KiB), the same bytes for the same config. Environment-specific values are ${Key}
+// placeholders (see Keys). cfg must be valid (config.Parse's result: the
+// deprecated input already folded into inputs).
 func Generate(cfg *config.Config) ([]byte, error) {
 	if cfg == nil {
 		return nil, errors.New("generate definition: no config")
@@ -106,5 +111,19 @@ func Generate(cfg *config.Config) ([]byte, error) {
 	if g.err != nil {
 		return nil, g.err
 	}
-	return marshal(def)
+	out, err := marshal(def)
+	if err != nil || len(out) <= maxIndented {
+		return out, err
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, out); err != nil {
+		return nil, fmt.Errorf("generate definition: %w", err)
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), nil
 }
+
+// maxIndented is the size above which Generate writes the definition
+// without indentation: Step Functions takes at most 1 MiB, and a pipeline
+// of 20 stages of 5 actions is 1.2 MB indented, 0.7 MB compact.
+const maxIndented = 512 << 10

@@ -163,7 +163,7 @@ func (o *Options) fill() error {
 	}
 	builds := map[string]bool{}
 	for _, s := range o.Config.Stages {
-		if !s.IsApproval() {
+		if !s.IsApproval() && !s.IsDeploy() {
 			builds[s.Name] = true
 		}
 	}
@@ -191,6 +191,9 @@ func functionNames(cfg *config.Config) []string {
 	names := []string{Webhook, Source, Notify, Approval, Watch}
 	if cfg.Mode == config.ModeQueued {
 		names = append(names, Queue)
+	}
+	if len(codeCommitRepos(cfg)) > 0 {
+		names = append(names, CodeCommit)
 	}
 	return names
 }
@@ -240,6 +243,7 @@ func (b *builder) build() error {
 	b.secrets()
 	b.approvals()
 	b.lambdas()
+	b.codeCommit()
 	b.stopRule()
 	b.codebuild()
 	if err := b.stateMachine(); err != nil {
@@ -605,7 +609,7 @@ func (b *builder) codebuild() {
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	for _, st := range b.cfg.Stages {
-		if st.IsApproval() {
+		if st.IsApproval() || st.IsDeploy() {
 			continue
 		}
 		id := statemachine.ProjectKey(st.Name) // unique per stage (config validation)
@@ -788,6 +792,7 @@ func (b *builder) stateMachine() error {
 	if q, ok := b.functions[Queue]; ok {
 		values[statemachine.KeyQueueFunctionArn] = q.FunctionArn()
 	}
+	b.codeDeploy(role, values)
 	for _, st := range b.cfg.Stages {
 		if p, ok := b.projects[st.Name]; ok {
 			values[statemachine.ProjectKey(st.Name)] = p.ProjectName()

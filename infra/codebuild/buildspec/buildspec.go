@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,6 +36,8 @@ type Spec struct {
 	Env       Env
 	Phases    []*Phase   // in execution order, only the phases the file declares
 	Artifacts *Artifacts // nil when the file has no artifacts section
+	Reports   []Report   // in file order
+	Cache     *Cache     // nil when the file has no cache section
 	Ignored   []string   // keys accepted but without effect locally, e.g. "reports (line 30)"
 }
 
@@ -97,6 +100,25 @@ type Artifacts struct {
 	DiscardPaths  bool
 	ExcludePaths  []string
 }
+
+// Cache is the cache section: the paths kept between builds of a project.
+type Cache struct {
+	Paths []string
+	Line  int
+}
+
+// Report is one reports entry: a report group and the files of its reports.
+type Report struct {
+	Name          string // the report group's name or ARN
+	Files         []string
+	BaseDirectory string
+	DiscardPaths  bool
+	FileFormat    string // JUNITXML (default), CUCUMBERJSON, TESTNGXML, NUNITXML, NUNIT3XML, VISUALSTUDIOTRX or a coverage format
+	Line          int
+}
+
+// reportFormats are the file-format values CodeBuild accepts.
+var reportFormats = []string{"JUNITXML", "CUCUMBERJSON", "NUNITXML", "NUNIT3XML", "TESTNGXML", "VISUALSTUDIOTRX", "CLOVERXML", "COBERTURAXML", "JACOCOXML", "SIMPLECOV"}
 
 // Error is a problem in a buildspec file, at a line when one is known.
 type Error struct {
@@ -165,7 +187,15 @@ func Parse(file string, data []byte) (*Spec, error) {
 			a, err := p.artifacts(v, spec)
 			spec.Artifacts = a
 			return err
-		case "run-as", "proxy", "reports", "cache", "batch":
+		case "reports":
+			r, err := p.reports(v)
+			spec.Reports = r
+			return err
+		case "cache":
+			c, err := p.cache(v)
+			spec.Cache = c
+			return err
+		case "run-as", "proxy", "batch":
 			spec.Ignored = append(spec.Ignored, fmt.Sprintf("%s (line %d)", key, k.Line))
 		default:
 			return p.errf(k, "unknown key %q; allowed: version, run-as, env, proxy, batch, phases, reports, artifacts, cache", key)
@@ -579,4 +609,76 @@ func ParseSecretRef(s string) (SecretRef, error) {
 		return SecretRef{}, fmt.Errorf("%q has no secret id", s)
 	}
 	return r, nil
+}
+
+func (p *parser) reports(n *yaml.Node) ([]Report, error) {
+	if isNull(n) {
+		return nil, nil
+	}
+	var out []Report
+	err := p.mapping(n, "reports", func(name string, k, v *yaml.Node) error {
+		path := "reports." + name
+		r := Report{Name: name, FileFormat: "JUNITXML", Line: k.Line}
+		var filesSeen bool
+		err := p.mapping(v, path, func(key string, k, v *yaml.Node) error {
+			var err error
+			switch key {
+			case "files":
+				filesSeen = true
+				r.Files, err = p.strings(v, path+".files")
+			case "base-directory":
+				r.BaseDirectory, err = p.scalar(v, path+".base-directory")
+			case "discard-paths":
+				r.DiscardPaths, err = p.yesNo(v, path+".discard-paths")
+			case "file-format":
+				var f string
+				if f, err = p.scalar(v, path+".file-format"); err != nil {
+					return err
+				}
+				f = strings.ToUpper(f)
+				if !slices.Contains(reportFormats, f) {
+					return p.errf(v, "%s.file-format %q is not one of %s", path, f, strings.Join(reportFormats, ", "))
+				}
+				r.FileFormat = f
+			default:
+				return p.errf(k, "%s: unknown key %q; allowed: files, base-directory, discard-paths, file-format", path, key)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if !filesSeen || len(r.Files) == 0 {
+			return p.errf(k, "%s.files is missing: list the report files, e.g. 'reports/*.xml'", path)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+func (p *parser) cache(n *yaml.Node) (*Cache, error) {
+	if isNull(n) {
+		return nil, nil
+	}
+	c := &Cache{Line: n.Line}
+	err := p.mapping(n, "cache", func(key string, k, v *yaml.Node) error {
+		switch key {
+		case "paths":
+			var err error
+			c.Paths, err = p.strings(v, "cache.paths")
+			return err
+		case "key", "fallback-keys", "action":
+			return nil // S3 cache keys: one cache per project locally
+		default:
+			return p.errf(k, "cache: unknown key %q; allowed: paths, key, fallback-keys, action", key)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Paths) == 0 {
+		return nil, p.errf(n, "cache.paths is missing: list what to keep between builds, e.g. 'node_modules/**/*'")
+	}
+	return c, nil
 }

@@ -39,7 +39,8 @@ func TestParseFull(t *testing.T) {
 			DiscardPaths:  true,
 			ExcludePaths:  []string{"**/*.tmp"},
 		},
-		Ignored: []string{"reports (line 36)", "phases.install.runtime-versions (line 15)"},
+		Reports: []Report{{Name: "unit", Files: []string{"report.xml"}, FileFormat: "JUNITXML", Line: 37}},
+		Ignored: []string{"phases.install.runtime-versions (line 15)"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Parse mismatch (-want +got):\n%s", diff)
@@ -77,6 +78,12 @@ func TestParseGood(t *testing.T) {
 				{Name: Install, Line: 3},
 				{Name: Build, Line: 5, OnFailure: Abort, Commands: []Command{{"a", 7}}},
 			}, Ignored: []string{"phases.install.runtime-versions (line 4)"}},
+		},
+		{
+			name: "cache paths",
+			in:   "version: 0.2\nphases:\n  build:\n    commands: [a]\ncache:\n  paths:\n    - '.gomodcache/**/*'\n    - $HOME/.npm\n",
+			want: &Spec{Version: "0.2", Phases: []*Phase{{Name: Build, Line: 3, Commands: []Command{{"a", 4}}}},
+				Cache: &Cache{Paths: []string{".gomodcache/**/*", "$HOME/.npm"}, Line: 6}},
 		},
 		{
 			name: "numbers as commands, discard-paths no",
@@ -124,6 +131,11 @@ func TestParseBad(t *testing.T) {
 		{"commands string", "version: 0.2\nphases:\n  build:\n    commands: echo hi\n", `buildspec.yml:4: phases.build.commands must be a list of commands, not the value "echo hi"`},
 		{"command with colon", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo hi\n      - echo a: b\n", "buildspec.yml:6: phases.build.commands[1] must be a string, not a mapping (quote the command: it contains ': ')"},
 		{"null command", "version: 0.2\nphases:\n  build:\n    finally:\n      -\n", "buildspec.yml:5: phases.build.finally[0] must be a string, not empty"},
+		{"report without files", "version: 0.2\nphases: {build: {}}\nreports:\n  unit:\n    base-directory: out\n", "buildspec.yml:4: reports.unit.files is missing: list the report files, e.g. 'reports/*.xml'"},
+		{"report format", "version: 0.2\nphases: {build: {}}\nreports:\n  unit:\n    files: [a]\n    file-format: XUNIT\n", `buildspec.yml:6: reports.unit.file-format "XUNIT" is not one of JUNITXML, CUCUMBERJSON, NUNITXML, NUNIT3XML, TESTNGXML, VISUALSTUDIOTRX, CLOVERXML, COBERTURAXML, JACOCOXML, SIMPLECOV`},
+		{"report key", "version: 0.2\nphases: {build: {}}\nreports:\n  unit:\n    file: [a]\n", `buildspec.yml:5: reports.unit: unknown key "file"; allowed: files, base-directory, discard-paths, file-format`},
+		{"cache without paths", "version: 0.2\nphases: {build: {}}\ncache:\n  key: x\n", "buildspec.yml:4: cache.paths is missing: list what to keep between builds, e.g. 'node_modules/**/*'"},
+		{"cache key", "version: 0.2\nphases: {build: {}}\ncache:\n  path: [x]\n", `buildspec.yml:4: cache: unknown key "path"; allowed: paths, key, fallback-keys, action`},
 		{"finally only", "version: 0.2\nphases:\n  build:\n    finally:\n      - echo f\n", "buildspec.yml:3: phases.build has finally but no commands: a phase needs a commands list"},
 		{"on-failure only", "version: 0.2\nphases:\n  install:\n    runtime-versions: {go: 1}\n    on-failure: CONTINUE\n", "buildspec.yml:3: phases.install has on-failure but no commands: a phase needs a commands list"},
 		{"bad on-failure", "version: 0.2\nphases:\n  build:\n    on-failure: RETRY\n", `buildspec.yml:4: phases.build.on-failure "RETRY" is not supported: use ABORT or CONTINUE`},

@@ -108,7 +108,7 @@ func (c *console) event(ev event.Event) {
 	name := execName(d.Execution)
 	c.mu.Lock()
 	var took string
-	key := ev.DetailType + "\x00" + d.Execution + "\x00" + d.Stage
+	key := ev.DetailType + "\x00" + d.Execution + "\x00" + d.Stage + "\x00" + d.Action
 	switch d.State {
 	case event.Started, event.Requested:
 		c.started[key] = ev.Time
@@ -138,7 +138,11 @@ func (c *console) event(ev event.Event) {
 			fmt.Fprintf(&b, " attempt %d", d.Attempt)
 		}
 	case event.StageExecution:
-		fmt.Fprintf(&b, "stage %s %s%s", d.Stage, c.state(d.State), took)
+		if d.Action != "" {
+			fmt.Fprintf(&b, "action %s of stage %s %s%s", d.Action, d.Stage, c.state(d.State), took)
+		} else {
+			fmt.Fprintf(&b, "stage %s %s%s", d.Stage, c.state(d.State), took)
+		}
 		if d.BuildID != "" {
 			fmt.Fprintf(&b, " build %s", d.BuildID)
 		}

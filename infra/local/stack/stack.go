@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/pushline/pushline/infra/codebuild"
+	"github.com/pushline/pushline/infra/codedeploy"
 	"github.com/pushline/pushline/infra/states"
 	"github.com/pushline/pushline/shared/approval"
 	"github.com/pushline/pushline/shared/config"
@@ -83,6 +84,8 @@ type Stack struct {
 	runs     *run.Runs
 	key      []byte // the approval key: signs approval and run links
 	open     bool   // the HTTP address is loopback: run pages need no signed link
+	// codedeploy is the local CodeDeploy (deploy.go)
+	codedeploy *codedeploy.Service
 
 	lock   *os.File // the data dir's lock, held while the stack runs
 	web    *http.Server
@@ -241,6 +244,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.engine.Register("arn:aws:states:::codebuild:startBuild", s.drained(states.IntegrationFunc(s.build)))
 	s.engine.Register("arn:aws:states:::events:putEvents", states.RerunWhen(s.drained(states.EventsIntegration(s.putEvents)), nil))
 
+	if err := s.openCodeDeploy(); err != nil {
+		return nil, err
+	}
 	if err := s.deploy(ctx, busName); err != nil {
 		return nil, err
 	}
@@ -273,6 +279,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	web := http.NewServeMux()
 	web.Handle("/webhook", s.accepted(hook))
 	web.Handle("/approvals/", pages)
+	starter, err := ingest.NewStarter(ingest.Options{Config: s.cfg, StateMachineARN: s.machineARN, SFN: s.sfn, Events: s.bus, EventBus: busName, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	web.Handle("/codecommit", s.codeCommitEvents(s.codeCommitHandler(starter)))
+	web.HandleFunc("GET /deployments/", s.deploymentPage)
 	web.Handle("/builds/", http.StripPrefix("/builds", s.runner.LogHandler()))
 	web.Handle("/", runPages)
 	web.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -307,11 +319,10 @@ func (s *Stack) deploy(ctx context.Context, busName string) error {
 		statemachine.KeySourceFunctionArn: functionARN(s.cfg.Name, "source"),
 		statemachine.KeyNotifyFunctionArn: functionARN(s.cfg.Name, "notify"),
 		statemachine.KeyQueueFunctionArn:  functionARN(s.cfg.Name, "queue"),
+		statemachine.KeyDeployConsoleURL:  s.httpURL + "/deployments/",
 	}
-	for _, st := range s.cfg.Stages {
-		if !st.IsApproval() {
-			values[statemachine.ProjectKey(st.Name)] = s.cfg.Name + "-" + st.Name
-		}
+	for _, b := range s.cfg.Builds() { // build stages and actions
+		values[statemachine.ProjectKey(b.Name)] = s.cfg.Name + "-" + b.Name
 	}
 	if def, err = statemachine.Substitute(def, values); err != nil {
 		return err
@@ -376,6 +387,8 @@ func (s *Stack) awsHandler() http.Handler {
 			cb.ServeHTTP(w, r)
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), logsTarget):
 			logs.ServeHTTP(w, r)
+		case codedeploy.IsAPIRequest(r):
+			s.codedeploy.Handler().ServeHTTP(w, r)
 		default:
 			s3h.ServeHTTP(w, r)
 		}
@@ -499,6 +512,9 @@ func (s *Stack) Close(ctx context.Context) error {
 		}
 		if s.runner != nil {
 			errs = append(errs, s.runner.Close())
+		}
+		if s.codedeploy != nil {
+			errs = append(errs, s.codedeploy.Close())
 		}
 		if s.bus != nil {
 			errs = append(errs, s.bus.close())
