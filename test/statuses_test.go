@@ -143,7 +143,7 @@ func checkOrder(t *testing.T, got []posted, runPage string, contexts ...string) 
 const statusConfig = `{
   "name": "e2e",
   "repositories": [{"provider": "github", "repository": "acme/app", "cloneUrl": %q, "apiUrl": %q,
-                    "pullRequests": {"branches": ["main"]}}],
+                    "pullRequests": {"branches": ["main"], "stages": ["Build"]}}],
   "stages": [
     {"name": "Build", "buildspec": "ci/build.yml", "timeout": "10m"},
     {"name": "Test", "buildspec": "ci/test.yml", "timeout": "10m", "inputs": ["Build"]}
@@ -203,10 +203,18 @@ func TestCommitStatuses(t *testing.T) {
 		if d := p.wait(ctx, a.Execution, nil); d.Status != "SUCCEEDED" {
 			t.Fatalf("execution %s\n%s", d.Status, p.out)
 		}
-		host.waitFinal(ctx, t, head, contexts...)
+		// pullRequests.stages: the pull request runs Build only; Test is
+		// skipped, and never reported.
+		prContexts := contexts[:2]
+		host.waitFinal(ctx, t, head, prContexts...)
 		time.Sleep(2 * time.Second)
 		got := host.of(head)
-		checkOrder(t, got, p.HTTP+"/runs/"+name, contexts...)
+		checkOrder(t, got, p.HTTP+"/runs/"+name, prContexts...)
+		for _, s := range got {
+			if s.Body.Context == "pushline/e2e/Test" {
+				t.Errorf("the skipped stage was reported: %+v", s)
+			}
+		}
 		if got[0].Body.Description != "Running pull request #1" {
 			t.Errorf("first status %+v", got[0])
 		}
