@@ -127,7 +127,7 @@ func (p *proc) start() {
 		"PUSHLINE_HTTP_ADDR="+p.httpAddr,
 		"PUSHLINE_AWS_ADDR=127.0.0.1:0",
 		"PUSHLINE_WEBHOOK_SECRET="+secret,
-		"PUSHLINE_SANDBOX_WRITABLE="+filepath.Join(p.dir, "deployed"), // the Deploy stage's target
+		"PUSHLINE_SANDBOX_WRITABLE="+p.dir, // builds write there (deploy targets, markers); the data dir in it stays hidden
 	)
 	p.cmd.Env = append(p.cmd.Env, p.env...)
 	pr, pw := io.Pipe()

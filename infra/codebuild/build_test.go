@@ -1,3 +1,7 @@
+//go:build linux
+
+// The build tests look at processes through /proc.
+
 package codebuild
 
 import (
@@ -465,17 +469,6 @@ func buildPids(t *testing.T, id string) []int {
 		return len(pids) >= 4
 	})
 	return pids
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func TestTimeoutKillsGroup(t *testing.T) {

@@ -94,7 +94,7 @@
 // secret, the approval key, the outbox or another build), then its own
 // folder (source, inputs, TMPDIR, HOME=<build>/home) and its cache
 // read-write; its own PID and IPC namespaces, no capabilities, the network
-// shared, killed with the runner. Without it builds run unconfined (New
+// shared (Options.NoNetwork: a loopback of its own), killed with the runner. Without it builds run unconfined (New
 // warns) and StartBuildInput.Untrusted builds are refused with ErrNoSandbox.
 //
 // The environment is the host's (minus PUSHLINE_* and CODEBUILD_* variables),

@@ -388,6 +388,10 @@ func (x *execution) provision() error {
 			return fmt.Errorf("create work folder: %w", err)
 		}
 	}
+	// the shell's saved state (secrets among its variables) is the build's alone
+	if err := os.Chmod(x.ctlDir, 0o700); err != nil {
+		return fmt.Errorf("create work folder: %w", err)
+	}
 	return nil
 }
 

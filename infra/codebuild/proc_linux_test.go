@@ -62,3 +62,16 @@ func TestChildrenDieWithTheStack(t *testing.T) {
 		t.Errorf("processes of the build outlived the stack: %v", left)
 	}
 }
+
+func TestContainsEnv(t *testing.T) {
+	env := []byte("A=1\x00CODEBUILD_BUILD_ID=p:1\x00B=2\x00")
+	if !containsEnv(env, []byte("CODEBUILD_BUILD_ID=p:1\x00")) {
+		t.Error("not found in the middle")
+	}
+	if containsEnv(env, []byte("CODEBUILD_BUILD_ID=p:\x00")) || containsEnv([]byte("XCODEBUILD_BUILD_ID=p:1\x00"), []byte("CODEBUILD_BUILD_ID=p:1\x00")) {
+		t.Error("false match")
+	}
+	if !containsEnv([]byte("CODEBUILD_BUILD_ID=p:1\x00"), []byte("CODEBUILD_BUILD_ID=p:1\x00")) {
+		t.Error("not found at the start")
+	}
+}

@@ -2,13 +2,15 @@
 
 package codebuild
 
-import (
-	"sync/atomic"
-	"syscall"
-)
+import "syscall"
 
 // noPIDNamespace is always set: only Linux has PID namespaces.
-var noPIDNamespace = func() *atomic.Bool { var b atomic.Bool; b.Store(true); return &b }()
+var noPIDNamespace alwaysSet
+
+type alwaysSet struct{}
+
+func (alwaysSet) Load() bool { return true }
+func (alwaysSet) Store(bool) {}
 
 // shellProcAttr starts a build's shell leading its own process group. Without
 // Linux's Pdeathsig and PID namespaces, what a build started can outlive a

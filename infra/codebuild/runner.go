@@ -72,6 +72,10 @@ type Options struct {
 	// Writable lists host paths sandboxed builds may write besides their own
 	// folder and cache (e.g. a local deploy target); the rest is read-only.
 	Writable []string
+	// NoNetwork gives sandboxed builds a network namespace of their own (a
+	// loopback only): no internet, and none of the host's local endpoints
+	// (the stack's unauthenticated AWS endpoint among them).
+	NoNetwork bool
 	// Projects holds per-project settings by project name (the secrets its
 	// builds may read, privileged mode). A project not listed has none.
 	Projects map[string]Project

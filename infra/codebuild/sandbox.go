@@ -39,7 +39,8 @@ func FindBwrap() (string, error) {
 // read-only, a fresh /dev, /proc and /tmp, o.Writable bound read-write, Dir
 // and o.Hide hidden behind empty folders (files: /dev/null), then the
 // build's own folder (the cache restored into it) bound read-write; its own PID and IPC namespaces, no
-// capabilities, the network shared, killed when the runner dies.
+// capabilities, the network shared (unless o.NoNetwork, or the build is
+// Untrusted), killed when the runner dies.
 func (x *execution) sandboxArgs() []string {
 	o := x.r.o
 	args := []string{
@@ -50,6 +51,10 @@ func (x *execution) sandboxArgs() []string {
 		"--unshare-pid", "--unshare-ipc",
 		"--die-with-parent",
 		"--cap-drop", "ALL",
+	}
+	if o.NoNetwork || x.in.Untrusted {
+		// an untrusted build must not reach the host's local endpoints
+		args = append(args, "--unshare-net")
 	}
 	bind := func(paths ...string) {
 		for _, p := range paths {

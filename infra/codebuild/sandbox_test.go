@@ -2,6 +2,7 @@ package codebuild
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,5 +146,40 @@ func TestUntrustedRefusedWithoutSandbox(t *testing.T) {
 	_, err := r.StartBuild(context.Background(), StartBuildInput{ProjectName: "Build", SourceLocationOverride: "art/x.zip", Untrusted: true})
 	if err == nil || !strings.Contains(err.Error(), ErrNoSandbox.Error()) {
 		t.Errorf("err %v, want ErrNoSandbox", err)
+	}
+}
+
+// TestSandboxNetwork: by default a sandboxed build shares the host's network,
+// so it reaches a host's loopback endpoint (as the local stack's AWS endpoint
+// is); with NoNetwork, or when the build is untrusted, it reaches nothing.
+func TestSandboxNetwork(t *testing.T) {
+	bwrap := requireBwrap(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("hello from the host\n"))
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	spec := "version: 0.2\nphases:\n  build:\n    commands:\n      - 'if exec 5<>/dev/tcp/127.0.0.1/" + port + "; then head -1 <&5; else echo unreachable; fi'\n"
+	for _, tt := range []struct {
+		noNetwork, untrusted bool
+		want                 string
+	}{{false, false, "\nhello from the host\n"}, {true, false, "\nunreachable\n"}, {false, true, "\nunreachable\n"}} {
+		h := newHarness(t)
+		h.r.o.Bwrap, h.r.o.NoNetwork = bwrap, tt.noNetwork
+		b, log := h.run(spec, nil, func(in *StartBuildInput) { in.Untrusted = tt.untrusted })
+		if b.BuildStatus != StatusSucceeded || !strings.Contains(log, tt.want) {
+			t.Errorf("NoNetwork %v, Untrusted %v: %s, log lacks %q:\n%s", tt.noNetwork, tt.untrusted, b.BuildStatus, tt.want, log)
+		}
 	}
 }

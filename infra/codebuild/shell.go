@@ -31,6 +31,7 @@ done
 // bashSave saves every variable bash can set again (not readonly, not its
 // own dynamic ones), exported or not, and the working directory.
 const bashSave = `__cb_save() {
+  umask 077
   {
     for __cb_v in $(compgen -v); do
       case $__cb_v in
@@ -49,6 +50,7 @@ const bashSave = `__cb_save() {
 // shSave saves the exported variables and the working directory (a POSIX sh
 // cannot list its plain variables in a form it reads back safely).
 const shSave = `__cb_save() {
+  umask 077
   {
     export -p
     printf "cd '%s'\n" "$(printf '%s' "$PWD" | sed "s/'/'\\\\''/g")"

@@ -58,7 +58,8 @@ type StartBuildInput struct {
 	// Empty means "pushline-local".
 	Initiator string `json:"Initiator,omitempty"`
 	// Untrusted is not part of the API: the build runs code nobody vetted (a
-	// fork's pull request). It is refused without a sandbox (ErrNoSandbox).
+	// fork's pull request). It is refused without a sandbox (ErrNoSandbox),
+	// gets no secrets and, in the sandbox, no network.
 	Untrusted bool `json:"-"`
 }
 

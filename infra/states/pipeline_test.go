@@ -49,7 +49,8 @@ func TestPipelineDefinitions(t *testing.T) {
 				t.Errorf("codebuild pattern %q", tk.Pattern)
 			}
 			tk.Submitted(json.RawMessage(`{"Build":{"Id":"p:1","BuildStatus":"IN_PROGRESS"}}`))
-			build := `{"Build":{"Id":"p:1","Arn":"arn:aws:codebuild:us-east-1:000000000000:build/p:1","BuildStatus":"SUCCEEDED","Logs":{"DeepLink":"https://logs"}}}`
+			// an uploaded artifact has a Sha256sum, as CodeBuild reports it
+			build := `{"Build":{"Id":"p:1","Arn":"arn:aws:codebuild:us-east-1:000000000000:build/p:1","BuildStatus":"SUCCEEDED","Logs":{"DeepLink":"https://logs"},"Artifacts":{"Location":"arn:aws:s3:::b/k/x.zip","Sha256sum":"aa"}}}`
 			mu.Lock()
 			fail := failBuild[tk.ExecutionArn]
 			mu.Unlock()
@@ -57,6 +58,13 @@ func TestPipelineDefinitions(t *testing.T) {
 				return nil, &TaskError{Name: ErrNameTaskFailed, Cause: strings.Replace(build, "SUCCEEDED", "FAILED", 1)}
 			}
 			return json.RawMessage(build), nil
+		}))
+		// deploy stages: a deployment that succeeds at the first poll
+		e.Register("arn:aws:states:::aws-sdk:codedeploy:createDeployment", IntegrationFunc(func(ctx context.Context, tk Task) (json.RawMessage, error) {
+			return json.RawMessage(`{"DeploymentId":"d-ABCDEFGHI"}`), nil
+		}))
+		e.Register("arn:aws:states:::aws-sdk:codedeploy:getDeployment", IntegrationFunc(func(ctx context.Context, tk Task) (json.RawMessage, error) {
+			return json.RawMessage(`{"DeploymentInfo":{"DeploymentId":"d-ABCDEFGHI","Status":"Succeeded"}}`), nil
 		}))
 		e.Register("arn:aws:states:::events:putEvents", EventsIntegration(func(ctx context.Context, entries []EventEntry) error {
 			mu.Lock()

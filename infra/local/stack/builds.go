@@ -62,9 +62,11 @@ func (s *Stack) runnerOptions() codebuild.Options {
 		}
 		ro.Writable = append(ro.Writable, abs)
 	}
+	// builds share the host's network unless PUSHLINE_SANDBOX_NETWORK=off
+	ro.NoNetwork = os.Getenv("PUSHLINE_SANDBOX_NETWORK") == "off"
 	bwrap, err := codebuild.FindBwrap()
 	if err != nil {
-		fmt.Fprintf(o.Out, "WARNING: builds are not sandboxed: %v. They run as this user and can read %s (webhook secret, approval key, states.db); builds of fork pull requests are refused.\n", err, o.DataDir)
+		fmt.Fprintf(o.Out, "WARNING: builds are not sandboxed: %v. They run as this user and can read %s (webhook secret, approval key, states.db) and the secrets file; builds of fork pull requests are refused.\n", err, o.DataDir)
 		return ro
 	}
 	ro.Bwrap = bwrap
