@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/pushline/pushline/shared/appspec"
@@ -42,7 +44,7 @@ type applied struct {
 func (in *instance) archive(id string) string { return filepath.Join(in.dir, id, "deployment-archive") }
 func (in *instance) logDir(id string) string  { return filepath.Join(in.dir, id, "logs") }
 
-// LogPath is where a lifecycle event's script output of a deployment is.
+// logPath is where a deployment's output of a lifecycle event is kept.
 func (in *instance) logPath(id, event string) string {
 	return filepath.Join(in.logDir(id), event+".log")
 }
@@ -125,7 +127,40 @@ func (in *instance) apply(ctx context.Context, id string, rev Revision, behaviou
 	if err := in.saveState(st); err != nil {
 		return appspec.ValidateService, &Diagnostics{ErrorCode: DiagUnknownError, Message: err.Error()}
 	}
+	in.prune(id)
 	return "", nil
+}
+
+// MaxRevisions is how many deployments' archives and logs the agent keeps
+// per group, as the CodeDeploy agent's max_revisions default.
+const MaxRevisions = 5
+
+// prune removes the oldest deployment directories beyond MaxRevisions,
+// never keep's (the last successful one).
+func (in *instance) prune(keep string) {
+	entries, err := os.ReadDir(in.dir)
+	if err != nil {
+		return
+	}
+	type dep struct {
+		name string
+		mod  time.Time
+	}
+	var deps []dep
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "d-") || e.Name() == keep {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			deps = append(deps, dep{e.Name(), fi.ModTime()})
+		}
+	}
+	sort.Slice(deps, func(i, j int) bool { return deps[i].mod.After(deps[j].mod) })
+	for i, d := range deps {
+		if i >= MaxRevisions-1 {
+			os.RemoveAll(filepath.Join(in.dir, d.name))
+		}
+	}
 }
 
 // event runs one lifecycle event; nil diagnostics means there was nothing

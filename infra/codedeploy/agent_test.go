@@ -360,3 +360,22 @@ func TestRestartFailsInProgress(t *testing.T) {
 		t.Errorf("finished deployment is %s after restart", got.Status)
 	}
 }
+
+func TestPrune(t *testing.T) {
+	h := newHarness(t, nil)
+	var last string
+	for i := range MaxRevisions + 3 {
+		info := h.deploy(h.revision(fmt.Sprintf("v%d", i), 30, nil))
+		if info.Status != StatusSucceeded {
+			t.Fatalf("v%d: %+v", i, info.ErrorInformation)
+		}
+		last = info.DeploymentID
+	}
+	dirs, _ := filepath.Glob(filepath.Join(h.dir, "deploy", "app", "prod", "agent", "d-*"))
+	if len(dirs) != MaxRevisions {
+		t.Errorf("%d deployment directories kept, want %d", len(dirs), MaxRevisions)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, "deploy", "app", "prod", "agent", last)); err != nil {
+		t.Errorf("the last deployment's archive is gone: %v", err)
+	}
+}

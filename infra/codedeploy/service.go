@@ -252,6 +252,7 @@ func (s *Service) CreateDeployment(_ context.Context, in CreateDeploymentInput) 
 		delete(s.active, key)
 		delete(s.cancel, r.Info.DeploymentID)
 		s.mu.Unlock()
+		close(r.done) // after the group is free: a waiter may deploy again at once
 	}()
 	return r.Info.DeploymentID, nil
 }
@@ -293,7 +294,6 @@ func (s *Service) update(r *record, f func()) {
 // run applies r on the group's instance, then rolls back if it failed and
 // the group asks for it.
 func (s *Service) run(ctx context.Context, g Group, r *record) {
-	defer close(r.done)
 	in := s.instance(g)
 	failed, diag := s.apply(ctx, in, r, func(dst string) error { return s.download(ctx, in, r.Info.Revision, dst) })
 	if failed == "" {

@@ -93,7 +93,7 @@ func name(a string) (string, string) {
 	return n, strings.TrimSuffix(email, ">")
 }
 
-// hubCommit is the commit GitHub and Gitea list: the head commit, with the
+// hubCommits are the commits GitHub and Gitea list: the head commit, with the
 // files of all the pushed commits (one entry stands for them).
 func hubCommits(u update, web string) (head map[string]any, commits []any) {
 	if u.new == push.ZeroCommit {
