@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -17,8 +20,9 @@ import (
 	"github.com/pushline/pushline/infra/local/drive"
 )
 
-// flaky is a project whose Test stage fails once (it leaves a marker in
-// $MARKER) and passes when retried; it runs SLOW seconds first.
+// flaky is a project whose Test stage fails once and passes when retried
+// (it asks the test's flakyServer on $FLAKY_PORT); it runs SLOW seconds
+// first.
 var flaky = fstest.MapFS{
 	"buildspec.yml": {Data: []byte(`version: 0.2
 env:
@@ -39,20 +43,20 @@ phases:
     commands:
       - for i in $(seq 1 40); do echo "test $i ok"; done
       - sleep "$SLOW"
-      - test -f "$MARKER" || { touch "$MARKER"; echo "flaky test failed"; exit 1; }
+      - exec 3<>"/dev/tcp/127.0.0.1/$FLAKY_PORT" && printf 'GET /flaky HTTP/1.0\r\n\r\n' >&3 && read -r status <&3 && case "$status" in *" 200 "*) ;; *) echo "flaky test failed"; exit 1;; esac
       - echo "all tests passed"
 `)},
 }
 
-func flakyConfig(cloneURL, marker string, slow int) string {
+func flakyConfig(cloneURL, port string, slow int) string {
 	return fmt.Sprintf(`{
   "name": "runs",
   "repositories": [{"provider": "github", "repository": "acme/app", "cloneUrl": %q}],
   "stages": [
     {"name": "Build", "buildspec": "buildspec.yml", "timeout": "10m"},
-    {"name": "Test", "buildspec": "buildspec-test.yml", "timeout": "10m", "environment": {"MARKER": %q, "SLOW": "%d"}}
+    {"name": "Test", "buildspec": "buildspec-test.yml", "timeout": "10m", "environment": {"FLAKY_PORT": %q, "SLOW": "%d"}}
   ]
-}`, cloneURL, marker, slow)
+}`, cloneURL, port, slow)
 }
 
 // startFlaky starts a stack with the flaky project and pushes a commit;
@@ -60,6 +64,15 @@ func flakyConfig(cloneURL, marker string, slow int) string {
 func startFlaky(t *testing.T, ctx context.Context, slow int) (*proc, string) {
 	t.Helper()
 	dir := t.TempDir()
+	// The first answer is 500, the next ones 200.
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	port := srv.URL[strings.LastIndexByte(srv.URL, ':')+1:]
 	repo, err := drive.NewRepo(ctx, dir, "app", flaky)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +81,7 @@ func startFlaky(t *testing.T, ctx context.Context, slow int) (*proc, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startStack(t, dir, flakyConfig(repo.CloneURL(), filepath.Join(dir, "marker"), slow))
+	p := startStack(t, dir, flakyConfig(repo.CloneURL(), port, slow))
 	a := p.push(ctx, repo, "acme/app", "main", before, after, "Add a flaky test\n\nIt fails once.", files)
 	if a.Status != 202 {
 		t.Fatalf("webhook answered %d %s", a.Status, a.Body)
@@ -164,7 +177,9 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("the retry ended %s\n%s", d.Status, p.out)
 	}
 	out, _, _ = p.pushline(t, "show", name+"-r2")
-	for _, want := range []string{"retry by ", "attempt 2", "ATTEMPTS", "1 FAILED " + name, "2 SUCCEEDED " + name + "-r2 (this run)", "from an earlier attempt"} {
+	for _, want := range []string{"retry by ", "attempt 2", "ATTEMPTS", "1 FAILED " + name, "2 SUCCEEDED " + name + "-r2 (this run)", "from an earlier attempt",
+		// The retry started at Test: Source and Build ran in attempt 1.
+		"Source source REUSED", "Build build REUSED", "Test build SUCCEEDED"} {
 		if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
 			t.Errorf("show of the retry lacks %q:\n%s", want, out)
 		}

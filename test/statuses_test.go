@@ -143,7 +143,7 @@ func checkOrder(t *testing.T, got []posted, runPage string, contexts ...string) 
 const statusConfig = `{
   "name": "e2e",
   "repositories": [{"provider": "github", "repository": "acme/app", "cloneUrl": %q, "apiUrl": %q,
-                    "pullRequests": {"branches": ["main"]}}],
+                    "pullRequests": {"branches": ["main"], "stages": ["Build"]}}],
   "stages": [
     {"name": "Build", "buildspec": "ci/build.yml", "timeout": "10m"},
     {"name": "Test", "buildspec": "ci/test.yml", "timeout": "10m", "inputs": ["Build"]}
@@ -195,18 +195,7 @@ func TestCommitStatuses(t *testing.T) {
 		if out, err := exec.CommandContext(ctx, "git", "-C", repo.Work, "push", "-q", "origin", "feature:refs/pull/1/head").CombinedOutput(); err != nil {
 			t.Fatalf("git push: %v: %s", err, out)
 		}
-		repoJSON := map[string]any{"full_name": "acme/app", "clone_url": repo.CloneURL(), "html_url": "https://github.com/acme/app"}
-		body, _ := json.Marshal(map[string]any{
-			"action": "opened", "number": 1,
-			"pull_request": map[string]any{"number": 1, "title": "Add a feature", "html_url": "https://github.com/acme/app/pull/1", "state": "open",
-				"head": map[string]any{"ref": "feature", "sha": head, "repo": repoJSON},
-				"base": map[string]any{"ref": "main", "repo": repoJSON}},
-			"repository": repoJSON, "sender": map[string]any{"login": "dee"},
-		})
-		a, err := drive.Deliver(ctx, p.HTTP+"/webhook", secret, "pull_request", body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := deliverPR(ctx, t, p, repo, "opened", 1, "feature", head)
 		name := a.Execution[strings.LastIndexByte(a.Execution, ':')+1:]
 		if a.Status != http.StatusAccepted || !strings.HasPrefix(name, "pr1-") {
 			t.Fatalf("webhook: %d %s", a.Status, a.Body)
@@ -214,12 +203,83 @@ func TestCommitStatuses(t *testing.T) {
 		if d := p.wait(ctx, a.Execution, nil); d.Status != "SUCCEEDED" {
 			t.Fatalf("execution %s\n%s", d.Status, p.out)
 		}
-		host.waitFinal(ctx, t, head, contexts...)
+		// pullRequests.stages: the pull request runs Build only; Test is
+		// skipped, and never reported.
+		prContexts := contexts[:2]
+		host.waitFinal(ctx, t, head, prContexts...)
 		time.Sleep(2 * time.Second)
 		got := host.of(head)
-		checkOrder(t, got, p.HTTP+"/runs/"+name, contexts...)
+		checkOrder(t, got, p.HTTP+"/runs/"+name, prContexts...)
+		for _, s := range got {
+			if s.Body.Context == "pushline/e2e/Test" {
+				t.Errorf("the skipped stage was reported: %+v", s)
+			}
+		}
 		if got[0].Body.Description != "Running pull request #1" {
 			t.Errorf("first status %+v", got[0])
 		}
 	})
+
+	t.Run("pull request closed while it runs", func(t *testing.T) {
+		if err := repo.Write("SLOW", "60", 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, head, _, err := repo.Commit(ctx, "slow", "A slow change")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := deliverPR(ctx, t, p, repo, "opened", 2, "slow", head)
+		if a.Status != http.StatusAccepted {
+			t.Fatalf("webhook: %d %s", a.Status, a.Body)
+		}
+		p.waitEvent(ctx, a.Execution, "Stage Execution State Change/Build/STARTED")
+		closed := deliverPR(ctx, t, p, repo, "closed", 2, "slow", head)
+		if closed.Status != http.StatusOK || closed.Reason != "pull request #2 was closed: stopped 1 running execution(s)" {
+			t.Fatalf("close: %d %s", closed.Status, closed.Body)
+		}
+		if d := p.wait(ctx, a.Execution, nil); d.Status != "ABORTED" {
+			t.Fatalf("execution %s, want ABORTED", d.Status)
+		}
+		// Every context the run posted ends: error, the stopped run's too.
+		for {
+			last := map[string]string{}
+			for _, s := range host.of(head) {
+				last[s.Body.Context] = s.Body.State + " " + s.Body.Description
+			}
+			want := map[string]string{
+				"pushline/e2e":       "error Stopped: pull request #2 was closed",
+				"pushline/e2e/Build": "error Build: the run was stopped",
+			}
+			if fmt.Sprint(last) == fmt.Sprint(want) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("statuses %v, want %v", last, want)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// deliverPR delivers a signed GitHub pull_request event of acme/app.
+func deliverPR(ctx context.Context, t *testing.T, p *proc, repo *drive.Repo, action string, number int, branch, head string) *drive.Answer {
+	t.Helper()
+	repoJSON := map[string]any{"full_name": "acme/app", "clone_url": repo.CloneURL(), "html_url": "https://github.com/acme/app"}
+	state := "open"
+	if action == "closed" {
+		state = "closed"
+	}
+	body, _ := json.Marshal(map[string]any{
+		"action": action, "number": number,
+		"pull_request": map[string]any{"number": number, "title": "Change " + branch, "html_url": fmt.Sprintf("https://github.com/acme/app/pull/%d", number), "state": state,
+			"head": map[string]any{"ref": branch, "sha": head, "repo": repoJSON},
+			"base": map[string]any{"ref": "main", "repo": repoJSON}},
+		"repository": repoJSON, "sender": map[string]any{"login": "dee"},
+	})
+	a, err := drive.Deliver(ctx, p.HTTP+"/webhook", secret, "pull_request", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

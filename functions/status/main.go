@@ -7,7 +7,9 @@
 // in the DynamoDB table PUSHLINE_STATUS_TABLE (outside Lambda, without
 // it: the file PUSHLINE_STATUS_FILE, default statuses.json), reads each
 // run's input from Step Functions, and links the run page under
-// PUSHLINE_PUBLIC_URL. Outside Lambda it reads events, one JSON
+// PUSHLINE_PUBLIC_URL, signed with the link key PUSHLINE_APPROVAL_KEY(_ARN)
+// when set (shared/runpage; links that leave the stack are signed and
+// expire). Outside Lambda it reads events, one JSON
 // EventBridge event a line, on stdin (e.g. an events.jsonl).
 package main
 
@@ -17,6 +19,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -27,6 +30,7 @@ import (
 
 	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/event"
+	"github.com/pushline/pushline/shared/runpage"
 	"github.com/pushline/pushline/shared/secret"
 	"github.com/pushline/pushline/shared/serve"
 	"github.com/pushline/pushline/shared/source"
@@ -53,6 +57,17 @@ func main() {
 			fmt.Printf(`{"_aws":{"Timestamp":%d,"CloudWatchMetrics":[{"Namespace":"pushline","Dimensions":[["Pipeline"]],"Metrics":[{"Name":"StatusPostFailures","Unit":"Count"}]}]},"Pipeline":%q,"StatusPostFailures":1}`+"\n",
 				time.Now().UnixMilli(), cfg.Name)
 		},
+	}
+	if os.Getenv("PUSHLINE_APPROVAL_KEY") != "" || os.Getenv("PUSHLINE_APPROVAL_KEY_ARN") != "" {
+		key, err := secret.Lookup(ctx, "PUSHLINE_APPROVAL_KEY", os.Getenv, secretsmanager.NewFromConfig(aws))
+		serve.Check("run link key", err)
+		base := strings.TrimRight(os.Getenv("PUSHLINE_PUBLIC_URL"), "/")
+		h.RunURL = func(execution string) string {
+			if base == "" {
+				return ""
+			}
+			return runpage.SignedURL(base, key, execution, 0, time.Now())
+		}
 	}
 	if table := os.Getenv("PUSHLINE_STATUS_TABLE"); table != "" {
 		h.Store = status.DynamoStore{API: dynamodb.NewFromConfig(aws), Table: table}

@@ -55,7 +55,7 @@ func TestStatusVariant(t *testing.T) {
 	tableID, table := one(t, "AWS::DynamoDB::Table", "Statuses")
 	tokens, _ := one(t, "AWS::SecretsManager::Secret", "ProviderTokens")
 	vars := get(fn, "Environment", "Variables")
-	if diff := cmp.Diff(strs("PUSHLINE_CONFIG_JSON", "PUSHLINE_PROVIDER_TOKENS_ARN", "PUSHLINE_PUBLIC_URL", "PUSHLINE_STATUS_TABLE"), sortedKeys(vars)); diff != "" {
+	if diff := cmp.Diff(strs("PUSHLINE_APPROVAL_KEY_ARN", "PUSHLINE_CONFIG_JSON", "PUSHLINE_PROVIDER_TOKENS_ARN", "PUSHLINE_PUBLIC_URL", "PUSHLINE_STATUS_TABLE"), sortedKeys(vars)); diff != "" {
 		t.Errorf("status environment (-want +got):\n%s", diff)
 	}
 	jsonEq(t, "PUSHLINE_STATUS_TABLE", get(vars, "PUSHLINE_STATUS_TABLE"), ref(tableID))
@@ -86,6 +86,20 @@ func TestStatusVariant(t *testing.T) {
 			if r == `"*"` {
 				t.Errorf("statement %s on every resource", s.Sid)
 			}
+		}
+	}
+
+	approvalKey, _ := one(t, "AWS::SecretsManager::Secret", "ApprovalKey")
+	jsonEq(t, "PUSHLINE_APPROVAL_KEY_ARN", get(vars, "PUSHLINE_APPROVAL_KEY_ARN"), ref(approvalKey))
+	secrets := map[string]bool{}
+	for _, s := range rolePolicy(role) {
+		for _, r := range s.Resources {
+			secrets[r] = true
+		}
+	}
+	for _, sec := range []string{tokens, approvalKey} {
+		if !secrets[toJSON(ref(sec))] {
+			t.Errorf("the status role cannot read %s", sec)
 		}
 	}
 

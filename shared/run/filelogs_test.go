@@ -87,3 +87,28 @@ func BenchmarkLogTail(b *testing.B) {
 		}
 	}
 }
+
+// FuzzFileLogs: any token and limit a page passes on reads whole lines of
+// the file, or is refused; never a panic.
+func FuzzFileLogs(f *testing.F) {
+	for _, s := range []string{"", "b/0", "f/0", "b/7", "f/13", "b/999999", "f/-1", "x/1", "b/", "f/1e3"} {
+		f.Add(s, int32(3))
+	}
+	f.Fuzz(func(t *testing.T, token string, limit int32) {
+		p := filepath.Join(t.TempDir(), "build.log")
+		content := "one\ntwo\nthree\nfour\nfive\npartial"
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rs := logRuns(p)
+		page, err := rs.Log(context.Background(), &Build{ID: "p:1", LogGroup: "g", LogStream: "1"}, token, int(limit))
+		if err != nil {
+			return
+		}
+		for _, l := range page.Lines {
+			if !strings.Contains(content, l+"\n") {
+				t.Fatalf("token %q limit %d: line %q is not a whole line of the log", token, limit, l)
+			}
+		}
+	})
+}

@@ -30,6 +30,11 @@ type instance struct {
 	wait  bool   // a .waitForTaskToken task (an approval)
 }
 
+// projects maps build stages (and actions) to their CodeBuild project,
+// from the tasks' parameters: a running build not in the history yet is
+// looked up there (Runs.enrich).
+type projects map[string]string
+
 // execution is what DescribeExecution says of a run.
 type execution struct {
 	ARN, Name, Status string
@@ -41,7 +46,7 @@ type execution struct {
 // model builds a run from its execution and its history (oldest event
 // first). cfg, when not nil, lists the stages not entered yet.
 func model(ex execution, events []sfntypes.HistoryEvent, cfg *config.Config) *Run {
-	r := &Run{ARN: ex.ARN, Name: ex.Name, Status: ex.Status, Started: ex.Started, Stopped: ex.Stopped, Error: ex.Error, Trigger: push.TriggerPush, Attempt: 1}
+	r := &Run{ARN: ex.ARN, Name: ex.Name, Status: ex.Status, Started: ex.Started, Stopped: ex.Stopped, Error: ex.Error, Trigger: push.TriggerPush, Attempt: 1, projects: projects{}}
 	var in push.Input
 	input := ex.Input
 	for _, ev := range events {
@@ -107,6 +112,10 @@ func model(ex execution, events []sfntypes.HistoryEvent, cfg *config.Config) *Ru
 			switch {
 			case inst.task == "codebuild":
 				st.Kind = KindBuild
+				var p struct{ ProjectName string }
+				if json.Unmarshal([]byte(deref(d.Parameters)), &p) == nil && p.ProjectName != "" {
+					r.projects[st.Name] = p.ProjectName
+				}
 			case inst.wait:
 				st.Kind = KindApproval
 				st.State = StageWaiting

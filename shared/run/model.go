@@ -60,6 +60,8 @@ type Run struct {
 
 	// Attempts are the runs of the same push, oldest first (this one too).
 	Attempts []Attempt `json:"attempts,omitempty"`
+
+	projects projects // build stage → CodeBuild project
 }
 
 // Commit is what the run builds.

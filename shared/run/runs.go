@@ -34,6 +34,7 @@ type SFN interface {
 // (*codebuild.Client).
 type Builds interface {
 	BatchGetBuilds(context.Context, *codebuild.BatchGetBuildsInput, ...func(*codebuild.Options)) (*codebuild.BatchGetBuildsOutput, error)
+	ListBuildsForProject(context.Context, *codebuild.ListBuildsForProjectInput, ...func(*codebuild.Options)) (*codebuild.ListBuildsForProjectOutput, error)
 }
 
 // Logs is the CloudWatch Logs call that reads build logs
@@ -147,6 +148,7 @@ func (rs *Runs) history(ctx context.Context, arn string) ([]sfntypes.HistoryEven
 // builds and artifact download links.
 func (rs *Runs) enrich(ctx context.Context, r *Run) {
 	if rs.Builds != nil {
+		rs.findBuilds(ctx, r)
 		var ids []string
 		byID := map[string]*Build{}
 		each(r.Stages, func(st *Stage) {
@@ -358,4 +360,59 @@ func sfnError(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// findBuilds finds the builds of running build stages the history does
+// not name yet (a history may show TaskSubmitted only once the task ends,
+// as the local engine does): the project's latest builds, matched by the
+// PUSHLINE_EXECUTION and PUSHLINE_STAGE variables every build gets.
+func (rs *Runs) findBuilds(ctx context.Context, r *Run) {
+	each(r.Stages, func(st *Stage) {
+		project := r.projects[st.Name]
+		if st.State != StageRunning || st.Build != nil || project == "" {
+			return
+		}
+		list, err := rs.Builds.ListBuildsForProject(ctx, &codebuild.ListBuildsForProjectInput{ProjectName: aws.String(project), SortOrder: "DESCENDING"})
+		if err != nil || len(list.Ids) == 0 {
+			return
+		}
+		ids := list.Ids[:min(len(list.Ids), 20)]
+		out, err := rs.Builds.BatchGetBuilds(ctx, &codebuild.BatchGetBuildsInput{Ids: ids})
+		if err != nil {
+			return
+		}
+		for _, b := range out.Builds {
+			var exec, stage string
+			if b.Environment != nil {
+				for _, v := range b.Environment.EnvironmentVariables {
+					switch aws.ToString(v.Name) {
+					case "PUSHLINE_EXECUTION":
+						exec = aws.ToString(v.Value)
+					case "PUSHLINE_STAGE":
+						stage = aws.ToString(v.Value)
+					}
+				}
+			}
+			// Each build stage and action has a project of its own; the
+			// stage variable is checked where the project is shared.
+			if exec != r.ARN || (stage != "" && stage != st.Name && !strings.HasSuffix(project, "-"+st.Name) && len(r.projects) > 1 && sharedProject(r.projects, project)) {
+				continue
+			}
+			st.Build = &Build{ID: aws.ToString(b.Id), Status: string(b.BuildStatus), Phase: aws.ToString(b.CurrentPhase)}
+			if b.Logs != nil {
+				st.Build.LogsURL, st.Build.LogGroup, st.Build.LogStream = aws.ToString(b.Logs.DeepLink), aws.ToString(b.Logs.GroupName), aws.ToString(b.Logs.StreamName)
+			}
+			return
+		}
+	})
+}
+
+func sharedProject(ps projects, project string) bool {
+	n := 0
+	for _, p := range ps {
+		if p == project {
+			n++
+		}
+	}
+	return n > 1
 }

@@ -109,8 +109,9 @@ type artifactView struct {
 }
 
 type attemptView struct {
-	run.Attempt
-	This bool
+	N            int
+	Name, Status string
+	This         bool
 }
 
 func (h *Handler) runView(ctx context.Context, r *run.Run, a access) *runView {
@@ -155,7 +156,7 @@ func (h *Handler) runView(ctx context.Context, r *run.Run, a access) *runView {
 		v.Artifacts = append(v.Artifacts, av)
 	}
 	for _, at := range r.Attempts {
-		v.Attempts = append(v.Attempts, attemptView{Attempt: at, This: at.Name == r.Name})
+		v.Attempts = append(v.Attempts, attemptView{N: at.Attempt, Name: at.Name, Status: at.Status, This: at.Name == r.Name})
 	}
 	if len(v.Attempts) == 1 {
 		v.Attempts = nil

@@ -257,3 +257,16 @@ func FuzzPullRequest(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParsePullRequest parses GitHub's pull_request example (about
+// 20 KB), signature check included.
+func BenchmarkParsePullRequest(b *testing.B) {
+	f := fixtureNamed(b, "github/pull-request-synchronize")
+	b.SetBytes(int64(len(f.body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(testSecret, f.header, f.body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

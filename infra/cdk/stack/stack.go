@@ -257,6 +257,7 @@ func (b *builder) build() error {
 		return err
 	}
 	b.restAPI()
+	b.runPages()
 	if err := b.statuses(); err != nil {
 		return err
 	}

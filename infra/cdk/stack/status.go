@@ -24,9 +24,10 @@ const Status = "status"
 // Approval State Change events to the status function, which keeps the
 // latest state of each commit context in a DynamoDB table (conditional
 // writes keep the order; items expire after 30 days). Its role may read
-// the tokens secret, read and write that table, describe this machine's
-// executions (a run's input names its host) and write its own logs:
-// nothing else. The statuses link the run page under the API's URL.
+// the tokens secret and the link key, read and write that table, describe
+// this machine's executions (a run's input names its host) and write its
+// own logs: nothing else. The statuses link the run page under the API's
+// URL, signed with the link key (the approval key) as runpage signs them.
 func (b *builder) statuses() error {
 	if b.tokens == nil {
 		return nil
@@ -49,11 +50,13 @@ func (b *builder) statuses() error {
 		"PUSHLINE_STATUS_TABLE":        table.TableName(),
 		"PUSHLINE_PROVIDER_TOKENS_ARN": b.tokens.SecretArn(),
 		"PUSHLINE_PUBLIC_URL":          b.baseURL(),
+		"PUSHLINE_APPROVAL_KEY_ARN":    b.approvalKey.SecretArn(), // signs the run page links
 	}})
 	b.functions[Status] = f
 	f.AddToRolePolicy(statement("OrderStatuses", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, table.TableArn()))
 	f.AddToRolePolicy(statement("DescribeExecutions", []string{"states:DescribeExecution"}, b.executionArn))
 	b.tokens.GrantRead(f, nil)
+	b.approvalKey.GrantRead(f, nil)
 	b.suppress(f.Role(), "AwsSolutions-IAM5", []string{"Resource::" + b.executionPattern()}, reasonExecutions)
 
 	awsevents.NewRule(b.stack, jsii.String("StatusRule"), &awsevents.RuleProps{
