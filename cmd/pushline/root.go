@@ -194,7 +194,7 @@ and reads the pipeline config as the stack does (PUSHLINE_CONFIG, or the
 	link.Flags().BoolVar(&operator, "operator", false, "a short-lived link that also allows Retry and Rerun, as you")
 	link.Flags().DurationVar(&ttl, "ttl", 0, "how long the link works (default 720h, 1h with --operator)")
 
-	root.AddCommand(runs, show, logs, rerun, retry, start, link, localCmd(), demoCmd())
+	root.AddCommand(runs, show, logs, rerun, retry, start, link, hookCmd(getenv), localCmd(), demoCmd())
 	return root
 }
 
