@@ -19,10 +19,9 @@ import (
 )
 
 // TestForkPullRequest: with "forks": true a fork's pull request builds its
-// head from the fork (its ci/test.yml, which only the fork holds, runs);
-// its builds run as untrusted ones (the sandbox, no network: a build that
-// reaches the network fails, though this test machine may have none to
-// reach anyway). Without the sandbox the fork is refused with the reason.
+// head from the fork (its ci/test.yml, which only the fork holds, runs,
+// and reaches no network). Without the build sandbox the fork is refused
+// with the reason.
 func TestForkPullRequest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -84,7 +84,6 @@ func (s *Stack) build(ctx context.Context, t states.Task) (json.RawMessage, erro
 	if err := json.Unmarshal(t.Parameters, &in); err != nil {
 		return nil, &states.TaskError{Name: "CodeBuild.InvalidInputException", Cause: err.Error()}
 	}
-	in.Untrusted = s.untrusted(ctx, t.ExecutionArn)
 	b, err := s.runner.StartBuild(ctx, in)
 	if err != nil {
 		return nil, &states.TaskError{Name: "CodeBuild.InvalidInputException", Cause: err.Error()}
