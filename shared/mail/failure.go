@@ -40,9 +40,8 @@ Error: {{.Error}}{{end}}{{if .Cause}}
 Cause:
 {{.Cause}}{{end}}{{if .Failures}}
 
-Why the build failed:
-{{range .Failures}}- {{.}}
-{{end}}{{end}}{{if .LogTail}}
+Why the build failed:{{range .Failures}}
+- {{.}}{{end}}{{end}}{{if .LogTail}}
 
 Last {{len .LogTail}} lines of the build's log:
 {{range .LogTail}}{{.}}
