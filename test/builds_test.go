@@ -97,9 +97,14 @@ func TestBuildsSecretCacheReport(t *testing.T) {
 		t.Errorf("the run page does not name the failing test:\n%s", page)
 	}
 	var testBuild string
+	failing := "report e2e-Test-unit: 1 of 2 tests failed: greet.TestBye: expected bye, got hello"
 	for _, ev := range evs {
 		if ev.DetailType == event.StageExecution && ev.Detail.Stage == "Test" && ev.Detail.State == event.Failed {
 			testBuild = ev.Detail.BuildID
+		}
+		// the FAILED events name it too (the failed phase's contexts)
+		if ev.Detail.State == event.Failed && (len(ev.Detail.Failures) == 0 || ev.Detail.Failures[0] != failing) {
+			t.Errorf("%s FAILED: failures %q, want %q first", ev.DetailType, ev.Detail.Failures, failing)
 		}
 	}
 	reportArn := "arn:aws:codebuild:us-east-1:000000000000:report/e2e-Test-unit:" + strings.TrimPrefix(testBuild, "e2e-Test:")
@@ -120,6 +125,9 @@ func TestBuildsSecretCacheReport(t *testing.T) {
 			t.Fatal("no failure mail")
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+	if !strings.Contains(strings.ReplaceAll(mail.Text, "\r\n", "\n"), "Why the build failed:\n- "+failing+"\n") {
+		t.Errorf("the failure mail does not name the failing test:\n%s", mail.Text)
 	}
 	// the secret was read, masked in the log, and is nowhere else
 	logs, _ := filepath.Glob(filepath.Join(data, "builds", "e2e-Build:*", "build.log"))

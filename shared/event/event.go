@@ -57,6 +57,11 @@ type Detail struct {
 	PullRequest int    `json:"pullRequest,omitempty"`
 	// DeploymentID is a CodeDeploy deployment's id (deploy stages).
 	DeploymentID string `json:"deploymentId,omitempty"`
+	// Failures are the messages of a failed build's failed phases
+	// (Build.Phases[].Contexts[].Message): on the local stack a
+	// TEST_FAILURES summary naming the failing tests comes first; in AWS
+	// they are CodeBuild's own ("Error while executing command: …").
+	Failures []string `json:"failures,omitempty"`
 }
 
 // Event is an event as EventBridge delivers it to targets (and as the local

@@ -15,6 +15,14 @@ import (
 // maxCause bounds the cause quoted in a failure notice.
 const maxCause = 4000
 
+// MaxFailures is how many of a failed build's phase messages (event.Detail
+// Failures: the failing tests, the failed command) a failure notice
+// quotes, each cut at maxFailure bytes.
+const (
+	MaxFailures = 10
+	maxFailure  = 2000
+)
+
 const failureText = `{{.Pipeline}}: {{.What}}
 
 Repository: {{.Repository}}
@@ -30,7 +38,10 @@ Run page: {{.RunURL}}{{end}}
 {{if .Error}}
 Error: {{.Error}}{{end}}{{if .Cause}}
 Cause:
-{{.Cause}}{{end}}{{if .LogTail}}
+{{.Cause}}{{end}}{{if .Failures}}
+
+Why the build failed:{{range .Failures}}
+- {{.}}{{end}}{{end}}{{if .LogTail}}
 
 Last {{len .LogTail}} lines of the build's log:
 {{range .LogTail}}{{.}}
@@ -58,6 +69,14 @@ const failureHTML = `<!doctype html>
 {{- end}}
 {{- if .Cause}}
 <pre style="white-space:pre-wrap;background:#f6f8fa;padding:8px">{{.Cause}}</pre>
+{{- end}}
+{{- if .Failures}}
+<p><strong>Why the build failed:</strong></p>
+<ul>
+{{- range .Failures}}
+<li style="white-space:pre-wrap">{{.}}</li>
+{{- end}}
+</ul>
 {{- end}}
 {{- if .LogTail}}
 <p><strong>Last {{len .LogTail}} lines of the build's log:</strong></p>
@@ -111,19 +130,14 @@ func FailureWith(from string, to []string, d event.Detail, x FailureExtra) (Mess
 		RunURL  string
 		LogTail []string
 	}{d, what, x.RunURL, x.LogTail}
+	v.Failures = failures(d.Failures)
 	if u, err := url.Parse(v.RunURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		v.RunURL = ""
 	}
 	if u, err := url.Parse(v.LogsURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		v.LogsURL = ""
 	}
-	if len(v.Cause) > maxCause {
-		c := v.Cause[:maxCause]
-		for !utf8.ValidString(c) {
-			c = c[:len(c)-1]
-		}
-		v.Cause = c + "…"
-	}
+	v.Cause = clip(v.Cause, maxCause)
 	var text, html bytes.Buffer
 	if err := failureTextTmpl.Execute(&text, v); err != nil {
 		return Message{}, fmt.Errorf("render failure text: %w", err)
@@ -143,6 +157,46 @@ func FailureWith(from string, to []string, d event.Detail, x FailureExtra) (Mess
 		Text:    text.String(),
 		HTML:    html.String(),
 	}, nil
+}
+
+// failures are the non-empty messages of d.Failures, at most MaxFailures
+// (then a line saying how many more), each clipped.
+func failures(msgs []string) []string {
+	var out []string
+	for i, m := range msgs {
+		m = strings.TrimSpace(m)
+		if m == "" {
+			continue
+		}
+		if len(out) == MaxFailures {
+			out = append(out, fmt.Sprintf("… and %d more", countNonEmpty(msgs[i:])))
+			break
+		}
+		out = append(out, clip(m, maxFailure))
+	}
+	return out
+}
+
+func countNonEmpty(msgs []string) int {
+	n := 0
+	for _, m := range msgs {
+		if strings.TrimSpace(m) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// clip cuts s to at most n bytes on a character boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	c := s[:n]
+	for !utf8.ValidString(c) {
+		c = c[:len(c)-1]
+	}
+	return c + "…"
 }
 
 func capitalize(s string) string {

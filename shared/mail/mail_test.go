@@ -326,6 +326,11 @@ func TestFailure(t *testing.T) {
 		State: event.Failed, Repository: "acme/app", Ref: "refs/heads/main", Commit: "9fceb02d0ae598e95dc970b74767f19372d61af8",
 		Stage: "Test", BuildID: "pushline-app-Test:5f2c", LogsURL: "https://logs.example.com/x?a=1&b=2",
 		Error: "States.TaskFailed", Cause: `{"Build":{"BuildStatus":"FAILED","Phases":[{"PhaseType":"BUILD","<b>":"x"}]}}`,
+		Failures: []string{
+			"report app-Test-unit: 1 of 2 tests failed: greet.TestBye: expected <bye>, got hello",
+			"",
+			"Error while executing command: go test ./... Reason: exit status 1",
+		},
 	}
 	m, err := Failure("pushline@example.com", []string{"team@example.com"}, d)
 	if err != nil {
@@ -336,8 +341,8 @@ func TestFailure(t *testing.T) {
 	}
 	golden(t, "failure.txt", []byte(m.Text))
 	golden(t, "failure.html", []byte(m.HTML))
-	if strings.Contains(m.HTML, `"<b>"`) {
-		t.Error("cause not escaped")
+	if strings.Contains(m.HTML, `"<b>"`) || strings.Contains(m.HTML, "<bye>") {
+		t.Error("cause or failures not escaped")
 	}
 	d2 := d
 	d2.State, d2.Error, d2.Cause, d2.BuildID, d2.LogsURL, d2.Stage = event.TimedOut, "States.Timeout", "", "", "javascript:alert(1)", "Approve"

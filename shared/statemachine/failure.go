@@ -6,6 +6,16 @@ import (
 	"github.com/pushline/pushline/shared/event"
 )
 
+// failuresPath selects the messages of a failed build's failed phases
+// (the local runner's TEST_FAILURES summary first, then CodeBuild's own):
+// the one path of the definition that is not a reference path. Filters
+// and wildcards are allowed in Parameters (Step Functions evaluates them
+// with Jayway JsonPath, as the local engine does); an indefinite path
+// yields an array, empty when nothing matches, and skips a phase without
+// Contexts or a context without Message. Only Build.Phases itself must
+// be there (an array), which "Failure: build phases?" makes sure of.
+const failuresPath = "$.failure.cause.Build.Phases[?(@.PhaseStatus == 'FAILED')].Contexts[*].Message"
+
 // failure adds the shared failure states: normalize the error, pick the
 // events to emit, emit them, end in a Fail state.
 func (g *gen) failure() {
@@ -50,8 +60,27 @@ func (g *gen) failure() {
 				obj{}.with("Variable", "$.failure.cause.Build.BuildStatus").with("IsPresent", true),
 				obj{}.with("Variable", "$.failure.cause.Build.Logs.DeepLink").with("IsPresent", true),
 			}).
-			with("Next", stFailEvBuild)}).
+			with("Next", stFailPhases)}).
 		with("Default", stFailEvStage))
+	phases := "$.failure.cause.Build.Phases"
+	g.add(stFailPhases, obj{}.
+		with("Type", "Choice").
+		with("Comment", "The failures filter below needs Build.Phases to be an array (or an object): a filter on a missing field or a scalar is a States.Runtime error in AWS.").
+		with("Choices", []obj{
+			obj{}.with("Not", obj{}.with("Variable", phases).with("IsPresent", true)).with("Next", stFailNoPhases),
+			obj{}.with("Or", []obj{
+				obj{}.with("Variable", phases).with("IsNull", true),
+				obj{}.with("Variable", phases).with("IsString", true),
+				obj{}.with("Variable", phases).with("IsNumeric", true),
+				obj{}.with("Variable", phases).with("IsBoolean", true),
+			}).with("Next", stFailNoPhases),
+		}).
+		with("Default", stFailEvBuild))
+	g.add(stFailNoPhases, obj{}.
+		with("Type", "Pass").
+		with("Result", []any{}).
+		with("ResultPath", phases).
+		with("Next", stFailEvBuild))
 
 	failDetail := obj{}.
 		with("stage.$", "$.failed.stage").
@@ -64,7 +93,8 @@ func (g *gen) failure() {
 		with("buildId.$", "$.failure.cause.Build.Id").
 		with("logsUrl.$", "$.failure.cause.Build.Logs.DeepLink").
 		with("error.$", "$.error.Error").
-		with("cause.$", "States.Format('build {} ended {}', $.failure.cause.Build.Id, $.failure.cause.Build.BuildStatus)")
+		with("cause.$", "States.Format('build {} ended {}', $.failure.cause.Build.Id, $.failure.cause.Build.BuildStatus)").
+		with("failures.$", failuresPath)
 	failEvents := func(name string, entries []obj, next string) {
 		g.add(name, obj{}.
 			with("Type", "Task").

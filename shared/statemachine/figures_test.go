@@ -27,7 +27,7 @@ func TestDocFigures(t *testing.T) {
 		{"cdk.json: success", "cdk", nil, nil, 18, 71, "`cdk.json` config (Build, Test, Approve, Deploy), success"},
 		{"cdk.json: Test build fails", "cdk", func(f *fakeAWS) map[string]*taskError {
 			return map[string]*taskError{"Test": buildFailure(f, "Test")}
-		}, nil, 17, 56, "same, the Test build fails"},
+		}, nil, 18, 58, "same, the Test build fails"},
 		{"cdk.json: approval rejected", "cdk", func(f *fakeAWS) map[string]*taskError {
 			return map[string]*taskError{"Approve": {Error: "Pushline.Rejected", Cause: &rejection}}
 		}, nil, 24, 76, "same, approval rejected"},

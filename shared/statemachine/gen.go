@@ -45,6 +45,8 @@ const (
 	stFailWhich      = "Failure: which?"
 	stFailReadBuild  = "Failure: read build"
 	stFailBuildInfo  = "Failure: build details?"
+	stFailPhases     = "Failure: build phases?"
+	stFailNoPhases   = "Failure: no phases"
 	stFailEvBuild    = "Failure: events (build failed)"
 	stFailEvTimeout  = "Failure: events (approval timed out)"
 	stFailEvStage    = "Failure: events (stage failed)"
