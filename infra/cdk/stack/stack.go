@@ -195,7 +195,7 @@ func (o *Options) fill() error {
 
 // functionNames lists the Lambda functions a config needs.
 func functionNames(cfg *config.Config) []string {
-	names := []string{Webhook, Source, Notify, Approval, Watch}
+	names := []string{Webhook, Source, Notify, Approval, Watch, Runs}
 	if cfg.Mode == config.ModeQueued {
 		names = append(names, Queue)
 	}
@@ -695,6 +695,7 @@ func (b *builder) outputs() {
 	}
 	out("WebhookUrl", "the payload URL to enter in the git provider's webhook settings",
 		awscdk.Fn_Join(jsii.String(""), &[]*string{b.baseURL(), jsii.String("/webhook")}))
+	out("ApiUrl", "the API's URL: the console and run pages (GET /, /runs/<run>), PUSHLINE_PUBLIC_URL for pushline link", b.baseURL())
 	out("WebhookSecretArn", "the Secrets Manager secret holding the webhook secret", b.webhookKey.SecretArn())
 	out("WebhookSecretCommand", "the command that prints the webhook secret",
 		awscdk.Fn_Join(jsii.String(""), &[]*string{
@@ -704,6 +705,8 @@ func (b *builder) outputs() {
 	out("ArtifactBucketName", "the artifact bucket (source snapshots and stage artifacts)", b.bucket.BucketName())
 	out("StateMachineArn", "the pipeline's state machine", b.machine.StateMachineArn())
 	out("EventBusName", "the event bus pushline emits its events on", b.bus.EventBusName())
+	out("ApprovalKeySecretArn", "the secret holding the link signing key: PUSHLINE_APPROVAL_KEY_ARN for pushline link --operator",
+		b.approvalKey.SecretArn())
 	if b.tokens != nil {
 		out("ProviderTokensSecretArn", "the secret holding provider tokens for private repositories", b.tokens.SecretArn())
 	}
