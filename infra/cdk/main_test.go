@@ -678,9 +678,10 @@ func TestCodeBuild(t *testing.T) {
 				t.Errorf("role %s shared with another stage", role)
 			}
 			roles[role] = true
-			// Build stages read inputs, write their own artifact, log:
-			// nothing else (no configured permissions in cdk.json).
-			want := strs("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+			// Build stages read inputs, write their own artifact and
+			// cache, report tests, log: nothing else (no configured permissions in cdk.json).
+			want := strs("codebuild:BatchPutCodeCoverages", "codebuild:BatchPutTestCases", "codebuild:CreateReport", "codebuild:UpdateReport",
+				"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
 				"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
 				"s3:GetBucket*", "s3:GetObject", "s3:GetObject*", "s3:GetObjectVersion", "s3:List*", "s3:PutObject")
 			if diff := cmp.Diff(want, actions(role)); diff != "" {
@@ -720,6 +721,10 @@ func TestArtifactBucket(t *testing.T) {
 		}}},
 		"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{
 			"Id": "artifact-retention", "Status": "Enabled", "ExpirationInDays": float64(stack.DefaultArtifactRetentionDays),
+			"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": 1},
+			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1},
+		}, map[string]any{
+			"Id": "build-cache", "Status": "Enabled", "Prefix": "_cache/", "ExpirationInDays": float64(stack.CacheRetentionDays),
 			"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": 1},
 			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1},
 		}}},

@@ -48,11 +48,12 @@ const (
 	// ManagedRule is the EventBridge rule Step Functions manages for
 	// codebuild:startBuild.sync.
 	ManagedRule = "StepFunctionsGetEventForCodeBuildStartBuildRule"
-	// MaxBuilds is the most build stages and actions a stack holds: 3
-	// resources each (project, role, policy) within CloudFormation's 500
-	// a stack, and the state machine role's inline policy (10,240
-	// characters) lists each project's ARN.
-	MaxBuilds = 100
+	// MaxBuilds is the most build stages and actions a stack holds: 4
+	// resources each (project, role, policy, report group), 360 in all,
+	// with the rest of the stack (at most ~100 resources) within
+	// CloudFormation's 500 a stack; and the state machine role's inline
+	// policy (10,240 characters) lists each project's ARN.
+	MaxBuilds = 90
 	// maxEnvBytes is Lambda's limit on a function's environment (4 KB).
 	maxEnvBytes = 4096
 )
@@ -172,7 +173,7 @@ func (o *Options) fill() error {
 	}
 	if n := len(builds); n > MaxBuilds {
 		return fmt.Errorf("%w: %d build stages and actions: one stack holds at most %d (CloudFormation's 500 resources a stack, "+
-			"3 per build; the state machine role lists every project)", ErrOptions, n, MaxBuilds)
+			"4 per build; the state machine role lists every project)", ErrOptions, n, MaxBuilds)
 	}
 	for name, ps := range o.Permissions {
 		if !builds[name] {
@@ -338,6 +339,14 @@ func (b *builder) buckets() {
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("artifact-retention"),
 			Expiration:                          awscdk.Duration_Days(jsii.Number(days)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}, {
+			// The builds' S3 caches: a cache no build saved again for
+			// two weeks goes (the shorter of the two rules applies).
+			Id:                                  jsii.String("build-cache"),
+			Prefix:                              jsii.String(cacheRoot),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(CacheRetentionDays)),
 			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 		}},
