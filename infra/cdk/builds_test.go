@@ -1,9 +1,17 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"os"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pushline/pushline/shared/config"
 
 	"github.com/pushline/pushline/infra/cdk/stack"
 	"github.com/pushline/pushline/shared/statemachine"
@@ -53,4 +61,46 @@ func TestBuildCacheAndReports(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMaxBuildsFit synthesizes the largest stack New accepts (as many
+// builds as the config's 3 KB of Lambda environment and MaxBuilds allow,
+// queued mode, provider tokens: every optional function) and checks it
+// stays within CloudFormation's 500 resources a stack.
+func TestMaxBuildsFit(t *testing.T) {
+	synthesized(t)
+	if testing.Short() {
+		t.Skip("-short: skipping the synthesis of the largest stack")
+	}
+	wd, _ := os.Getwd()
+	ctx, err := cdkContext(wd) // cdk.json's feature flags
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir()), Context: &ctx})
+	var b *stack.Built
+	n := stack.MaxBuilds
+	for ; n > 0; n-- {
+		c := manyBuilds(t, n)
+		c.Mode = config.ModeQueued
+		// New refuses a config too large before it adds anything to app.
+		if b, err = stack.New(app, stack.Options{Config: c, AssetDir: assetDir, ProviderTokens: "create"}); err == nil {
+			break
+		} else if !errors.Is(err, stack.ErrOptions) {
+			t.Fatal(err)
+		}
+	}
+	if b == nil {
+		t.Fatal("New accepts no config of manyBuilds")
+	}
+	tpl := assertions.Template_FromStack(b.Stack, nil)
+	resources, _ := (*tpl.ToJSON())["Resources"].(map[string]any)
+	if len(resources) > 500 {
+		t.Errorf("%d builds: %d resources; CloudFormation allows 500 a stack", n, len(resources))
+	}
+	// Not asserted: the template's size. At 72 builds it is 1.16 MB of
+	// compact JSON (the state machine definition 0.54 MB), over
+	// CloudFormation's 1 MB (an open problem).
+	raw, _ := json.Marshal(tpl.ToJSON())
+	t.Logf("%d builds: %d resources, template %d bytes", n, len(resources), len(raw))
 }
