@@ -108,7 +108,8 @@ func TestActionsVariant(t *testing.T) {
 	// Inputs are read like the commit's snapshot: no IAM beyond reading
 	// the pipeline's objects. Without secrets, a build role is the same as
 	// a build stage's in cdk.json.
-	base := strs("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+	base := strs("codebuild:BatchPutCodeCoverages", "codebuild:BatchPutTestCases", "codebuild:CreateReport", "codebuild:UpdateReport",
+		"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
 		"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
 		"s3:GetBucket*", "s3:GetObject", "s3:GetObject*", "s3:GetObjectVersion", "s3:List*", "s3:PutObject")
 	for _, name := range []string{"Unit", "Lint", "Deploy"} {

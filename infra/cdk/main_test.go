@@ -68,7 +68,7 @@ func TestMain(m *testing.M) {
 // stubAssets writes a stub bootstrap for every function, so the tests need
 // no make build.
 func stubAssets(dir string) (string, error) {
-	for _, f := range []string{stack.Webhook, stack.Source, stack.Notify, stack.Approval, stack.Watch, stack.Queue, stack.Status, stack.CodeCommit} {
+	for _, f := range []string{stack.Webhook, stack.Source, stack.Notify, stack.Approval, stack.Watch, stack.Queue, stack.Status, stack.CodeCommit, stack.Runs} {
 		if err := os.MkdirAll(filepath.Join(dir, f), 0o755); err != nil {
 			return "", err
 		}
@@ -534,6 +534,11 @@ func TestFunctions(t *testing.T) {
 		{"Watch", 128, 30,
 			strs("PUSHLINE_CONFIG_JSON", "PUSHLINE_EVENT_BUS", "PUSHLINE_STATE_MACHINE_ARN"),
 			strs("events:PutEvents", "logs:CreateLogStream", "logs:PutLogEvents", "states:DescribeExecution")},
+		{"Runs", 512, 29,
+			strs("PUSHLINE_APPROVAL_KEY_ARN", "PUSHLINE_CONFIG_JSON", "PUSHLINE_PUBLIC_URL", "PUSHLINE_STATE_MACHINE_ARN"),
+			strs("codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "kms:Decrypt", "logs:CreateLogStream", "logs:GetLogEvents",
+				"logs:PutLogEvents", "s3:GetObject", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+				"states:DescribeExecution", "states:GetExecutionHistory", "states:ListExecutions", "states:StartExecution")},
 	}
 	if n := len(resources("AWS::Lambda::Function")); n != len(tests) {
 		t.Errorf("%d functions, want %d (no queue function in %s mode)", n, len(tests), cfg.Mode)
@@ -673,9 +678,10 @@ func TestCodeBuild(t *testing.T) {
 				t.Errorf("role %s shared with another stage", role)
 			}
 			roles[role] = true
-			// Build stages read inputs, write their own artifact, log:
-			// nothing else (no configured permissions in cdk.json).
-			want := strs("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+			// Build stages read inputs, write their own artifact and
+			// cache, report tests, log: nothing else (no configured permissions in cdk.json).
+			want := strs("codebuild:BatchPutCodeCoverages", "codebuild:BatchPutTestCases", "codebuild:CreateReport", "codebuild:UpdateReport",
+				"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
 				"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
 				"s3:GetBucket*", "s3:GetObject", "s3:GetObject*", "s3:GetObjectVersion", "s3:List*", "s3:PutObject")
 			if diff := cmp.Diff(want, actions(role)); diff != "" {
@@ -715,6 +721,10 @@ func TestArtifactBucket(t *testing.T) {
 		}}},
 		"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{
 			"Id": "artifact-retention", "Status": "Enabled", "ExpirationInDays": float64(stack.DefaultArtifactRetentionDays),
+			"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": 1},
+			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1},
+		}, map[string]any{
+			"Id": "build-cache", "Status": "Enabled", "Prefix": "_cache/", "ExpirationInDays": float64(stack.CacheRetentionDays),
 			"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": 1},
 			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1},
 		}}},
@@ -874,8 +884,11 @@ func TestAPI(t *testing.T) {
 		"AccessLogDestination": map[string]any{"Fn::Join": []any{"", []any{"arn:", ref("AWS::Partition"), ":logs:", ref("AWS::Region"), ":",
 			ref("AWS::AccountId"), ":log-group:", ref(access)}}},
 	})
-	webhook, _ := one(t, "AWS::Lambda::Function", "Webhook")
-	approval, _ := one(t, "AWS::Lambda::Function", "Approval")
+	functions := map[string]string{}
+	for _, f := range []string{"Webhook", "Approval", "Runs"} {
+		id, _ := one(t, "AWS::Lambda::Function", f)
+		functions[id] = strings.ToLower(f)
+	}
 	type route struct{ Path, Method, Function string }
 	var got []route
 	paths := map[string]string{}
@@ -890,19 +903,29 @@ func TestAPI(t *testing.T) {
 			t.Errorf("method %s: not a proxy integration of the API", toJSON(m))
 			continue
 		}
-		path := paths[get(m, "ResourceId", "Ref").(string)]
+		// The root resource's id is the API's RootResourceId attribute.
+		path := ""
+		if res, ok := get(m, "ResourceId", "Ref").(string); ok {
+			path = paths[res]
+		} else if toJSON(get(m, "ResourceId")) != toJSON(map[string]any{"Fn::GetAtt": []any{api, "RootResourceId"}}) {
+			t.Errorf("method %s: resource neither a Ref nor the root", toJSON(m))
+			continue
+		}
 		for id, p := range paths {
 			path = strings.ReplaceAll(path, id, p)
 		}
-		fn := toJSON(get(m, "Integration", "Uri"))
-		name := map[bool]string{true: "webhook", false: "approval"}[strings.Contains(fn, webhook)]
-		if !strings.Contains(fn, webhook) && !strings.Contains(fn, approval) {
-			name = fn
+		uri := toJSON(get(m, "Integration", "Uri"))
+		name := uri
+		for id, f := range functions {
+			if strings.Contains(uri, `"`+id+`"`) {
+				name = f
+			}
 		}
 		got = append(got, route{"/" + path, m["HttpMethod"].(string), name})
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i].Path+got[i].Method < got[j].Path+got[j].Method })
-	want := []route{{"/approvals/{id}", "GET", "approval"}, {"/approvals/{id}", "POST", "approval"}, {"/webhook", "ANY", "webhook"}}
+	want := []route{{"/", "GET", "runs"}, {"/approvals/{id}", "GET", "approval"}, {"/approvals/{id}", "POST", "approval"},
+		{"/runs/{proxy+}", "ANY", "runs"}, {"/webhook", "ANY", "webhook"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
 	}
@@ -910,7 +933,7 @@ func TestAPI(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	synthesized(t)
-	for _, o := range []string{"WebhookUrl", "WebhookSecretArn", "WebhookSecretCommand", "ArtifactBucketName", "StateMachineArn", "EventBusName"} {
+	for _, o := range []string{"ApiUrl", "ApprovalKeySecretArn", "WebhookUrl", "WebhookSecretArn", "WebhookSecretCommand", "ArtifactBucketName", "StateMachineArn", "EventBusName"} {
 		assert(t, "output "+o, func() { tpl.HasOutput(jsii.String(o), &map[string]any{}) })
 	}
 	url := toJSON(get(template, "Outputs", "WebhookUrl", "Value"))
@@ -1059,8 +1082,8 @@ func TestQueuedVariant(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if n := len(resources("AWS::Lambda::Function")); n != 7 {
-		t.Errorf("%d functions, want 7 (with queue, and status: tokens are configured)", n)
+	if n := len(resources("AWS::Lambda::Function")); n != 8 {
+		t.Errorf("%d functions, want 8 (with queue, and status: tokens are configured)", n)
 	}
 	queue, q := one(t, "AWS::Lambda::Function", "Queue")
 	if diff := cmp.Diff(strs("PUSHLINE_CONFIG_JSON", "PUSHLINE_STATE_MACHINE_ARN"), sortedKeys(get(q, "Environment", "Variables"))); diff != "" {
@@ -1182,7 +1205,7 @@ func TestAlarms(t *testing.T) {
 		got = append(got, alarm{a["MetricName"].(string), a["Namespace"].(string), dim})
 	}
 	var want []alarm
-	for _, f := range []string{"Webhook", "Source", "Notify", "Approval", "Watch"} {
+	for _, f := range []string{"Webhook", "Source", "Notify", "Approval", "Watch", "Runs"} {
 		id, _ := one(t, "AWS::Lambda::Function", f)
 		want = append(want, alarm{"Errors", "AWS/Lambda", toJSON(ref(id))})
 	}

@@ -60,6 +60,9 @@ func TestStatusVariant(t *testing.T) {
 	}
 	jsonEq(t, "PUSHLINE_STATUS_TABLE", get(vars, "PUSHLINE_STATUS_TABLE"), ref(tableID))
 	jsonEq(t, "PUSHLINE_PROVIDER_TOKENS_ARN", get(vars, "PUSHLINE_PROVIDER_TOKENS_ARN"), ref(tokens))
+	// The run page links of the statuses: under the API's URL, signed with
+	// the approval key (below).
+	jsonEq(t, "PUSHLINE_PUBLIC_URL", get(vars, "PUSHLINE_PUBLIC_URL"), get(template, "Outputs", "ApiUrl", "Value"))
 	jsonEq(t, "table", map[string]any{"KeySchema": table["KeySchema"], "TimeToLiveSpecification": table["TimeToLiveSpecification"], "BillingMode": table["BillingMode"]},
 		map[string]any{"KeySchema": []any{map[string]any{"AttributeName": "k", "KeyType": "HASH"}},
 			"TimeToLiveSpecification": map[string]any{"AttributeName": "ttl", "Enabled": true}, "BillingMode": "PAY_PER_REQUEST"})

@@ -25,9 +25,55 @@ const (
 		"read grants above."
 	reasonImage = "image in the pipeline config for this build: the build needs tools the CodeBuild images lack; " +
 		"the pipeline's owner chose and documents the image in the config."
+	reasonCache = "The build's own S3 cache prefix " + cacheRoot + "<build>/ of the artifact bucket: CodeBuild names the cache " +
+		"objects under it; no other build's cache, no artifact."
 	reasonPrivileged = "privileged: true in the pipeline config for this build: it runs Docker (docker build, docker push), " +
 		"which needs CodeBuild's privileged mode."
 )
+
+// ReportGroupVariable is the environment variable holding the ARN of a
+// build's report group.
+const ReportGroupVariable = "PUSHLINE_REPORT_GROUP"
+
+// cacheRoot is where the builds' S3 caches live in the artifact bucket:
+// pipeline names start with a lowercase letter, so no run's objects
+// (<pipeline>/…) are under it.
+const cacheRoot = "_cache/"
+
+// CacheRetentionDays is how long a build cache no build saved again is kept.
+const CacheRetentionDays = 14
+
+// buildCache is the S3 cache of a build (buildspec cache.paths):
+// cacheRoot<build> in the artifact bucket, which only that build's role may
+// read and write (a cache is never shared between builds: one build
+// cannot poison another's). CDK's Cache.bucket would grant read and write
+// on the whole bucket, so the cache is set on the CloudFormation project.
+func (b *builder) buildCache(role awsiam.Role, build string) *awscodebuild.CfnProject_ProjectCacheProperty {
+	prefix := cacheRoot + build
+	role.AddToPolicy(statement("ReadWriteCache", []string{"s3:GetObject", "s3:PutObject"},
+		b.bucket.ArnForObjects(jsii.String(prefix+"/*"))))
+	b.suppress(role, "AwsSolutions-IAM5", []string{"Resource::<" + b.logicalID(b.bucket) + ".Arn>/" + prefix + "/*"}, reasonCache)
+	return &awscodebuild.CfnProject_ProjectCacheProperty{
+		Type:     jsii.String("S3"),
+		Location: awscdk.Fn_Join(jsii.String("/"), &[]*string{b.bucket.BucketName(), jsii.String(prefix)}),
+	}
+}
+
+// reportGroup is the test report group of a build (buildspec reports):
+// created here, its reports deleted with it; the build's role may create
+// and update reports and put test cases and coverage in it, and nothing
+// else (no report groups of its own making).
+func (b *builder) reportGroup(role awsiam.Role, id, what string) awscodebuild.ReportGroup {
+	group := awscodebuild.NewReportGroup(b.stack, jsii.String(id+"Reports"), &awscodebuild.ReportGroupProps{
+		Type:          awscodebuild.ReportGroupType_TEST,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		DeleteReports: jsii.Bool(true),
+	})
+	awscdk.Tags_Of(group).Add(jsii.String("pushline:build"), jsii.String(what), nil)
+	role.AddToPolicy(statement("WriteTestReports", []string{"codebuild:CreateReport", "codebuild:UpdateReport",
+		"codebuild:BatchPutTestCases", "codebuild:BatchPutCodeCoverages"}, group.ReportGroupArn()))
+	return group
+}
 
 // codebuild adds a CodeBuild project, with its own role, for each build
 // stage and each action (config.Builds): the state machine starts them by
@@ -67,7 +113,15 @@ func (b *builder) project(bd config.NamedBuild, logs awslogs.LogGroup) {
 			Resources: jsii.Strings(p.Resources...),
 		}))
 	}
+	cache := b.buildCache(role, bd.Name)
+	reports := b.reportGroup(role, id, what)
 	env, lambdaCompute := buildEnvironment(bd.Build)
+	// The buildspec names its report group by this variable
+	// (reports: $PUSHLINE_REPORT_GROUP: …), so its reports land in the
+	// group the role may write.
+	env.EnvironmentVariables = &map[string]*awscodebuild.BuildEnvironmentVariable{
+		ReportGroupVariable: {Value: reports.ReportGroupArn()},
+	}
 	var timeout, queued awscdk.Duration
 	if !lambdaCompute { // Lambda compute has neither (CodeBuild caps its builds at 15 min)
 		d := bd.Timeout.Duration
@@ -99,6 +153,7 @@ func (b *builder) project(bd config.NamedBuild, logs awslogs.LogGroup) {
 			},
 		},
 	})
+	project.Node().DefaultChild().(awscodebuild.CfnProject).SetCache(cache)
 	b.projects[bd.Name] = project
 	b.suppress(role, "AwsSolutions-IAM5", []string{b.prefixPattern()}, reasonInputs)
 	b.suppress(role, "AwsSolutions-IAM5", []string{"Resource::<" + b.logicalID(b.bucket) + ".Arn>/" + b.cfg.Name + "/*/" + bd.Name + ".zip"},

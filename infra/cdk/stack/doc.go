@@ -1,8 +1,10 @@
 // Package stack defines pushline's AWS stack: the API Gateway REST API in
-// front of the webhook and approval functions, the Lambda functions, the
-// Standard state machine generated from the pipeline config
-// (statemachine.Generate, placeholders filled by DefinitionSubstitutions),
-// one CodeBuild project per build stage, the artifact bucket and its
+// front of the webhook, approval and runs functions (the run pages), the
+// Lambda functions, the Standard state machine generated from the pipeline
+// config (statemachine.Generate, placeholders filled by
+// DefinitionSubstitutions), one CodeBuild project per build stage and
+// action (each with its own role, S3 cache prefix and test report group),
+// the artifact bucket and its
 // access-log bucket, the KMS key, the secrets, the approval table, the
 // event bus with its failure rule (one mail per Pipeline Execution State
 // Change FAILED), SNS topic and alarms, the rule on the default bus that

@@ -1,9 +1,6 @@
 package stack
 
 import (
-	"os"
-	"path/filepath"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/jsii-runtime-go"
@@ -18,11 +15,7 @@ const Runs = "runs"
 // this state machine, read its builds and their logs, download its
 // artifacts, read the link key. Every request carries a link signed with
 // that key (the function checks it), so the methods have no authorizer.
-// It is added when make build produced its bootstrap.
 func (b *builder) runPages() {
-	if _, err := os.Stat(filepath.Join(b.opts.AssetDir, Runs, "bootstrap")); err != nil {
-		return
-	}
 	f := b.lambda(fn{name: Runs, memory: 512, timeout: 29, env: map[string]*string{
 		"PUSHLINE_STATE_MACHINE_ARN": b.machineArn,
 		"PUSHLINE_APPROVAL_KEY_ARN":  b.approvalKey.SecretArn(),

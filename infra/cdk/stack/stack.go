@@ -48,11 +48,12 @@ const (
 	// ManagedRule is the EventBridge rule Step Functions manages for
 	// codebuild:startBuild.sync.
 	ManagedRule = "StepFunctionsGetEventForCodeBuildStartBuildRule"
-	// MaxBuilds is the most build stages and actions a stack holds: 3
-	// resources each (project, role, policy) within CloudFormation's 500
-	// a stack, and the state machine role's inline policy (10,240
-	// characters) lists each project's ARN.
-	MaxBuilds = 100
+	// MaxBuilds is the most build stages and actions a stack holds: 4
+	// resources each (project, role, policy, report group), 360 in all,
+	// with the rest of the stack (at most ~100 resources) within
+	// CloudFormation's 500 a stack; and the state machine role's inline
+	// policy (10,240 characters) lists each project's ARN.
+	MaxBuilds = 90
 	// maxEnvBytes is Lambda's limit on a function's environment (4 KB).
 	maxEnvBytes = 4096
 )
@@ -172,7 +173,7 @@ func (o *Options) fill() error {
 	}
 	if n := len(builds); n > MaxBuilds {
 		return fmt.Errorf("%w: %d build stages and actions: one stack holds at most %d (CloudFormation's 500 resources a stack, "+
-			"3 per build; the state machine role lists every project)", ErrOptions, n, MaxBuilds)
+			"4 per build; the state machine role lists every project)", ErrOptions, n, MaxBuilds)
 	}
 	for name, ps := range o.Permissions {
 		if !builds[name] {
@@ -195,7 +196,7 @@ func (o *Options) fill() error {
 
 // functionNames lists the Lambda functions a config needs.
 func functionNames(cfg *config.Config) []string {
-	names := []string{Webhook, Source, Notify, Approval, Watch}
+	names := []string{Webhook, Source, Notify, Approval, Watch, Runs}
 	if cfg.Mode == config.ModeQueued {
 		names = append(names, Queue)
 	}
@@ -338,6 +339,14 @@ func (b *builder) buckets() {
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("artifact-retention"),
 			Expiration:                          awscdk.Duration_Days(jsii.Number(days)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}, {
+			// The builds' S3 caches: a cache no build saved again for
+			// two weeks goes (the shorter of the two rules applies).
+			Id:                                  jsii.String("build-cache"),
+			Prefix:                              jsii.String(cacheRoot),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(CacheRetentionDays)),
 			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 		}},
@@ -695,6 +704,7 @@ func (b *builder) outputs() {
 	}
 	out("WebhookUrl", "the payload URL to enter in the git provider's webhook settings",
 		awscdk.Fn_Join(jsii.String(""), &[]*string{b.baseURL(), jsii.String("/webhook")}))
+	out("ApiUrl", "the API's URL: the console and run pages (GET /, /runs/<run>), PUSHLINE_PUBLIC_URL for pushline link", b.baseURL())
 	out("WebhookSecretArn", "the Secrets Manager secret holding the webhook secret", b.webhookKey.SecretArn())
 	out("WebhookSecretCommand", "the command that prints the webhook secret",
 		awscdk.Fn_Join(jsii.String(""), &[]*string{
@@ -704,6 +714,8 @@ func (b *builder) outputs() {
 	out("ArtifactBucketName", "the artifact bucket (source snapshots and stage artifacts)", b.bucket.BucketName())
 	out("StateMachineArn", "the pipeline's state machine", b.machine.StateMachineArn())
 	out("EventBusName", "the event bus pushline emits its events on", b.bus.EventBusName())
+	out("ApprovalKeySecretArn", "the secret holding the link signing key: PUSHLINE_APPROVAL_KEY_ARN for pushline link --operator",
+		b.approvalKey.SecretArn())
 	if b.tokens != nil {
 		out("ProviderTokensSecretArn", "the secret holding provider tokens for private repositories", b.tokens.SecretArn())
 	}
