@@ -24,6 +24,17 @@ func (r *Runner) cacheFile(project string) string {
 	return filepath.Join(r.cacheDir(), project+".tar")
 }
 
+// getenv is the value of k in the build's environment (the last
+// definition wins, as in the shell).
+func (x *execution) getenv(k string) string {
+	for i := len(x.env) - 1; i >= 0; i-- {
+		if name, v, ok := strings.Cut(x.env[i], "="); ok && name == k {
+			return v
+		}
+	}
+	return ""
+}
+
 // cacheRoots resolves the buildspec's cache paths to folders or files under
 // the build's folder, relative to it: $VARS expand from the build's
 // environment, a relative path is under CODEBUILD_SRC_DIR and a trailing
@@ -34,14 +45,8 @@ func (x *execution) cacheRoots() (roots []string, skipped []string) {
 	if x.spec == nil || x.spec.Cache == nil {
 		return nil, nil
 	}
-	env := map[string]string{}
-	for _, kv := range x.env {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
 	for _, p := range x.spec.Cache.Paths {
-		q := os.Expand(strings.TrimSpace(p), func(k string) string { return env[k] })
+		q := os.Expand(strings.TrimSpace(p), x.getenv)
 		for _, suffix := range []string{"/**/*", "/**", "/*"} {
 			q = strings.TrimSuffix(q, suffix)
 		}

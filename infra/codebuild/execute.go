@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -405,6 +407,10 @@ func (x *execution) buildEnv() []string {
 			continue
 		}
 		env = append(env, kv)
+	}
+	pe := x.r.o.Projects[x.in.ProjectName].Environment
+	for _, k := range slices.Sorted(maps.Keys(pe)) {
+		env = append(env, k+"="+pe[k])
 	}
 	if x.spec != nil {
 		for _, v := range x.spec.Env.Variables {

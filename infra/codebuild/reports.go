@@ -207,9 +207,12 @@ func (x *execution) processReports() {
 
 // readReport reads one reports entry's files; false when none matched.
 func (x *execution) readReport(sr buildspec.Report) (Report, bool) {
-	group := x.in.ProjectName + "-" + sr.Name
-	if i := strings.LastIndex(sr.Name, ":report-group/"); i >= 0 {
-		group = sr.Name[i+len(":report-group/"):]
+	// the name may be an environment variable ($PUSHLINE_REPORT_GROUP), as
+	// in CodeBuild; a report group's ARN names that group
+	name := os.Expand(sr.Name, x.getenv)
+	group := x.in.ProjectName + "-" + name
+	if i := strings.LastIndex(name, ":report-group/"); i >= 0 {
+		group = name[i+len(":report-group/"):]
 	}
 	rp := Report{
 		Arn:            fmt.Sprintf("arn:aws:codebuild:%s:%s:report/%s:%s", x.r.o.Region, x.r.o.Account, group, x.uuid),

@@ -141,3 +141,34 @@ func TestReportsSucceedingBuildKeepsContexts(t *testing.T) {
 		}
 	}
 }
+
+// A report group named by an environment variable, as CodeBuild's
+// documentation shows (REPORT_GROUP_NAME), and by a report group's ARN.
+func TestReportGroupFromVariable(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct{ value, group string }{
+		{"new-report-group", "Build-new-report-group"},
+		{"arn:aws:codebuild:us-east-1:000000000000:report-group/app-Test", "app-Test"},
+	} {
+		t.Run(tc.group, func(t *testing.T) {
+			spec := `version: 0.2
+env:
+  variables:
+    REPORT_GROUP_NAME: "` + tc.value + `"
+phases:
+  build:
+    commands:
+      - mkdir -p out && cp junit.xml out/a.xml
+reports:
+  $REPORT_GROUP_NAME:
+    files: ['*.xml']
+    base-directory: out
+`
+			b, log := h.run(spec, map[string]file{"junit.xml": {body: junitFailing}}, nil)
+			want := []string{"arn:aws:codebuild:us-east-1:000000000000:report/" + tc.group + ":" + strings.TrimPrefix(b.Id, "Build:")}
+			if diff := cmp.Diff(want, b.ReportArns); diff != "" {
+				t.Errorf("ReportArns (-want +got):\n%s\n%s", diff, log)
+			}
+		})
+	}
+}

@@ -19,6 +19,9 @@ type Project struct {
 	Secrets []string
 	// Privileged is CodeBuild's privileged mode: the build may use Docker.
 	Privileged bool
+	// Environment is the project's own environment variables (in AWS the
+	// project's environment), below the buildspec's and the overrides.
+	Environment map[string]string
 }
 
 // secretMask is what a secret's value becomes in logs, as in CodeBuild.

@@ -34,7 +34,11 @@ func (s *Stack) runnerOptions() codebuild.Options {
 			if b.Buildspec == "" {
 				continue
 			}
-			ro.Projects[s.cfg.Name+"-"+name] = codebuild.Project{Secrets: b.Secrets, Privileged: b.Privileged}
+			project := s.cfg.Name + "-" + name
+			ro.Projects[project] = codebuild.Project{Secrets: b.Secrets, Privileged: b.Privileged, Environment: map[string]string{
+				// the build's own report group, as the AWS stack gives it
+				"PUSHLINE_REPORT_GROUP": "arn:aws:codebuild:" + Region + ":" + Account + ":report-group/" + project,
+			}}
 		}
 	}
 	if f := os.Getenv("PUSHLINE_SECRETS_FILE"); f != "" {
