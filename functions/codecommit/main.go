@@ -15,34 +15,27 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awscodecommit "github.com/aws/aws-sdk-go-v2/service/codecommit"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/pushline/pushline/shared/codecommit"
-	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/ingest"
 	"github.com/pushline/pushline/shared/serve"
 )
 
 func main() {
-	ctx := context.Background()
-	log := serve.Logging()
-	cfg, err := config.Load()
-	serve.Check("load config", err)
-	aws, err := awsconfig.LoadDefaultConfig(ctx)
-	serve.Check("aws config", err)
-	o := ingest.Options{Config: cfg, StateMachineARN: os.Getenv("PUSHLINE_STATE_MACHINE_ARN"), SFN: sfn.NewFromConfig(aws), Logger: log}
+	st := serve.Start(context.Background())
+	o := ingest.Options{Config: st.Config, StateMachineARN: os.Getenv("PUSHLINE_STATE_MACHINE_ARN"), SFN: sfn.NewFromConfig(st.AWS), Logger: st.Log}
 	if o.EventBus = os.Getenv("PUSHLINE_EVENT_BUS"); o.EventBus != "" {
-		o.Events = eventbridge.NewFromConfig(aws)
+		o.Events = eventbridge.NewFromConfig(st.AWS)
 	}
 	starter, err := ingest.NewStarter(o)
 	serve.Check("codecommit handler", err)
 	h := &codecommit.Handler{
-		Repository: codecommit.SDK{Client: awscodecommit.NewFromConfig(aws)},
+		Repository: codecommit.SDK{Client: awscodecommit.NewFromConfig(st.AWS)},
 		Starter:    starter,
-		Log:        log,
+		Log:        st.Log,
 	}
 	lambda.Start(h.Handle)
 }

@@ -14,22 +14,17 @@
 package main
 
 import (
-	"bufio"
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/pushline/pushline/shared/config"
-	"github.com/pushline/pushline/shared/event"
 	"github.com/pushline/pushline/shared/runpage"
 	"github.com/pushline/pushline/shared/secret"
 	"github.com/pushline/pushline/shared/serve"
@@ -39,44 +34,24 @@ import (
 
 func main() {
 	ctx := context.Background()
-	log := serve.Logging()
-	cfg, err := config.Load()
-	serve.Check("load config", err)
-	aws, err := awsconfig.LoadDefaultConfig(ctx)
-	serve.Check("aws config", err)
+	st := serve.Start(ctx)
 	h := &status.Handler{
-		Config: cfg,
+		Config: st.Config,
 		Tokens: &source.LazyTokens{Load: func(ctx context.Context) ([]byte, error) {
-			return secret.Lookup(ctx, "PUSHLINE_PROVIDER_TOKENS", os.Getenv, secretsmanager.NewFromConfig(aws))
+			return secret.Lookup(ctx, "PUSHLINE_PROVIDER_TOKENS", os.Getenv, secretsmanager.NewFromConfig(st.AWS))
 		}},
-		SFN:    sfn.NewFromConfig(aws),
-		RunURL: status.RunPage(os.Getenv("PUSHLINE_PUBLIC_URL")),
-		Log:    log,
-		// An Embedded Metric Format line: CloudWatch counts the failures.
-		OnFailure: func(st status.Status, _ error) {
-			fmt.Printf(`{"_aws":{"Timestamp":%d,"CloudWatchMetrics":[{"Namespace":"pushline","Dimensions":[["Pipeline"]],"Metrics":[{"Name":"StatusPostFailures","Unit":"Count"}]}]},"Pipeline":%q,"StatusPostFailures":1}`+"\n",
-				time.Now().UnixMilli(), cfg.Name)
-		},
+		SFN:       sfn.NewFromConfig(st.AWS),
+		RunURL:    status.RunPage(os.Getenv("PUSHLINE_PUBLIC_URL")),
+		Log:       st.Log,
+		OnFailure: status.FailureMetric(os.Stdout, st.Config.Name),
 	}
 	if os.Getenv("PUSHLINE_APPROVAL_KEY") != "" || os.Getenv("PUSHLINE_APPROVAL_KEY_ARN") != "" {
-		key, err := secret.Lookup(ctx, "PUSHLINE_APPROVAL_KEY", os.Getenv, secretsmanager.NewFromConfig(aws))
-		serve.Check("run link key", err)
-		base := strings.TrimRight(os.Getenv("PUSHLINE_PUBLIC_URL"), "/")
-		h.RunURL = func(execution string) string {
-			if base == "" {
-				return ""
-			}
-			return runpage.SignedURL(base, key, execution, 0, time.Now())
-		}
+		h.RunURL = runpage.Links(os.Getenv("PUSHLINE_PUBLIC_URL"), st.Secret(ctx, "PUSHLINE_APPROVAL_KEY"))
 	}
 	if table := os.Getenv("PUSHLINE_STATUS_TABLE"); table != "" {
-		h.Store = status.DynamoStore{API: dynamodb.NewFromConfig(aws), Table: table}
+		h.Store = status.DynamoStore{API: dynamodb.NewFromConfig(st.AWS), Table: table}
 	} else {
-		path := os.Getenv("PUSHLINE_STATUS_FILE")
-		if path == "" {
-			path = "statuses.json"
-		}
-		fs, err := status.OpenFileStore(path, time.Now())
+		fs, err := status.OpenFileStore(cmp.Or(os.Getenv("PUSHLINE_STATUS_FILE"), "statuses.json"), time.Now())
 		serve.Check("status store", err)
 		h.Store = fs
 	}
@@ -84,17 +59,6 @@ func main() {
 		lambda.Start(h.Handle)
 		return
 	}
-	sc := bufio.NewScanner(os.Stdin)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var ev event.Event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			log.Error("read event", "err", err)
-			continue
-		}
-		if err := h.Handle(ctx, ev); err != nil {
-			log.Error("handle event", "err", err)
-		}
-	}
+	serve.Check("read events", status.HandleLines(ctx, h, os.Stdin, st.Log))
 	fmt.Fprintf(os.Stderr, "%d statuses posted, %d failed\n", h.Posted(), h.Failures())
 }

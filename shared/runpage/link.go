@@ -73,6 +73,19 @@ func execName(execution string) string {
 	return execution[strings.LastIndexByte(execution, ':')+1:]
 }
 
+// Links returns a function giving the signed read-only link (SignedURL,
+// DefaultTTL, from now) to an execution's run page under base; with no
+// base it links nothing ("").
+func Links(base string, key []byte) func(execution string) string {
+	base = strings.TrimRight(base, "/")
+	return func(execution string) string {
+		if base == "" {
+			return ""
+		}
+		return SignedURL(base, key, execution, 0, time.Now())
+	}
+}
+
 // SignedURL is the read-only link to the run page of execution (a name
 // or ARN) under base (PUSHLINE_PUBLIC_URL), valid for ttl (DefaultTTL
 // when 0). It also shows the other attempts of the same push.
