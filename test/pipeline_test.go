@@ -424,6 +424,7 @@ func TestKillDuringBuild(t *testing.T) {
 	r := setup(ctx, t, "superseded", "1h", map[string]string{"SLOW": "62\n"})
 	arn := r.push(ctx, t)
 	r.p.waitEvent(ctx, arn, event.StageExecution+"/Build/"+event.Started)
+	r.p.waitBuildRunning(ctx)
 	eventsBefore, _ := r.p.eventsOf(arn)
 	r.p.kill()
 	r.p.start()
@@ -446,6 +447,21 @@ func TestKillDuringBuild(t *testing.T) {
 	}
 }
 
+// waitBuildRunning waits until the Build stage's slow build prints: its
+// STARTED event comes from the step before the build's task, so a stop
+// right after that event may come before the build is invoked (the build
+// then legitimately waits for the restart).
+func (p *proc) waitBuildRunning(ctx context.Context) {
+	p.t.Helper()
+	for !strings.Contains(p.out.String(), "Build:BUILD slow build") {
+		select {
+		case <-ctx.Done():
+			p.t.Fatalf("the build did not start: %v\n%s", ctx.Err(), p.out)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // SIGTERM during a build (make local's Ctrl-C): the build finishes, the
 // next step waits for the restart, and the run carries on to success with
 // no failure.
@@ -456,6 +472,7 @@ func TestGracefulStopDuringBuild(t *testing.T) {
 	r := setup(ctx, t, "superseded", "1h", map[string]string{"SLOW": "3\n"})
 	arn := r.push(ctx, t)
 	r.p.waitEvent(ctx, arn, event.StageExecution+"/Build/"+event.Started)
+	r.p.waitBuildRunning(ctx)
 	r.p.stop() // SIGTERM, and a clean exit
 	if out := r.p.out.String(); !strings.Contains(out, "waiting for 1 running step(s) to finish") {
 		t.Errorf("the stop did not wait for the running build:\n%s", out)

@@ -33,7 +33,12 @@
 // first used after Open (Handler, any API method, or Resume), so the
 // integrations registered right after Open serve them. On restart:
 //   - Waits and retry back-offs continue with the time left;
-//   - a task whose result was recorded continues from that result;
+//   - a task whose result was recorded continues from that result; so does
+//     one whose Invoke returned as Close began (within the 5 s Close gives
+//     Invokes in flight): a success, or a failure returned before its
+//     context was cancelled, is recorded, not lost (a step a graceful stop
+//     let finish keeps its outcome); an execution whose last state ended
+//     then ends;
 //   - a task whose Invoke was in flight runs again if its integration is
 //     Rerunnable (RerunWhen: running it twice does what running it once
 //     does), without new Scheduled/Started events and, for

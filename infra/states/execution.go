@@ -250,8 +250,10 @@ func (x *execution) run(cp *checkpoint) {
 	}
 	out, terr := x.runMachine(x.ctx, fr, x.m, cp)
 	cause := context.Cause(x.ctx)
-	if errors.Is(cause, errShutdown) {
-		// leave the checkpoint as it is: the next Open resumes
+	if errors.Is(cause, errShutdown) && terr != nil {
+		// leave the checkpoint as it is: the next Open resumes (an
+		// execution whose last state ended as the engine began closing has
+		// its output: it ends now, or a restart would exit that state again)
 		x.flush(nil, nil, nil, func() { close(x.finished) })
 		return
 	}

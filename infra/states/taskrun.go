@@ -22,6 +22,9 @@ var closeGrace = 5 * time.Second
 type invokeResult struct {
 	out json.RawMessage
 	err error
+	// cancelled: the Invoke's context was cancelled when it returned (an
+	// error may then be the cancellation's, not the task's)
+	cancelled bool
 }
 
 // fresh starts the attempt's timeout and heartbeat clocks.
@@ -124,7 +127,7 @@ func (t *taskRun) call(ctx context.Context, in Integration, hbCh chan struct{}, 
 			}
 		}()
 		out, err := in.Invoke(ctx, task)
-		res <- invokeResult{out, err}
+		res <- invokeResult{out, err, ctx.Err() != nil}
 	}()
 	return res
 }
@@ -192,16 +195,11 @@ func (t *taskRun) invoke(ctx context.Context) (any, *TaskError) {
 		select {
 		case r := <-resCh:
 			resCh = nil
-			select {
-			case sub := <-subCh: // keep TaskSubmitted before the outcome
-				t.submitted(sub)
-			default:
+			out, terr, again := t.settle(ctx, r, subCh)
+			if !again {
+				return out, terr
 			}
-			if r.err != nil && errors.Is(r.err, ErrNotStarted) {
-				t.park()
-				if ctx.Err() != nil {
-					return nil, errCancelled
-				}
+			if errors.Is(r.err, ErrNotStarted) {
 				if !parkedBefore {
 					x.e.log.Info("task not started; invoking it again every second", "execution", x.arn, "state", s.Name, "error", r.err)
 					parkedBefore = true
@@ -211,25 +209,8 @@ func (t *taskRun) invoke(ctx context.Context) (any, *TaskError) {
 				hbStop()
 				toC, hbC = nil, nil
 				parkC, parkStop = timer(time.Now().Add(notStartedDelay))
-				continue
 			}
-			if r.err != nil {
-				if ctx.Err() != nil {
-					return nil, errCancelled
-				}
-				var te *TaskError
-				if !errors.As(r.err, &te) {
-					te = &TaskError{Name: ErrNameTaskFailed, Cause: r.err.Error()}
-				}
-				return nil, t.failed(te)
-			}
-			if t.token != "" {
-				c := *t.cp
-				c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered = phaseToken, t.token, t.deadline, t.hbDeadline, true
-				x.save(t.fr, &c, nil)
-				continue // the token decides
-			}
-			return t.output(r.out)
+			continue // parked, or the token decides
 		case <-parkC:
 			// invoke the parked task again, as if it had just been scheduled
 			parkC = nil
@@ -262,20 +243,59 @@ func (t *taskRun) invoke(ctx context.Context) (any, *TaskError) {
 		case <-ctx.Done():
 			if resCh != nil && x.e.ctx.Err() != nil {
 				// the engine is closing: give the integration, which sees its
-				// context cancelled, a moment to say it did not start
+				// context cancelled, a moment to return. Its result may
+				// already be there (a step the local stack's drain let
+				// finish just before Close) or come now (ErrNotStarted):
+				// either is recorded, or a restart would count the task as
+				// in flight and fail it with RestartCause.
 				grace := time.NewTimer(closeGrace)
+				defer grace.Stop()
 				select {
 				case r := <-resCh:
-					if r.err != nil && errors.Is(r.err, ErrNotStarted) {
-						t.park()
+					if out, terr, again := t.settle(ctx, r, subCh); !again {
+						return out, terr
 					}
 				case <-grace.C:
 				}
-				grace.Stop()
 			}
 			return nil, errCancelled
 		}
 	}
+}
+
+// settle records what an Invoke returned. again: the task is not over (a
+// token decides, or, parked, it is invoked again while ctx runs).
+func (t *taskRun) settle(ctx context.Context, r invokeResult, subCh chan json.RawMessage) (out any, terr *TaskError, again bool) {
+	select {
+	case sub := <-subCh: // keep TaskSubmitted before the outcome
+		t.submitted(sub)
+	default:
+	}
+	switch {
+	case errors.Is(r.err, ErrNotStarted):
+		t.park()
+		if ctx.Err() != nil {
+			return nil, errCancelled, false
+		}
+		return nil, nil, true
+	case r.err != nil:
+		if ctx.Err() != nil && r.cancelled {
+			// maybe the cancellation's error: the attempt stays in flight
+			return nil, errCancelled, false
+		}
+		var te *TaskError
+		if !errors.As(r.err, &te) {
+			te = &TaskError{Name: ErrNameTaskFailed, Cause: r.err.Error()}
+		}
+		return nil, t.failed(te), false
+	case t.token != "":
+		c := *t.cp
+		c.Phase, c.Token, c.Until, c.HBUntil, c.Delivered = phaseToken, t.token, t.deadline, t.hbDeadline, true
+		t.x.save(t.fr, &c, nil)
+		return nil, nil, true
+	}
+	out, terr = t.output(r.out)
+	return out, terr, false
 }
 
 // output checks and decodes an integration's result.
