@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/pushline/pushline/shared/awstest"
 	"github.com/pushline/pushline/shared/event"
 )
 
@@ -143,22 +145,11 @@ func (f *fakeSFN) get(name string) *fakeExec {
 	return f.execs[name]
 }
 
-// fakeEvents records the events put.
-type fakeEvents struct {
-	t      *testing.T
-	mu     sync.Mutex
-	bus    string
-	events []eventbridge.PutEventsInput
-}
-
-func (f *fakeEvents) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, e := range in.Entries {
-		if aws.ToString(e.Source) != event.Source || aws.ToString(e.EventBusName) != f.bus {
-			f.t.Errorf("event source %q bus %q", aws.ToString(e.Source), aws.ToString(e.EventBusName))
+// newEvents is EventBridge, checking each event's source and bus.
+func newEvents(t *testing.T) *awstest.Events {
+	return &awstest.Events{Check: func(e ebtypes.PutEventsRequestEntry) {
+		if aws.ToString(e.Source) != event.Source || aws.ToString(e.EventBusName) != "pushline-app" {
+			t.Errorf("event source %q bus %q", aws.ToString(e.Source), aws.ToString(e.EventBusName))
 		}
-	}
-	f.events = append(f.events, *in)
-	return &eventbridge.PutEventsOutput{}, nil
+	}}
 }

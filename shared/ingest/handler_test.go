@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pushline/pushline/shared/awstest"
 	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/event"
 	"github.com/pushline/pushline/shared/push"
@@ -53,14 +54,14 @@ func testConfig(mode string) *config.Config {
 type env struct {
 	t      *testing.T
 	sfn    *fakeSFN
-	events *fakeEvents
+	events *awstest.Events
 	h      *Handler
 }
 
 func newEnv(t *testing.T, mode string) *env {
 	t.Helper()
 	f := newFakeSFN(t, machine)
-	ev := &fakeEvents{t: t, bus: "pushline-app"}
+	ev := newEvents(t)
 	h, err := New(Options{
 		Config: testConfig(mode), Secret: []byte(testSecret), StateMachineARN: machine,
 		SFN: f, Events: ev, EventBus: "pushline-app",
@@ -411,10 +412,10 @@ func TestSuperseded(t *testing.T) {
 	if s := e.sfn.get(nameOf(cur.Execution)).status; s != "RUNNING" {
 		t.Errorf("new execution %s, want RUNNING", s)
 	}
-	if len(e.events.events) != 1 {
-		t.Fatalf("%d events, want 1", len(e.events.events))
+	if len(e.events.Puts()) != 1 {
+		t.Fatalf("%d events, want 1", len(e.events.Puts()))
 	}
-	ent := e.events.events[0].Entries[0]
+	ent := e.events.Puts()[0].Entries[0]
 	var d event.Detail
 	if err := json.Unmarshal([]byte(aws.ToString(ent.Detail)), &d); err != nil {
 		t.Fatal(err)
@@ -447,7 +448,7 @@ func TestParallelAndQueued(t *testing.T) {
 			e := newEnv(t, mode)
 			_, old := e.post(pushCommit(t, strings.Repeat("a", 40)))
 			_, cur := e.post(pushCommit(t, strings.Repeat("b", 40)))
-			if e.sfn.get(nameOf(old.Execution)).status != "RUNNING" || len(e.events.events) != 0 {
+			if e.sfn.get(nameOf(old.Execution)).status != "RUNNING" || len(e.events.Puts()) != 0 {
 				t.Errorf("%s: older execution stopped", mode)
 			}
 			if mode != config.ModeQueued {
@@ -725,8 +726,8 @@ func TestLateOlderPush(t *testing.T) {
 			if code != 200 || second.Status != StatusIgnored || !strings.Contains(second.Reason, "superseded by newer execution "+first.Execution) {
 				t.Errorf("second: %d %+v, want 200 ignored, superseded by %s", code, second, first.Execution)
 			}
-			if f.status != "RUNNING" || e.sfn.starts != 1 || len(e.events.events) != 0 {
-				t.Errorf("first %s, %d started, %d events; want the first running alone", f.status, e.sfn.starts, len(e.events.events))
+			if f.status != "RUNNING" || e.sfn.starts != 1 || len(e.events.Puts()) != 0 {
+				t.Errorf("first %s, %d started, %d events; want the first running alone", f.status, e.sfn.starts, len(e.events.Puts()))
 			}
 		})
 	}
@@ -757,11 +758,11 @@ func TestLateOlderPushRace(t *testing.T) {
 	if o == nil || o.status != "ABORTED" || o.stopError != Superseded || o.cause != "superseded by "+nameOf(newer.Execution) {
 		t.Fatalf("older execution %+v, want ABORTED, superseded by the newer", o)
 	}
-	if len(e.events.events) != 1 {
-		t.Fatalf("%d events, want 1", len(e.events.events))
+	if len(e.events.Puts()) != 1 {
+		t.Fatalf("%d events, want 1", len(e.events.Puts()))
 	}
 	var ev event.Detail
-	if err := json.Unmarshal([]byte(aws.ToString(e.events.events[0].Entries[0].Detail)), &ev); err != nil {
+	if err := json.Unmarshal([]byte(aws.ToString(e.events.Puts()[0].Entries[0].Detail)), &ev); err != nil {
 		t.Fatal(err)
 	}
 	if ev.State != event.Superseded || ev.Execution != o.arn || ev.SupersededBy != newer.Execution || ev.Commit != b {

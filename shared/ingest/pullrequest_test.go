@@ -38,7 +38,7 @@ func prConfig(edit func(c *config.Config)) *config.Config {
 func newPREnv(t *testing.T, cfg *config.Config, forksRefused string) *env {
 	t.Helper()
 	f := newFakeSFN(t, machine)
-	ev := &fakeEvents{t: t, bus: "pushline-app"}
+	ev := newEvents(t)
 	h, err := New(Options{
 		Config: cfg, Secret: []byte(testSecret), StateMachineARN: machine, SFN: f, Events: ev, EventBus: "pushline-app",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ForksRefused: forksRefused,
@@ -179,14 +179,14 @@ func TestPullRequestSupersede(t *testing.T) {
 	if f.status != sfntypes.ExecutionStatusAborted || f.stopError != Superseded {
 		t.Errorf("first run: %s %s, want stopped as superseded", f.status, f.stopError)
 	}
-	if len(e.events.events) != 1 {
-		t.Fatalf("%d events, want one SUPERSEDED", len(e.events.events))
+	if len(e.events.Puts()) != 1 {
+		t.Fatalf("%d events, want one SUPERSEDED", len(e.events.Puts()))
 	}
 	var d struct {
 		State, Trigger string
 		PullRequest    int
 	}
-	if err := json.Unmarshal([]byte(*e.events.events[0].Entries[0].Detail), &d); err != nil || d.State != "SUPERSEDED" || d.Trigger != "pull_request" || d.PullRequest != 2 {
+	if err := json.Unmarshal([]byte(*e.events.Puts()[0].Entries[0].Detail), &d); err != nil || d.State != "SUPERSEDED" || d.Trigger != "pull_request" || d.PullRequest != 2 {
 		t.Errorf("event %+v %v", d, err)
 	}
 	code, closed := e.post(withHead(t, "github/pull-request-closed", c2))

@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pushline/pushline/shared/awstest"
 	"github.com/pushline/pushline/shared/event"
 	"github.com/pushline/pushline/shared/ingest"
 )
@@ -43,27 +43,6 @@ func (f *fakeSFN) DescribeExecution(_ context.Context, in *sfn.DescribeExecution
 		f.t.Errorf("DescribeExecution(%s), want %s", got, f.arn)
 	}
 	return f.out, f.err
-}
-
-// fakeEvents records what is put.
-type fakeEvents struct {
-	t       *testing.T
-	entries []ebtypes.PutEventsRequestEntry
-	err     error
-	failed  bool
-}
-
-func (f *fakeEvents) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
-	if f.failed {
-		return &eventbridge.PutEventsOutput{FailedEntryCount: 1, Entries: []ebtypes.PutEventsResultEntry{{
-			ErrorCode: aws.String("InternalFailure"), ErrorMessage: aws.String("try again"),
-		}}}, nil
-	}
-	f.entries = append(f.entries, in.Entries...)
-	return &eventbridge.PutEventsOutput{Entries: []ebtypes.PutEventsResultEntry{{EventId: aws.String("1")}}}, nil
 }
 
 func loadSample(t testing.TB) Event {
@@ -180,7 +159,7 @@ func TestHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &fakeSFN{t: t, arn: arn, out: tt.out, err: tt.sfnErr}
-			e := &fakeEvents{t: t, err: tt.putErr, failed: tt.putFailed}
+			e := &awstest.Events{Err: tt.putErr, Failed: tt.putFailed}
 			h := &Handler{SFN: s, Events: e, EventBus: "pushline-app", StateMachine: tt.machine, Log: quiet()}
 			err := h.Handle(context.Background(), tt.ev)
 			switch {
@@ -195,7 +174,7 @@ func TestHandle(t *testing.T) {
 				t.Errorf("%d DescribeExecution calls, want %d", s.calls, tt.describes)
 			}
 			var got []event.Detail
-			for _, en := range e.entries {
+			for _, en := range e.Entries() {
 				if aws.ToString(en.Source) != event.Source || aws.ToString(en.DetailType) != event.PipelineExecution ||
 					aws.ToString(en.EventBusName) != "pushline-app" {
 					t.Errorf("entry source %q detail-type %q bus %q", aws.ToString(en.Source), aws.ToString(en.DetailType), aws.ToString(en.EventBusName))
@@ -228,17 +207,17 @@ func TestHandle(t *testing.T) {
 func TestRedelivery(t *testing.T) {
 	ev := loadSample(t)
 	s := &fakeSFN{t: t, arn: ev.Detail.ExecutionArn, out: described(ev, "", "")}
-	e := &fakeEvents{t: t}
+	e := &awstest.Events{}
 	h := &Handler{SFN: s, Events: e, EventBus: "pushline-app", Log: quiet()}
 	for range 2 {
 		if err := h.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(e.entries) != 2 {
-		t.Fatalf("%d entries, want 2", len(e.entries))
+	if len(e.Entries()) != 2 {
+		t.Fatalf("%d entries, want 2", len(e.Entries()))
 	}
-	if diff := cmp.Diff(e.entries[0], e.entries[1], cmp.AllowUnexported(ebtypes.PutEventsRequestEntry{})); diff != "" {
+	if diff := cmp.Diff(e.Entries()[0], e.Entries()[1], cmp.AllowUnexported(ebtypes.PutEventsRequestEntry{})); diff != "" {
 		t.Errorf("a redelivery emits another event (-first +second):\n%s", diff)
 	}
 }
@@ -246,13 +225,13 @@ func TestRedelivery(t *testing.T) {
 // TestGolden pins the STOPPED entry emitted for the sample.
 func TestGolden(t *testing.T) {
 	ev := loadSample(t)
-	e := &fakeEvents{t: t}
+	e := &awstest.Events{}
 	h := &Handler{SFN: &fakeSFN{t: t, arn: ev.Detail.ExecutionArn, out: described(ev, "Ops.Stopped", "bad deploy window")},
 		Events: e, EventBus: "pushline-app", Log: quiet()}
 	if err := h.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	en := e.entries[0]
+	en := e.Entries()[0]
 	var detail any
 	if err := json.Unmarshal([]byte(aws.ToString(en.Detail)), &detail); err != nil {
 		t.Fatal(err)
@@ -298,14 +277,14 @@ func FuzzHandle(f *testing.F) {
 		if arn == "" && len(ev.Resources) > 0 {
 			arn = ev.Resources[0]
 		}
-		e := &fakeEvents{t: t}
+		e := &awstest.Events{}
 		h := &Handler{SFN: &fakeSFN{t: t, arn: arn, out: &sfn.DescribeExecutionOutput{Input: aws.String(input)}},
 			Events: e, EventBus: "b", Log: quiet()}
 		if err := h.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
-		if len(e.entries) > 1 {
-			t.Fatalf("%d events", len(e.entries))
+		if len(e.Entries()) > 1 {
+			t.Fatalf("%d events", len(e.Entries()))
 		}
 	})
 }
