@@ -451,14 +451,8 @@ func (s *Stack) RunURL(execution string) string {
 // HTTPURL is the base URL of the webhook, approval pages and /healthz.
 func (s *Stack) HTTPURL() string { return s.httpURL }
 
-// AWSURL is the AWS endpoint (Step Functions, S3, CodeBuild).
-func (s *Stack) AWSURL() string { return s.awsURL }
-
 // WebhookSecret is the webhook secret.
 func (s *Stack) WebhookSecret() string { return s.secret }
-
-// StateMachineARN is the pipeline's state machine.
-func (s *Stack) StateMachineARN() string { return s.machineARN }
 
 // Bucket is the artifact bucket.
 func (s *Stack) Bucket() string { return Bucket }
