@@ -195,8 +195,13 @@ func (f *StepFunctions) DescribeExecution(_ context.Context, in *sfn.DescribeExe
 	}
 	for _, e := range f.execs {
 		if e.ARN == aws.ToString(in.ExecutionArn) {
-			out := &sfn.DescribeExecutionOutput{ExecutionArn: aws.String(e.ARN), StateMachineArn: aws.String(f.machine), Name: aws.String(e.Name),
-				Input: aws.String(e.Input), Status: e.Status, StartDate: aws.Time(e.Start)}
+			out := &sfn.DescribeExecutionOutput{ExecutionArn: aws.String(e.ARN), Name: aws.String(e.Name), Input: aws.String(e.Input), Status: e.Status}
+			if f.machine != "" {
+				out.StateMachineArn = aws.String(f.machine)
+			}
+			if !e.Start.IsZero() {
+				out.StartDate = aws.Time(e.Start)
+			}
 			if !e.Stop.IsZero() {
 				out.StopDate = aws.Time(e.Stop)
 			}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,22 +28,19 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const sample = "../../events/watch/execution-status-change.aborted.json"
 
-// fakeSFN answers DescribeExecution for one execution.
-type fakeSFN struct {
-	t     *testing.T
-	arn   string
-	out   *sfn.DescribeExecutionOutput
-	err   error
-	calls int
-}
-
-func (f *fakeSFN) DescribeExecution(_ context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
-	f.t.Helper()
-	f.calls++
-	if got := aws.ToString(in.ExecutionArn); got != f.arn {
-		f.t.Errorf("DescribeExecution(%s), want %s", got, f.arn)
+// newSFN is Step Functions holding execution arn as out describes it
+// (none when out is nil), DescribeExecution answering err when set.
+func newSFN(arn string, out *sfn.DescribeExecutionOutput, err error) *awstest.StepFunctions {
+	if out == nil {
+		f := awstest.NewStepFunctions("", time.Time{})
+		f.DescribeErr = err
+		return f
 	}
-	return f.out, f.err
+	f := awstest.NewStepFunctions(aws.ToString(out.StateMachineArn), time.Time{})
+	f.DescribeErr = err
+	f.Add(awstest.Execution{Name: arn[strings.LastIndexByte(arn, ':')+1:], ARN: arn, Input: aws.ToString(out.Input), Status: out.Status,
+		Start: aws.ToTime(out.StartDate), Stop: aws.ToTime(out.StopDate), Error: aws.ToString(out.Error), Cause: aws.ToString(out.Cause)})
+	return f
 }
 
 func loadSample(t testing.TB) Event {
@@ -158,7 +156,7 @@ func TestHandle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &fakeSFN{t: t, arn: arn, out: tt.out, err: tt.sfnErr}
+			s := newSFN(arn, tt.out, tt.sfnErr)
 			e := &awstest.Events{Err: tt.putErr, Failed: tt.putFailed}
 			h := &Handler{SFN: s, Events: e, EventBus: "pushline-app", StateMachine: tt.machine, Log: quiet()}
 			err := h.Handle(context.Background(), tt.ev)
@@ -170,8 +168,8 @@ func TestHandle(t *testing.T) {
 			case tt.wantErr != nil && !errors.Is(err, tt.wantErr) && !errors.Is(err, tt.sfnErr):
 				t.Fatalf("Handle: %v, want %v", err, tt.wantErr)
 			}
-			if s.calls != tt.describes {
-				t.Errorf("%d DescribeExecution calls, want %d", s.calls, tt.describes)
+			if s.Describes() != tt.describes {
+				t.Errorf("%d DescribeExecution calls, want %d", s.Describes(), tt.describes)
 			}
 			var got []event.Detail
 			for _, en := range e.Entries() {
@@ -206,7 +204,7 @@ func TestHandle(t *testing.T) {
 // (documented: consumers de-duplicate on execution and state).
 func TestRedelivery(t *testing.T) {
 	ev := loadSample(t)
-	s := &fakeSFN{t: t, arn: ev.Detail.ExecutionArn, out: described(ev, "", "")}
+	s := newSFN(ev.Detail.ExecutionArn, described(ev, "", ""), nil)
 	e := &awstest.Events{}
 	h := &Handler{SFN: s, Events: e, EventBus: "pushline-app", Log: quiet()}
 	for range 2 {
@@ -226,7 +224,7 @@ func TestRedelivery(t *testing.T) {
 func TestGolden(t *testing.T) {
 	ev := loadSample(t)
 	e := &awstest.Events{}
-	h := &Handler{SFN: &fakeSFN{t: t, arn: ev.Detail.ExecutionArn, out: described(ev, "Ops.Stopped", "bad deploy window")},
+	h := &Handler{SFN: newSFN(ev.Detail.ExecutionArn, described(ev, "Ops.Stopped", "bad deploy window"), nil),
 		Events: e, EventBus: "pushline-app", Log: quiet()}
 	if err := h.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
@@ -278,7 +276,7 @@ func FuzzHandle(f *testing.F) {
 			arn = ev.Resources[0]
 		}
 		e := &awstest.Events{}
-		h := &Handler{SFN: &fakeSFN{t: t, arn: arn, out: &sfn.DescribeExecutionOutput{Input: aws.String(input)}},
+		h := &Handler{SFN: newSFN(arn, &sfn.DescribeExecutionOutput{Input: aws.String(input)}, nil),
 			Events: e, EventBus: "b", Log: quiet()}
 		if err := h.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
