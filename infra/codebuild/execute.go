@@ -40,14 +40,13 @@ type execution struct {
 	ctx  context.Context
 	uuid string
 
-	status   string // the build's status so far
-	srcDir   string
-	tmpDir   string // TMPDIR of the build
-	cacheDir string // the project's cache while the build runs ("" : none)
-	ctlDir   string // the runner's own files: command files, exported values
-	env      []string
-	spec     *buildspec.Spec
-	shell    string
+	status string // the build's status so far
+	srcDir string
+	tmpDir string // TMPDIR of the build
+	ctlDir string // the runner's own files: command files, exported values
+	env    []string
+	spec   *buildspec.Spec
+	shell  string
 
 	sessMu sync.Mutex
 	sess   *session

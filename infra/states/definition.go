@@ -368,7 +368,6 @@ func (s *state) targetsWithLoc() [][2]string {
 	return out
 }
 
-var common = set("Type", "Comment")
 var fieldsByType = map[string]map[string]bool{
 	"Task": set("Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch",
 		"Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials", "Assign"),

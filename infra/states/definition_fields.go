@@ -227,7 +227,6 @@ func (c *checker) rule(v any, loc string, top bool) *rule {
 			op := strings.TrimSuffix(k, "Path")
 			kind, ok := comparisons[k]
 			if !ok {
-				kind = comparisons[op]
 				s, _ := x.(string)
 				ref, err := compileRef(s, false)
 				if err != nil {

@@ -24,9 +24,9 @@ func TestEventSamples(t *testing.T) {
 
 	// The emitted details, as PutEvents carried them.
 	details := map[string]map[string]any{
-		event.Requested: approved.events.entries[0],
-		event.Approved:  approved.events.entries[1],
-		event.Rejected:  rejected.events.entries[1],
+		event.Requested: details(approved.events)[0],
+		event.Approved:  details(approved.events)[1],
+		event.Rejected:  details(rejected.events)[1],
 	}
 	// TIMED_OUT is emitted by the state machine, from the same fields.
 	timedOut := detail(approved.record(), event.TimedOut)

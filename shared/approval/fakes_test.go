@@ -16,11 +16,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/pushline/pushline/shared/awstest"
 	"github.com/pushline/pushline/shared/mail"
 )
 
@@ -108,35 +109,36 @@ func (f *fakeTasks) setErr(err error) {
 	f.mu.Unlock()
 }
 
-// fakeEvents records PutEvents entries.
-type fakeEvents struct {
-	t       testing.TB
-	mu      sync.Mutex
-	entries []map[string]any
-}
-
-func (f *fakeEvents) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, e := range in.Entries {
+// newEvents is EventBridge, checking that each event is an Approval
+// State Change with a JSON detail.
+func newEvents(t testing.TB) *awstest.Events {
+	return &awstest.Events{Check: func(e ebtypes.PutEventsRequestEntry) {
 		var d map[string]any
 		if err := json.Unmarshal([]byte(aws.ToString(e.Detail)), &d); err != nil {
-			f.t.Errorf("event detail is not JSON: %v", err)
+			t.Errorf("event detail is not JSON: %v", err)
 		}
 		if aws.ToString(e.Source) != "pushline" || aws.ToString(e.DetailType) != "Approval State Change" {
-			f.t.Errorf("event source/detail-type = %q/%q", aws.ToString(e.Source), aws.ToString(e.DetailType))
+			t.Errorf("event source/detail-type = %q/%q", aws.ToString(e.Source), aws.ToString(e.DetailType))
 		}
-		f.entries = append(f.entries, d)
-	}
-	return &eventbridge.PutEventsOutput{}, nil
+	}}
 }
 
-func (f *fakeEvents) states() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// details returns the details of the events put.
+func details(f *awstest.Events) []map[string]any {
+	var out []map[string]any
+	for _, e := range f.Entries() {
+		var d map[string]any
+		_ = json.Unmarshal([]byte(aws.ToString(e.Detail)), &d)
+		out = append(out, d)
+	}
+	return out
+}
+
+// states returns the states of the events put.
+func states(f *awstest.Events) []string {
 	var s []string
-	for _, e := range f.entries {
-		s = append(s, e["state"].(string))
+	for _, d := range details(f) {
+		s = append(s, d["state"].(string))
 	}
 	return s
 }
@@ -169,7 +171,7 @@ type env struct {
 	store   Store
 	signer  *Signer
 	tasks   *fakeTasks
-	events  *fakeEvents
+	events  *awstest.Events
 	mail    *fakeMail
 	now     time.Time
 	nowMu   sync.Mutex
@@ -217,7 +219,7 @@ func newEnv(t testing.TB, store Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, signer: signer, tasks: newFakeTasks(t), events: &fakeEvents{t: t},
+	e := &env{t: t, store: store, signer: signer, tasks: newFakeTasks(t), events: newEvents(t),
 		mail: &fakeMail{}, now: testNow, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}, req: testRequest(t)}
 	log := slog.New(slog.NewTextHandler(lockedWriter{e.logMu, e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	n := &Notifier{Store: store, Signer: signer, Mail: e.mail, Events: e.events, EventBus: "pushline-app",

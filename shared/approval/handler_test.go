@@ -41,10 +41,10 @@ func TestApprove(t *testing.T) {
 	if rec.State != Approved || rec.Approver != "lead@example.com" || rec.Claim != "" || !rec.DecidedAt.Equal(testNow) {
 		t.Errorf("record after approval = %+v", rec.LogValue())
 	}
-	if diff := cmp.Diff([]string{"REQUESTED", "APPROVED"}, e.events.states()); diff != "" {
+	if diff := cmp.Diff([]string{"REQUESTED", "APPROVED"}, states(e.events)); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	ev := e.events.entries[1]
+	ev := details(e.events)[1]
 	if ev["approver"] != "lead@example.com" || ev["comment"] != "ship it\nnow" || ev["stage"] != "Approve" {
 		t.Errorf("APPROVED detail = %v", ev)
 	}
@@ -77,7 +77,7 @@ func TestReject(t *testing.T) {
 	if e.record().State != Rejected {
 		t.Errorf("state = %s", e.record().State)
 	}
-	if diff := cmp.Diff([]string{"REQUESTED", "REJECTED"}, e.events.states()); diff != "" {
+	if diff := cmp.Diff([]string{"REQUESTED", "REJECTED"}, states(e.events)); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
@@ -132,7 +132,7 @@ func TestRace(t *testing.T) {
 			if rec := e.record(); !rec.Decided() {
 				t.Errorf("record state = %s", rec.State)
 			}
-			if got := len(e.events.states()); got != 2 {
+			if got := len(states(e.events)); got != 2 {
 				t.Errorf("%d events, want REQUESTED + one decision", got)
 			}
 		})
@@ -184,7 +184,7 @@ func TestGetNeverDecides(t *testing.T) {
 	if got := e.tasks.calls(); got != 0 {
 		t.Errorf("GET made %d Step Functions calls", got)
 	}
-	if diff := cmp.Diff([]string{"REQUESTED"}, e.events.states()); diff != "" {
+	if diff := cmp.Diff([]string{"REQUESTED"}, states(e.events)); diff != "" {
 		t.Errorf("GET emitted events (-want +got):\n%s", diff)
 	}
 }
@@ -264,7 +264,7 @@ func TestBadLinks(t *testing.T) {
 				if w := e.do("GET", e.link("ops@example.com"), nil, nil); w.Code != 410 {
 					t.Errorf("GET after timeout = %d, want 410", w.Code)
 				}
-				if got := e.events.states(); len(got) != 1 {
+				if got := states(e.events); len(got) != 1 {
 					t.Errorf("events = %v, want only REQUESTED", got)
 				}
 			}},

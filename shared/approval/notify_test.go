@@ -17,10 +17,10 @@ func TestNotify(t *testing.T) {
 	if rec.State != Pending || !rec.ExpiresAt.Equal(testNow.Add(72*time.Hour)) || rec.TaskToken != e.req.TaskToken {
 		t.Errorf("record = %+v", rec.LogValue())
 	}
-	if diff := cmp.Diff([]string{"REQUESTED"}, e.events.states()); diff != "" {
+	if diff := cmp.Diff([]string{"REQUESTED"}, states(e.events)); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	d := e.events.entries[0]
+	d := details(e.events)[0]
 	want := map[string]any{"pipeline": "app", "execution": e.req.Execution, "state": "REQUESTED", "repository": "acme/app",
 		"ref": "refs/heads/main", "commit": e.req.Push.After, "stage": "Approve"}
 	if diff := cmp.Diff(want, d); diff != "" {

@@ -53,7 +53,7 @@ func FuzzServe(f *testing.F) {
 		if !bytes.HasPrefix(w.Body.Bytes(), []byte("{")) {
 			t.Fatalf("body %q is not a JSON object", w.Body.String())
 		}
-		if w.Code == 202 && e.sfn.starts == 0 {
+		if w.Code == 202 && e.sfn.Starts() == 0 {
 			t.Fatal("202 without an execution")
 		}
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pushline/pushline/shared/awstest"
 	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/event"
 	"github.com/pushline/pushline/shared/push"
@@ -52,20 +53,20 @@ func testConfig(mode string) *config.Config {
 
 type env struct {
 	t      *testing.T
-	sfn    *fakeSFN
-	events *fakeEvents
+	sfn    *awstest.StepFunctions
+	events *awstest.Events
 	h      *Handler
 }
 
 func newEnv(t *testing.T, mode string) *env {
 	t.Helper()
-	f := newFakeSFN(t, machine)
-	ev := &fakeEvents{t: t, bus: "pushline-app"}
+	f := newFakeSFN(machine)
+	ev := newEvents(t)
 	h, err := New(Options{
 		Config: testConfig(mode), Secret: []byte(testSecret), StateMachineARN: machine,
 		SFN: f, Events: ev, EventBus: "pushline-app",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:    func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now },
+		Now:    f.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -205,8 +206,8 @@ func TestDeliveries(t *testing.T) {
 			if code >= 400 && resp.Error == "" {
 				t.Error("error answer without error message")
 			}
-			if e.sfn.starts != tt.starts {
-				t.Errorf("%d executions started, want %d", e.sfn.starts, tt.starts)
+			if e.sfn.Starts() != tt.starts {
+				t.Errorf("%d executions started, want %d", e.sfn.Starts(), tt.starts)
 			}
 			if tt.status == "started" && !strings.HasPrefix(resp.Execution, "arn:aws:states:us-east-1:000000000000:execution:pushline-app:") {
 				t.Errorf("execution %q", resp.Execution)
@@ -227,7 +228,7 @@ func TestInput(t *testing.T) {
 		t.Errorf("name %q, want %q", name, want)
 	}
 	var in push.Input
-	if err := json.Unmarshal([]byte(e.sfn.get(name).input), &in); err != nil {
+	if err := json.Unmarshal([]byte(e.sfn.Get(name).Input), &in); err != nil {
 		t.Fatal(err)
 	}
 	if in.Pipeline != "app" || in.Push.CloneURL != "file:///srv/git/hello.git" || in.Push.Files != nil ||
@@ -304,15 +305,13 @@ func TestDuplicates(t *testing.T) {
 		t.Errorf("other delivery id: %d %+v", code, resp)
 	}
 	// a redelivery (same id, same input) a minute later
-	e.sfn.mu.Lock()
-	e.sfn.now = e.sfn.now.Add(time.Minute)
-	e.sfn.mu.Unlock()
+	e.sfn.Advance(time.Minute)
 	code, resp = e.post(h, b)
 	if code != 200 || resp.Status != "duplicate" || resp.Execution != first.Execution {
 		t.Errorf("redelivery: %d %+v", code, resp)
 	}
-	if e.sfn.starts != 1 {
-		t.Errorf("%d executions, want 1", e.sfn.starts)
+	if e.sfn.Starts() != 1 {
+		t.Errorf("%d executions, want 1", e.sfn.Starts())
 	}
 }
 
@@ -360,8 +359,8 @@ func TestConcurrentDuplicates(t *testing.T) {
 			t.Errorf("execution %q, want all %q", a, first)
 		}
 	}
-	if e.sfn.starts != 1 {
-		t.Errorf("%d executions started, want exactly 1", e.sfn.starts)
+	if e.sfn.Starts() != 1 {
+		t.Errorf("%d executions started, want exactly 1", e.sfn.Starts())
 	}
 }
 
@@ -380,8 +379,8 @@ func TestBitbucketMulti(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
-	if e.sfn.starts != 2 {
-		t.Errorf("%d executions, want 2", e.sfn.starts)
+	if e.sfn.Starts() != 2 {
+		t.Errorf("%d executions, want 2", e.sfn.Starts())
 	}
 }
 
@@ -401,20 +400,20 @@ func TestSuperseded(t *testing.T) {
 	if code != 202 {
 		t.Fatalf("%d %+v", code, cur)
 	}
-	o := e.sfn.get(nameOf(old.Execution))
-	if o.status != "ABORTED" || o.stopError != Superseded || o.cause != "superseded by "+nameOf(cur.Execution) {
+	o := e.sfn.Get(nameOf(old.Execution))
+	if o.Status != "ABORTED" || o.Error != Superseded || o.Cause != "superseded by "+nameOf(cur.Execution) {
 		t.Errorf("old execution %+v", o)
 	}
-	if s := e.sfn.get(nameOf(other.Execution)).status; s != "RUNNING" {
+	if s := e.sfn.Get(nameOf(other.Execution)).Status; s != "RUNNING" {
 		t.Errorf("other ref's execution %s, want RUNNING", s)
 	}
-	if s := e.sfn.get(nameOf(cur.Execution)).status; s != "RUNNING" {
+	if s := e.sfn.Get(nameOf(cur.Execution)).Status; s != "RUNNING" {
 		t.Errorf("new execution %s, want RUNNING", s)
 	}
-	if len(e.events.events) != 1 {
-		t.Fatalf("%d events, want 1", len(e.events.events))
+	if len(e.events.Puts()) != 1 {
+		t.Fatalf("%d events, want 1", len(e.events.Puts()))
 	}
-	ent := e.events.events[0].Entries[0]
+	ent := e.events.Puts()[0].Entries[0]
 	var d event.Detail
 	if err := json.Unmarshal([]byte(aws.ToString(ent.Detail)), &d); err != nil {
 		t.Fatal(err)
@@ -431,13 +430,13 @@ func TestSuperseded(t *testing.T) {
 func TestSupersededListLag(t *testing.T) {
 	e := newEnv(t, config.ModeSuperseded)
 	_, old := e.post(pushCommit(t, strings.Repeat("a", 40)))
-	e.sfn.lag = true
+	e.sfn.Lag = true
 	code, cur := e.post(pushCommit(t, strings.Repeat("b", 40)))
 	if code != 202 {
 		t.Fatalf("%d %+v", code, cur)
 	}
-	if o := e.sfn.get(nameOf(old.Execution)); o.status != "ABORTED" {
-		t.Errorf("old execution %s, want ABORTED", o.status)
+	if o := e.sfn.Get(nameOf(old.Execution)); o.Status != "ABORTED" {
+		t.Errorf("old execution %s, want ABORTED", o.Status)
 	}
 }
 
@@ -447,7 +446,7 @@ func TestParallelAndQueued(t *testing.T) {
 			e := newEnv(t, mode)
 			_, old := e.post(pushCommit(t, strings.Repeat("a", 40)))
 			_, cur := e.post(pushCommit(t, strings.Repeat("b", 40)))
-			if e.sfn.get(nameOf(old.Execution)).status != "RUNNING" || len(e.events.events) != 0 {
+			if e.sfn.Get(nameOf(old.Execution)).Status != "RUNNING" || len(e.events.Puts()) != 0 {
 				t.Errorf("%s: older execution stopped", mode)
 			}
 			if mode != config.ModeQueued {
@@ -462,7 +461,7 @@ func TestParallelAndQueued(t *testing.T) {
 			if err != nil || got.Wait {
 				t.Errorf("older: %+v %v, want no wait", got, err)
 			}
-			e.sfn.get(nameOf(old.Execution)).status = "SUCCEEDED"
+			e.sfn.Get(nameOf(old.Execution)).Status = "SUCCEEDED"
 			got, err = q.Handle(t.Context(), QueueRequest{Execution: cur.Execution})
 			if err != nil || got.Wait {
 				t.Errorf("newer after older ended: %+v %v, want no wait", got, err)
@@ -482,7 +481,7 @@ func TestUnavailable(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, config.ModeSuperseded)
-			e.sfn.err = err
+			e.sfn.Err = err
 			code, resp := e.post(delivery(t, "github/push-branch"))
 			if code != 503 || resp.Error == "" || strings.Contains(resp.Error, "Rate") {
 				t.Errorf("%d %+v, want 503 with a generic error", code, resp)
@@ -518,7 +517,7 @@ func TestNames(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	f := newFakeSFN(t, machine)
+	f := newFakeSFN(machine)
 	good := Options{Config: testConfig(""), Secret: []byte("s"), StateMachineARN: machine, SFN: f}
 	if _, err := New(good); err != nil {
 		t.Fatal(err)
@@ -551,8 +550,8 @@ func TestSameDelivery(t *testing.T) {
 		if code != 200 || again.Status != StatusDuplicate || again.Execution != first.Execution {
 			t.Errorf("second: %d %+v, want 200 duplicate %s", code, again, first.Execution)
 		}
-		if e.sfn.starts != 1 {
-			t.Errorf("%d executions, want 1", e.sfn.starts)
+		if e.sfn.Starts() != 1 {
+			t.Errorf("%d executions, want 1", e.sfn.Starts())
 		}
 	})
 	t.Run("concurrent", func(t *testing.T) {
@@ -592,8 +591,8 @@ func TestSameDelivery(t *testing.T) {
 		if len(arns) != 1 || arns[""] {
 			t.Errorf("executions answered %v, want one", arns)
 		}
-		if e.sfn.starts != 1 {
-			t.Errorf("%d executions, want 1", e.sfn.starts)
+		if e.sfn.Starts() != 1 {
+			t.Errorf("%d executions, want 1", e.sfn.Starts())
 		}
 	})
 }
@@ -602,7 +601,7 @@ func TestSameDelivery(t *testing.T) {
 // SDK does after a lost answer) is the same call, not a duplicate; the
 // fake follows AWS's rule.
 func TestSDKRetry(t *testing.T) {
-	f := newFakeSFN(t, machine)
+	f := newFakeSFN(machine)
 	in := &sfn.StartExecutionInput{StateMachineArn: aws.String(machine), Name: aws.String("n"), Input: aws.String(`{"request":"a"}`)}
 	first, err := f.StartExecution(t.Context(), in)
 	if err != nil {
@@ -648,8 +647,8 @@ func TestInvalidRef(t *testing.T) {
 			}
 			sign(h, b)
 			code, resp := e.post(h, b)
-			if code != 400 || !strings.Contains(resp.Error, "invalid ref") || !strings.Contains(resp.Error, tt.why) || e.sfn.starts != 0 {
-				t.Errorf("%d %.300q (%d started), want 400 invalid ref saying %s", code, resp.Error, e.sfn.starts, tt.why)
+			if code != 400 || !strings.Contains(resp.Error, "invalid ref") || !strings.Contains(resp.Error, tt.why) || e.sfn.Starts() != 0 {
+				t.Errorf("%d %.300q (%d started), want 400 invalid ref saying %s", code, resp.Error, e.sfn.Starts(), tt.why)
 			}
 			if len(resp.Error) > 512 {
 				t.Errorf("error is %d bytes, want the ref clipped", len(resp.Error))
@@ -715,18 +714,18 @@ func TestLateOlderPush(t *testing.T) {
 				t.Fatalf("first: %d %+v", code, first)
 			}
 			code, second := e.post(pushUpdate(t, tt.second.before, tt.second.after, tt.second.ts))
-			f := e.sfn.get(nameOf(first.Execution))
+			f := e.sfn.Get(nameOf(first.Execution))
 			if tt.secondNewer {
-				if code != 202 || second.Status != StatusStarted || f.status != "ABORTED" || f.cause != "superseded by "+nameOf(second.Execution) {
-					t.Errorf("second: %d %+v; first %s %q, want second started, first superseded", code, second, f.status, f.cause)
+				if code != 202 || second.Status != StatusStarted || f.Status != "ABORTED" || f.Cause != "superseded by "+nameOf(second.Execution) {
+					t.Errorf("second: %d %+v; first %s %q, want second started, first superseded", code, second, f.Status, f.Cause)
 				}
 				return
 			}
 			if code != 200 || second.Status != StatusIgnored || !strings.Contains(second.Reason, "superseded by newer execution "+first.Execution) {
 				t.Errorf("second: %d %+v, want 200 ignored, superseded by %s", code, second, first.Execution)
 			}
-			if f.status != "RUNNING" || e.sfn.starts != 1 || len(e.events.events) != 0 {
-				t.Errorf("first %s, %d started, %d events; want the first running alone", f.status, e.sfn.starts, len(e.events.events))
+			if f.Status != "RUNNING" || e.sfn.Starts() != 1 || len(e.events.Puts()) != 0 {
+				t.Errorf("first %s, %d started, %d events; want the first running alone", f.Status, e.sfn.Starts(), len(e.events.Puts()))
 			}
 		})
 	}
@@ -738,7 +737,7 @@ func TestLateOlderPushRace(t *testing.T) {
 	a, b, c := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
 	e := newEnv(t, config.ModeSuperseded)
 	var newer Response
-	e.sfn.beforeStart = func() {
+	e.sfn.BeforeStart = func() {
 		var code int
 		code, newer = e.post(pushUpdate(t, b, c, ""))
 		if code != 202 {
@@ -749,22 +748,22 @@ func TestLateOlderPushRace(t *testing.T) {
 	if code != 200 || older.Status != StatusIgnored || !strings.Contains(older.Reason, "superseded by newer execution "+newer.Execution) {
 		t.Errorf("older: %d %+v, want 200 ignored, superseded by %s", code, older, newer.Execution)
 	}
-	if n := e.sfn.get(nameOf(newer.Execution)); n.status != "RUNNING" {
-		t.Errorf("newer %s, want RUNNING", n.status)
+	if n := e.sfn.Get(nameOf(newer.Execution)); n.Status != "RUNNING" {
+		t.Errorf("newer %s, want RUNNING", n.Status)
 	}
 	olderName := nameOf(ExecutionARN(machine, ExecutionName("app", push.Push{Repository: "Codertocat/Hello-World", Ref: "refs/heads/master", Branch: "master", After: b})))
-	o := e.sfn.get(olderName)
-	if o == nil || o.status != "ABORTED" || o.stopError != Superseded || o.cause != "superseded by "+nameOf(newer.Execution) {
+	o := e.sfn.Get(olderName)
+	if o == nil || o.Status != "ABORTED" || o.Error != Superseded || o.Cause != "superseded by "+nameOf(newer.Execution) {
 		t.Fatalf("older execution %+v, want ABORTED, superseded by the newer", o)
 	}
-	if len(e.events.events) != 1 {
-		t.Fatalf("%d events, want 1", len(e.events.events))
+	if len(e.events.Puts()) != 1 {
+		t.Fatalf("%d events, want 1", len(e.events.Puts()))
 	}
 	var ev event.Detail
-	if err := json.Unmarshal([]byte(aws.ToString(e.events.events[0].Entries[0].Detail)), &ev); err != nil {
+	if err := json.Unmarshal([]byte(aws.ToString(e.events.Puts()[0].Entries[0].Detail)), &ev); err != nil {
 		t.Fatal(err)
 	}
-	if ev.State != event.Superseded || ev.Execution != o.arn || ev.SupersededBy != newer.Execution || ev.Commit != b {
+	if ev.State != event.Superseded || ev.Execution != o.ARN || ev.SupersededBy != newer.Execution || ev.Commit != b {
 		t.Errorf("event %+v", ev)
 	}
 }
@@ -781,7 +780,7 @@ func TestLateRedelivery(t *testing.T) {
 	if code != 200 || again.Status != StatusDuplicate || again.Execution != old.Execution {
 		t.Errorf("redelivery: %d %+v, want 200 duplicate %s", code, again, old.Execution)
 	}
-	if s := e.sfn.get(nameOf(cur.Execution)).status; s != "RUNNING" {
+	if s := e.sfn.Get(nameOf(cur.Execution)).Status; s != "RUNNING" {
 		t.Errorf("newer execution %s, want RUNNING", s)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/google/go-cmp/cmp"
@@ -37,12 +36,12 @@ func prConfig(edit func(c *config.Config)) *config.Config {
 
 func newPREnv(t *testing.T, cfg *config.Config, forksRefused string) *env {
 	t.Helper()
-	f := newFakeSFN(t, machine)
-	ev := &fakeEvents{t: t, bus: "pushline-app"}
+	f := newFakeSFN(machine)
+	ev := newEvents(t)
 	h, err := New(Options{
 		Config: cfg, Secret: []byte(testSecret), StateMachineARN: machine, SFN: f, Events: ev, EventBus: "pushline-app",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ForksRefused: forksRefused,
-		Now: func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now },
+		Now: f.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +109,8 @@ func TestPullRequestDeliveries(t *testing.T) {
 				t.Fatalf("answer %d %+v, want %d %q %q", code, resp, tt.code, tt.status, tt.reason)
 			}
 			if tt.status != StatusStarted {
-				if e.sfn.starts != 0 {
-					t.Errorf("%d started", e.sfn.starts)
+				if e.sfn.Starts() != 0 {
+					t.Errorf("%d started", e.sfn.Starts())
 				}
 				return
 			}
@@ -120,7 +119,7 @@ func TestPullRequestDeliveries(t *testing.T) {
 				t.Errorf("execution name %q, want it to start %q", name, tt.prefix)
 			}
 			var in push.Input
-			if err := json.Unmarshal([]byte(e.sfn.get(name).input), &in); err != nil {
+			if err := json.Unmarshal([]byte(e.sfn.Get(name).Input), &in); err != nil {
 				t.Fatal(err)
 			}
 			want := push.Input{Run: &push.Run{Trigger: push.TriggerPullRequest, Attempt: 1}, Skip: map[string]bool{"Approve": true, "Deploy": true}}
@@ -143,7 +142,7 @@ func TestPullRequestStages(t *testing.T) {
 		t.Fatalf("%d %+v", code, resp)
 	}
 	var in push.Input
-	if err := json.Unmarshal([]byte(e.sfn.get(nameOf(resp.Execution)).input), &in); err != nil {
+	if err := json.Unmarshal([]byte(e.sfn.Get(nameOf(resp.Execution)).Input), &in); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(map[string]bool{"Test": true, "Approve": true}, in.Skip); diff != "" {
@@ -175,30 +174,30 @@ func TestPullRequestSupersede(t *testing.T) {
 	if code != 202 {
 		t.Fatalf("second: %d %+v", code, second)
 	}
-	f := e.sfn.get(nameOf(first.Execution))
-	if f.status != sfntypes.ExecutionStatusAborted || f.stopError != Superseded {
-		t.Errorf("first run: %s %s, want stopped as superseded", f.status, f.stopError)
+	f := e.sfn.Get(nameOf(first.Execution))
+	if f.Status != sfntypes.ExecutionStatusAborted || f.Error != Superseded {
+		t.Errorf("first run: %s %s, want stopped as superseded", f.Status, f.Error)
 	}
-	if len(e.events.events) != 1 {
-		t.Fatalf("%d events, want one SUPERSEDED", len(e.events.events))
+	if len(e.events.Puts()) != 1 {
+		t.Fatalf("%d events, want one SUPERSEDED", len(e.events.Puts()))
 	}
 	var d struct {
 		State, Trigger string
 		PullRequest    int
 	}
-	if err := json.Unmarshal([]byte(*e.events.events[0].Entries[0].Detail), &d); err != nil || d.State != "SUPERSEDED" || d.Trigger != "pull_request" || d.PullRequest != 2 {
+	if err := json.Unmarshal([]byte(*e.events.Puts()[0].Entries[0].Detail), &d); err != nil || d.State != "SUPERSEDED" || d.Trigger != "pull_request" || d.PullRequest != 2 {
 		t.Errorf("event %+v %v", d, err)
 	}
 	code, closed := e.post(withHead(t, "github/pull-request-closed", c2))
 	if code != 200 || closed.Reason != "pull request #2 was closed: stopped 1 running execution(s)" {
 		t.Fatalf("closed: %d %+v", code, closed)
 	}
-	s := e.sfn.get(nameOf(second.Execution))
-	if s.status != sfntypes.ExecutionStatusAborted || s.stopError != Closed || s.cause != "pull request #2 was closed" {
-		t.Errorf("second run: %s %s %q, want stopped as closed", s.status, s.stopError, s.cause)
+	s := e.sfn.Get(nameOf(second.Execution))
+	if s.Status != sfntypes.ExecutionStatusAborted || s.Error != Closed || s.Cause != "pull request #2 was closed" {
+		t.Errorf("second run: %s %s %q, want stopped as closed", s.Status, s.Error, s.Cause)
 	}
-	if o := e.sfn.get(nameOf(other.Execution)); o.status != sfntypes.ExecutionStatusRunning {
-		t.Errorf("pull request #3's run: %s, want running", o.status)
+	if o := e.sfn.Get(nameOf(other.Execution)); o.Status != sfntypes.ExecutionStatusRunning {
+		t.Errorf("pull request #3's run: %s, want running", o.Status)
 	}
 }
 
@@ -210,7 +209,7 @@ func TestPullRequestInvalidBranch(t *testing.T) {
 	b = bytes.Replace(b, []byte(`"ref": "changes"`), []byte(`"ref": "a..b"`), 1)
 	sign(h, b)
 	code, resp := e.post(h, b)
-	if code != 400 || !strings.Contains(resp.Error, "invalid ref") || e.sfn.starts != 0 {
+	if code != 400 || !strings.Contains(resp.Error, "invalid ref") || e.sfn.Starts() != 0 {
 		t.Errorf("%d %+v, want 400 invalid ref", code, resp)
 	}
 }

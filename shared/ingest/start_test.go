@@ -16,8 +16,9 @@ func TestStarter(t *testing.T) {
 		Repositories: []config.Repository{{Provider: push.CodeCommit, Repository: "app", Branches: []string{"main"}, CloneURL: "file:///srv/app.git"}},
 		Stages:       []config.Stage{{Name: "Build", Build: config.Build{Buildspec: "buildspec.yml"}}},
 	}
-	sfnFake := newFakeSFN(t, "arn:aws:states:us-east-1:000000000000:stateMachine:pushline-app")
-	s, err := NewStarter(Options{Config: cfg, StateMachineARN: sfnFake.machine, SFN: sfnFake})
+	const machine = "arn:aws:states:us-east-1:000000000000:stateMachine:pushline-app"
+	sfnFake := newFakeSFN(machine)
+	s, err := NewStarter(Options{Config: cfg, StateMachineARN: machine, SFN: sfnFake})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,12 +38,12 @@ func TestStarter(t *testing.T) {
 			if err != nil || resp.Status != tc.status {
 				t.Fatalf("Start = %+v, %v; want %s", resp, err, tc.status)
 			}
-			if tc.status == StatusStarted && resp.Execution != ExecutionARN(sfnFake.machine, ExecutionName("app", p)) {
+			if tc.status == StatusStarted && resp.Execution != ExecutionARN(machine, ExecutionName("app", p)) {
 				t.Errorf("execution %s", resp.Execution)
 			}
 		})
 	}
-	sfnFake.err = errors.New("down")
+	sfnFake.Err = errors.New("down")
 	q := p
 	q.After = c2
 	if _, err := s.Start(context.Background(), []push.Push{q}); !errors.Is(err, ErrUnavailable) {

@@ -56,15 +56,6 @@ type Runs struct {
 	Presign      Presigner // optional: artifact downloads
 	StateMachine string    // the pipeline's state machine ARN
 	Config       *config.Config
-	// Now is the clock (tests); nil is time.Now.
-	Now func() time.Time
-}
-
-func (rs *Runs) now() time.Time {
-	if rs.Now != nil {
-		return rs.Now()
-	}
-	return time.Now()
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)

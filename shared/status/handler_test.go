@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pushline/pushline/shared/awstest"
 	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/event"
 	"github.com/pushline/pushline/shared/push"
@@ -27,15 +26,14 @@ const (
 	execB  = "arn:aws:states:us-east-1:123456789012:execution:pushline-app:main-1b2c3d4e5f60-3c2f0e4a81b7"
 )
 
-type fakeSFN struct{ inputs map[string]push.Input }
-
-func (f fakeSFN) DescribeExecution(_ context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
-	i, ok := f.inputs[aws.ToString(in.ExecutionArn)]
-	if !ok {
-		return nil, fmt.Errorf("no execution")
+// newSFN is Step Functions with executions A and B of input in.
+func newSFN(in push.Input) *awstest.StepFunctions {
+	f := awstest.NewStepFunctions("arn:aws:states:us-east-1:123456789012:stateMachine:pushline-app", time.Now())
+	b, _ := json.Marshal(in)
+	for _, arn := range []string{execA, execB} {
+		f.Add(awstest.Execution{Name: arn[strings.LastIndexByte(arn, ':')+1:], ARN: arn, Input: string(b), Status: "RUNNING"})
 	}
-	b, _ := json.Marshal(i)
-	return &sfn.DescribeExecutionOutput{Input: aws.String(string(b))}, nil
+	return f
 }
 
 type tokens map[string]string
@@ -61,7 +59,7 @@ func newHarness(t *testing.T, edit func(r *config.Repository), answers ...answer
 	logs := new(bytes.Buffer)
 	h := &Handler{Config: cfg, Store: NewMemStore(), Tokens: tokens{"github": "secret-token"},
 		Poster: &Poster{Sleep: func(context.Context, time.Duration) error { return nil }},
-		SFN:    fakeSFN{inputs: map[string]push.Input{execA: in, execB: in}},
+		SFN:    newSFN(in),
 		RunURL: func(arn string) string {
 			return "https://ci.example.com/runs/" + arn[strings.LastIndexByte(arn, ':')+1:]
 		},

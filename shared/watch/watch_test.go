@@ -9,16 +9,17 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pushline/pushline/shared/awstest"
 	"github.com/pushline/pushline/shared/event"
 	"github.com/pushline/pushline/shared/ingest"
 )
@@ -27,43 +28,19 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const sample = "../../events/watch/execution-status-change.aborted.json"
 
-// fakeSFN answers DescribeExecution for one execution.
-type fakeSFN struct {
-	t     *testing.T
-	arn   string
-	out   *sfn.DescribeExecutionOutput
-	err   error
-	calls int
-}
-
-func (f *fakeSFN) DescribeExecution(_ context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
-	f.t.Helper()
-	f.calls++
-	if got := aws.ToString(in.ExecutionArn); got != f.arn {
-		f.t.Errorf("DescribeExecution(%s), want %s", got, f.arn)
+// newSFN is Step Functions holding execution arn as out describes it
+// (none when out is nil), DescribeExecution answering err when set.
+func newSFN(arn string, out *sfn.DescribeExecutionOutput, err error) *awstest.StepFunctions {
+	if out == nil {
+		f := awstest.NewStepFunctions("", time.Time{})
+		f.DescribeErr = err
+		return f
 	}
-	return f.out, f.err
-}
-
-// fakeEvents records what is put.
-type fakeEvents struct {
-	t       *testing.T
-	entries []ebtypes.PutEventsRequestEntry
-	err     error
-	failed  bool
-}
-
-func (f *fakeEvents) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
-	if f.failed {
-		return &eventbridge.PutEventsOutput{FailedEntryCount: 1, Entries: []ebtypes.PutEventsResultEntry{{
-			ErrorCode: aws.String("InternalFailure"), ErrorMessage: aws.String("try again"),
-		}}}, nil
-	}
-	f.entries = append(f.entries, in.Entries...)
-	return &eventbridge.PutEventsOutput{Entries: []ebtypes.PutEventsResultEntry{{EventId: aws.String("1")}}}, nil
+	f := awstest.NewStepFunctions(aws.ToString(out.StateMachineArn), time.Time{})
+	f.DescribeErr = err
+	f.Add(awstest.Execution{Name: arn[strings.LastIndexByte(arn, ':')+1:], ARN: arn, Input: aws.ToString(out.Input), Status: out.Status,
+		Start: aws.ToTime(out.StartDate), Stop: aws.ToTime(out.StopDate), Error: aws.ToString(out.Error), Cause: aws.ToString(out.Cause)})
+	return f
 }
 
 func loadSample(t testing.TB) Event {
@@ -179,8 +156,8 @@ func TestHandle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &fakeSFN{t: t, arn: arn, out: tt.out, err: tt.sfnErr}
-			e := &fakeEvents{t: t, err: tt.putErr, failed: tt.putFailed}
+			s := newSFN(arn, tt.out, tt.sfnErr)
+			e := &awstest.Events{Err: tt.putErr, Failed: tt.putFailed}
 			h := &Handler{SFN: s, Events: e, EventBus: "pushline-app", StateMachine: tt.machine, Log: quiet()}
 			err := h.Handle(context.Background(), tt.ev)
 			switch {
@@ -191,11 +168,11 @@ func TestHandle(t *testing.T) {
 			case tt.wantErr != nil && !errors.Is(err, tt.wantErr) && !errors.Is(err, tt.sfnErr):
 				t.Fatalf("Handle: %v, want %v", err, tt.wantErr)
 			}
-			if s.calls != tt.describes {
-				t.Errorf("%d DescribeExecution calls, want %d", s.calls, tt.describes)
+			if s.Describes() != tt.describes {
+				t.Errorf("%d DescribeExecution calls, want %d", s.Describes(), tt.describes)
 			}
 			var got []event.Detail
-			for _, en := range e.entries {
+			for _, en := range e.Entries() {
 				if aws.ToString(en.Source) != event.Source || aws.ToString(en.DetailType) != event.PipelineExecution ||
 					aws.ToString(en.EventBusName) != "pushline-app" {
 					t.Errorf("entry source %q detail-type %q bus %q", aws.ToString(en.Source), aws.ToString(en.DetailType), aws.ToString(en.EventBusName))
@@ -227,18 +204,18 @@ func TestHandle(t *testing.T) {
 // (documented: consumers de-duplicate on execution and state).
 func TestRedelivery(t *testing.T) {
 	ev := loadSample(t)
-	s := &fakeSFN{t: t, arn: ev.Detail.ExecutionArn, out: described(ev, "", "")}
-	e := &fakeEvents{t: t}
+	s := newSFN(ev.Detail.ExecutionArn, described(ev, "", ""), nil)
+	e := &awstest.Events{}
 	h := &Handler{SFN: s, Events: e, EventBus: "pushline-app", Log: quiet()}
 	for range 2 {
 		if err := h.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(e.entries) != 2 {
-		t.Fatalf("%d entries, want 2", len(e.entries))
+	if len(e.Entries()) != 2 {
+		t.Fatalf("%d entries, want 2", len(e.Entries()))
 	}
-	if diff := cmp.Diff(e.entries[0], e.entries[1], cmp.AllowUnexported(ebtypes.PutEventsRequestEntry{})); diff != "" {
+	if diff := cmp.Diff(e.Entries()[0], e.Entries()[1], cmp.AllowUnexported(ebtypes.PutEventsRequestEntry{})); diff != "" {
 		t.Errorf("a redelivery emits another event (-first +second):\n%s", diff)
 	}
 }
@@ -246,13 +223,13 @@ func TestRedelivery(t *testing.T) {
 // TestGolden pins the STOPPED entry emitted for the sample.
 func TestGolden(t *testing.T) {
 	ev := loadSample(t)
-	e := &fakeEvents{t: t}
-	h := &Handler{SFN: &fakeSFN{t: t, arn: ev.Detail.ExecutionArn, out: described(ev, "Ops.Stopped", "bad deploy window")},
+	e := &awstest.Events{}
+	h := &Handler{SFN: newSFN(ev.Detail.ExecutionArn, described(ev, "Ops.Stopped", "bad deploy window"), nil),
 		Events: e, EventBus: "pushline-app", Log: quiet()}
 	if err := h.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	en := e.entries[0]
+	en := e.Entries()[0]
 	var detail any
 	if err := json.Unmarshal([]byte(aws.ToString(en.Detail)), &detail); err != nil {
 		t.Fatal(err)
@@ -298,14 +275,14 @@ func FuzzHandle(f *testing.F) {
 		if arn == "" && len(ev.Resources) > 0 {
 			arn = ev.Resources[0]
 		}
-		e := &fakeEvents{t: t}
-		h := &Handler{SFN: &fakeSFN{t: t, arn: arn, out: &sfn.DescribeExecutionOutput{Input: aws.String(input)}},
+		e := &awstest.Events{}
+		h := &Handler{SFN: newSFN(arn, &sfn.DescribeExecutionOutput{Input: aws.String(input)}, nil),
 			Events: e, EventBus: "b", Log: quiet()}
 		if err := h.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
-		if len(e.entries) > 1 {
-			t.Fatalf("%d events", len(e.entries))
+		if len(e.Entries()) > 1 {
+			t.Fatalf("%d events", len(e.Entries()))
 		}
 	})
 }

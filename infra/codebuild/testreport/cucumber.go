@@ -29,7 +29,7 @@ type cucumberFeature struct {
 func parseCucumber(data []byte) ([]Case, error) {
 	var features []cucumberFeature
 	if err := json.Unmarshal(data, &features); err != nil {
-		return nil, fmt.Errorf("Cucumber JSON: %w", err)
+		return nil, fmt.Errorf("cucumber JSON: %w", err)
 	}
 	var cases []Case
 	for _, f := range features {

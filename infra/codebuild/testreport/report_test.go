@@ -75,7 +75,7 @@ func TestParseBad(t *testing.T) {
 		{"empty junit", "", "", "JUnit XML: no <testsuites> or <testsuite> element"},
 		{"html", "JUNITXML", "<html><body/></html>", "JUnit XML: the root element is <html>, not <testsuites> or <testsuite>"},
 		{"broken xml", "JUNITXML", "<testsuite><testcase name='a'>", "JUnit XML: XML syntax error on line 1: unexpected EOF"},
-		{"cucumber object", "CUCUMBERJSON", "{}", "Cucumber JSON: json: cannot unmarshal object into Go value of type []testreport.cucumberFeature"},
+		{"cucumber object", "CUCUMBERJSON", "{}", "cucumber JSON: json: cannot unmarshal object into Go value of type []testreport.cucumberFeature"},
 		{"testng root", "TESTNGXML", "<testsuite/>", "TestNG XML: the root element is <testsuite>, not <testng-results>"},
 		{"nunit root", "NUNIT3XML", "<testsuite/>", "NUnit XML: the root element is <testsuite>, not <test-run> or <test-results>"},
 	}

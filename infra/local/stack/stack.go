@@ -93,7 +93,10 @@ type Stack struct {
 	lock   *os.File // the data dir's lock, held while the stack runs
 	web    *http.Server
 	awsSrv *http.Server
-	wg     sync.WaitGroup
+	// awsLocal serves the AWS endpoint to the stack's own clients over
+	// in-memory connections (inprocess.go)
+	awsLocal *http.Server
+	wg       sync.WaitGroup
 
 	// A graceful stop drains: steps running finish, steps that would
 	// start are parked (states.ErrNotStarted) and start after a restart.
@@ -193,10 +196,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	ro := s.runnerOptions()
 	s.runner = codebuild.New(ro)
 
+	// the stack's own clients reach the AWS endpoint in process: only they
+	// may answer task tokens (awsapi.go); the endpoint's URL stays the
+	// TCP one, for presigned links
+	local := newPipeListener()
 	awsCfg := aws.Config{
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint: aws.String(s.awsURL),
+		HTTPClient:   local.client(),
 	}
 	s.sfn = sfn.NewFromConfig(awsCfg)
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
@@ -299,8 +307,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	}), smallBodyRead, answerWrite))
-	s.web = s.serve(httpLn, web)
-	s.awsSrv = s.serve(awsLn, s.awsHandler())
+	s.awsLocal = s.serve(local, s.awsHandler(true))
+	s.web = s.serve(newCapListener(httpLn, o.MaxConns), web)
+	s.awsSrv = s.serve(newCapListener(awsLn, o.MaxConns), s.awsHandler(false))
 	s.engine.Resume()
 	return s, nil
 }
@@ -351,10 +360,9 @@ func functionARN(pipeline, fn string) string {
 }
 
 // serve serves h on ln: headers within headerTimeout, bodies and answers
-// within each endpoint's deadlines (withDeadlines), at most MaxConns
-// connections (limits.go).
+// within each endpoint's deadlines (withDeadlines); Start caps the TCP
+// listeners' connections (limits.go).
 func (s *Stack) serve(ln net.Listener, h http.Handler) *http.Server {
-	ln = newCapListener(ln, s.o.MaxConns)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: headerTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(s.o.Logger.Handler(), slog.LevelDebug)}
 	s.wg.Add(1)
@@ -406,30 +414,6 @@ func (s *Stack) shutdown(ctx context.Context, srv *http.Server, name string) {
 	}
 }
 
-// awsHandler routes the one AWS endpoint: the JSON protocols by their
-// X-Amz-Target, everything else to S3.
-func (s *Stack) awsHandler() http.Handler {
-	sf := withDeadlines(s.engine.Handler(), smallBodyRead, answerWrite)
-	cb := withDeadlines(s.runner.Handler(), smallBodyRead, answerWrite)
-	s3h := withDeadlines(s.objects.server, objectIO, objectIO)
-	logs := withDeadlines(logsAPI(s.buildLogs()), smallBodyRead, answerWrite)
-	cd := withDeadlines(s.codedeploy.Handler(), smallBodyRead, answerWrite)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions."):
-			sf.ServeHTTP(w, r)
-		case codebuild.IsAPIRequest(r):
-			cb.ServeHTTP(w, r)
-		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), logsTarget):
-			logs.ServeHTTP(w, r)
-		case codedeploy.IsAPIRequest(r):
-			cd.ServeHTTP(w, r)
-		default:
-			s3h.ServeHTTP(w, r)
-		}
-	})
-}
-
 // buildLogs reads the runner's build logs as CloudWatch Logs streams:
 // group /aws/codebuild/<project>, stream the build id's UUID.
 func (s *Stack) buildLogs() run.FileLogs {
@@ -467,14 +451,8 @@ func (s *Stack) RunURL(execution string) string {
 // HTTPURL is the base URL of the webhook, approval pages and /healthz.
 func (s *Stack) HTTPURL() string { return s.httpURL }
 
-// AWSURL is the AWS endpoint (Step Functions, S3, CodeBuild).
-func (s *Stack) AWSURL() string { return s.awsURL }
-
 // WebhookSecret is the webhook secret.
 func (s *Stack) WebhookSecret() string { return s.secret }
-
-// StateMachineARN is the pipeline's state machine.
-func (s *Stack) StateMachineARN() string { return s.machineARN }
 
 // Bucket is the artifact bucket.
 func (s *Stack) Bucket() string { return Bucket }
@@ -533,12 +511,13 @@ func (s *Stack) Close(ctx context.Context) error {
 			s.console.printf("stopping %d running step(s): after the restart a build fails (%s), other steps run again", s.running.Load(), states.RestartCause)
 		}
 		s.shutdown(context.WithoutCancel(ctx), s.awsSrv, "aws")
-		s.wg.Wait()
-		if s.statuses != nil {
+		if s.statuses != nil { // statuses still read executions in process
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			errs = append(errs, s.statuses.close(sctx))
 			cancel()
 		}
+		s.shutdown(context.WithoutCancel(ctx), s.awsLocal, "aws in process")
+		s.wg.Wait()
 		if s.engine != nil {
 			errs = append(errs, s.engine.Close())
 		}
