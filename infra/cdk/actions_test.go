@@ -1,15 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
@@ -25,49 +21,12 @@ import (
 // exactly the listed secrets readable, and cdk-nag clean.
 func TestActionsVariant(t *testing.T) {
 	synthesized(t)
-	raw, err := os.ReadFile("testdata/actions.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	acfg, err := config.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd, _ := os.Getwd()
-	ctx, err := cdkContext(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
-	b, err := stack.New(app, stack.Options{Config: acfg, AssetDir: assetDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack.Check(app)
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				report, _ := os.ReadFile(filepath.Join(out, "validation-report.json"))
-				t.Fatalf("synthesis failed (cdk-nag?): %v\n%s", r, report)
-			}
-		}()
-		app.Synth(nil)
-	}()
+	acfg := variantConfig(t, "actions.json")
+	b := synthVariant(t, stack.Options{Config: acfg})
 	a := assertions.Annotations_FromStack(b.Stack)
 	for _, m := range *a.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
 		//lint:ignore SA1019 the assertions API returns this type; its replacement is not in the Go bindings
 		t.Errorf("cdk-nag warning %s: %v", *m.Id, m.Entry.Data)
-	}
-	saved := template
-	defer func() { template = saved }()
-	data, err := os.ReadFile(filepath.Join(out, *b.Stack.TemplateFile()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	template = nil
-	if err := json.Unmarshal(data, &template); err != nil {
-		t.Fatal(err)
 	}
 
 	// A project (and a role) per build stage and action.

@@ -1,19 +1,13 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pushline/pushline/infra/cdk/stack"
-	"github.com/pushline/pushline/shared/config"
 	"github.com/pushline/pushline/shared/statemachine"
 )
 
@@ -22,45 +16,8 @@ import (
 // checks the rule, the least IAM and the definition.
 func TestCodeCommitDeployVariant(t *testing.T) {
 	synthesized(t)
-	raw, err := os.ReadFile("testdata/codecommit-deploy.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vcfg, err := config.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd, _ := os.Getwd()
-	ctx, err := cdkContext(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
-	b, err := stack.New(app, stack.Options{Config: vcfg, AssetDir: assetDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack.Check(app)
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				report, _ := os.ReadFile(filepath.Join(out, "validation-report.json"))
-				t.Fatalf("synthesis failed (cdk-nag?): %v\n%s", r, report)
-			}
-		}()
-		app.Synth(nil)
-	}()
-	saved := template
-	defer func() { template = saved }()
-	data, err := os.ReadFile(filepath.Join(out, *b.Stack.TemplateFile()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	template = nil
-	if err := json.Unmarshal(data, &template); err != nil {
-		t.Fatal(err)
-	}
+	vcfg := variantConfig(t, "codecommit-deploy.json")
+	synthVariant(t, stack.Options{Config: vcfg})
 	repoArn := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":codecommit:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":shop"]]}`
 	groupArn := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":codedeploy:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":deploymentgroup:shop/prod"]]}`
 	appArn := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":codedeploy:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":application:shop"]]}`

@@ -1038,49 +1038,12 @@ func TestCLISynth(t *testing.T) {
 // deploy permissions, a provider tokens secret and a shorter retention.
 func TestQueuedVariant(t *testing.T) {
 	synthesized(t)
-	raw, err := os.ReadFile("testdata/queued.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	qcfg, err := config.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd, _ := os.Getwd()
-	ctx, err := cdkContext(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
+	qcfg := variantConfig(t, "queued.json")
 	perm := stack.Permission{Actions: strs("cloudformation:*"), Resources: strs("arn:aws:cloudformation:*:*:stack/svc-*/*")}
-	b, err := stack.New(app, stack.Options{
-		Config: qcfg, AssetDir: assetDir, ArtifactRetentionDays: 7, ProviderTokens: "create",
+	synthVariant(t, stack.Options{
+		Config: qcfg, ArtifactRetentionDays: 7, ProviderTokens: "create",
 		Permissions: map[string][]stack.Permission{"deploy-prod": {perm}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack.Check(app)
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				report, _ := os.ReadFile(filepath.Join(out, "validation-report.json"))
-				t.Fatalf("synthesis failed (cdk-nag?): %v\n%s", r, report)
-			}
-		}()
-		app.Synth(nil)
-	}()
-	saved := template
-	defer func() { template = saved }()
-	data, err := os.ReadFile(filepath.Join(out, *b.Stack.TemplateFile()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	template = nil
-	if err := json.Unmarshal(data, &template); err != nil {
-		t.Fatal(err)
-	}
 
 	if n := len(resources("AWS::Lambda::Function")); n != 8 {
 		t.Errorf("%d functions, want 8 (with queue, and status: tokens are configured)", n)

@@ -1,13 +1,8 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pushline/pushline/infra/cdk/stack"
@@ -19,37 +14,7 @@ import (
 // least-privilege role.
 func TestStatusVariant(t *testing.T) {
 	synthesized(t)
-	wd, _ := os.Getwd()
-	ctx, err := cdkContext(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
-	b, err := stack.New(app, stack.Options{Config: cfg, AssetDir: assetDir, ProviderTokens: "create"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack.Check(app)
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				report, _ := os.ReadFile(filepath.Join(out, "validation-report.json"))
-				t.Fatalf("synthesis failed (cdk-nag?): %v\n%s", r, report)
-			}
-		}()
-		app.Synth(nil)
-	}()
-	saved := template
-	defer func() { template = saved }()
-	data, err := os.ReadFile(filepath.Join(out, *b.Stack.TemplateFile()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	template = nil
-	if err := json.Unmarshal(data, &template); err != nil {
-		t.Fatal(err)
-	}
+	synthVariant(t, stack.Options{Config: cfg, ProviderTokens: "create"})
 
 	fnID, fn := one(t, "AWS::Lambda::Function", "Status")
 	tableID, table := one(t, "AWS::DynamoDB::Table", "Statuses")
