@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pushline/pushline/shared/yamlline"
 	"gopkg.in/yaml.v3"
 )
 
@@ -373,40 +373,9 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// Bounds on the work syntaxError does to find the exact line.
-const (
-	maxRefineLines = 500
-	maxRefineBytes = 32 << 10
-)
-
-// syntaxError turns a yaml.v3 syntax error into an *Error. yaml.v3 reports
-// the line where the enclosing block starts; the first line at which a
-// prefix of the file fails with the same message is where the problem is.
+// syntaxError turns a yaml.v3 syntax error into an *Error at the line
+// where the problem is (yamlline.Locate).
 func syntaxError(file string, data []byte, err error) error {
-	msg := err.Error()
-	m := yamlLineRE.FindStringSubmatch(msg)
-	if m == nil {
-		return &Error{File: file, Msg: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
-	}
-	line, _ := strconv.Atoi(m[1])
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) <= maxRefineLines && len(data) <= maxRefineBytes {
-		var prefix []byte
-		for k, l := range lines {
-			prefix = append(prefix, l...)
-			if k+1 < line {
-				continue
-			}
-			var n yaml.Node
-			if perr := yaml.Unmarshal(prefix, &n); perr != nil && perr.Error() == msg {
-				if k+1 != line {
-					return &Error{File: file, Line: k + 1, Msg: fmt.Sprintf("YAML syntax error: %s (in the block that starts at line %d)", m[2], line)}
-				}
-				break
-			}
-		}
-	}
-	return &Error{File: file, Line: line, Msg: "YAML syntax error: " + m[2]}
+	line, msg := yamlline.Locate(data, err)
+	return &Error{File: file, Line: line, Msg: msg}
 }

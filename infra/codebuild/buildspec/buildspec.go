@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/pushline/pushline/shared/yamlline"
 	"gopkg.in/yaml.v3"
 )
 
@@ -145,8 +144,6 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 	}
 	return &Error{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // Parse parses and validates a buildspec. file names it in error messages.
 func Parse(file string, data []byte) (*Spec, error) {
@@ -543,42 +540,11 @@ func (p *parser) yesNo(n *yaml.Node, path string) (bool, error) {
 	return false, p.errf(n, "%s must be yes or no, not %s", path, kindName(n))
 }
 
-// Bounds on the work syntaxError does to find the exact line (it parses each
-// prefix of the file); beyond them the line yaml.v3 gives is reported.
-const (
-	maxRefineLines = 500
-	maxRefineBytes = 32 << 10
-)
-
-// syntaxError turns a yaml.v3 syntax error into an *Error. yaml.v3 reports the
-// line where the enclosing block starts; the first line at which a prefix of
-// the file fails with the same message is where the problem is, so that is the
-// line reported, with the block's line as context.
+// syntaxError turns a yaml.v3 syntax error into an *Error at the line
+// where the problem is (yamlline.Locate).
 func syntaxError(file string, data []byte, err error) error {
-	msg := err.Error()
-	m := yamlLineRE.FindStringSubmatch(msg)
-	if m == nil {
-		return &Error{File: file, Msg: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
-	}
-	line, _ := strconv.Atoi(m[1])
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) <= maxRefineLines && len(data) <= maxRefineBytes {
-		var prefix []byte
-		for k, l := range lines {
-			prefix = append(prefix, l...)
-			if k+1 < line {
-				continue
-			}
-			var n yaml.Node
-			if perr := yaml.Unmarshal(prefix, &n); perr != nil && perr.Error() == msg {
-				if k+1 != line {
-					return &Error{File: file, Line: k + 1, Msg: fmt.Sprintf("YAML syntax error: %s (in the block that starts at line %d)", m[2], line)}
-				}
-				break
-			}
-		}
-	}
-	return &Error{File: file, Line: line, Msg: "YAML syntax error: " + m[2]}
+	line, msg := yamlline.Locate(data, err)
+	return &Error{File: file, Line: line, Msg: msg}
 }
 
 // SecretRef is a parsed env.secrets-manager reference,
