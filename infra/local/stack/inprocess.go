@@ -2,73 +2,75 @@ package stack
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
-	"sync"
 )
 
 // The stack's own AWS clients (the approval pages, watch, ingest, the run
-// pages, statuses, the Lambda functions) reach the AWS endpoint over
-// in-memory connections, never over TCP: the endpoint so knows them from
-// anything on the network, builds included, and answers task tokens only
-// for them (awsapi.go).
+// pages, statuses, the Lambda functions) reach the AWS endpoint through a
+// listener of their own on the loopback address, each request carrying a
+// token that lives only in this process's memory: the endpoint so knows
+// them from anything else on the network, builds included, and answers
+// task tokens only for them (awsapi.go). A build in the sandbox cannot
+// read the stack's memory (its own PID namespace, no capabilities).
 
-// pipeListener is a net.Listener of in-memory connections (net.Pipe),
-// dialled by the in-process clients' transport.
-type pipeListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
+// trustHeader carries the token.
+const trustHeader = "X-Pushline-Local"
+
+// localListener is the loopback listener of the stack's own clients.
+type localListener struct {
+	net.Listener
+	token string
 }
 
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-// Accept returns the next in-memory connection.
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
+func newLocalListener() (*localListener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the stack's own AWS clients: %w", err)
 	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	return &localListener{Listener: ln, token: hex.EncodeToString(b)}, nil
 }
 
-// Close stops the listener: dials fail from then on.
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
+// guard answers 403 to a request without the token.
+func (l *localListener) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get(trustHeader)), []byte(l.token)) != 1 {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		r.Header.Del(trustHeader)
+		h.ServeHTTP(w, r)
+	})
 }
 
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-// dial connects to the listener, whatever the address asked for.
-func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	client, server := net.Pipe()
-	var err error
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.done:
-		err = net.ErrClosed
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	client.Close()
-	server.Close()
-	return nil, err
+// client is an HTTP client whose every request goes to the listener with
+// the token (the URL's host only names the endpoint, e.g. in presigned
+// URLs).
+func (l *localListener) client() *http.Client {
+	addr := l.Addr().String()
+	var d net.Dialer
+	return &http.Client{Transport: tokenTransport{token: l.token, next: &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		},
+		MaxIdleConnsPerHost: 64, IdleConnTimeout: idleTimeout, DisableCompression: true,
+	}}}
 }
 
-// client is an HTTP client whose every request goes to the listener's
-// server (the URL's host only names the endpoint, e.g. in presigned URLs).
-func (l *pipeListener) client() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		DialContext: l.dial, MaxIdleConnsPerHost: 64, IdleConnTimeout: idleTimeout, DisableCompression: true,
-	}}
+// tokenTransport adds the token to every request.
+type tokenTransport struct {
+	token string
+	next  http.RoundTripper
 }
 
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "in-process" }
+func (t tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(trustHeader, t.token)
+	return t.next.RoundTrip(r)
+}

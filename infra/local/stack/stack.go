@@ -196,10 +196,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	ro := s.runnerOptions()
 	s.runner = codebuild.New(ro)
 
-	// the stack's own clients reach the AWS endpoint in process: only they
-	// may answer task tokens (awsapi.go); the endpoint's URL stays the
-	// TCP one, for presigned links
-	local := newPipeListener()
+	// the stack's own clients reach the AWS endpoint through a listener of
+	// their own, with a token (inprocess.go): only they may answer task
+	// tokens (awsapi.go); the endpoint's URL stays the public one, for
+	// presigned links
+	local, err := newLocalListener()
+	if err != nil {
+		return nil, err
+	}
 	awsCfg := aws.Config{
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
@@ -307,7 +311,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	}), smallBodyRead, answerWrite))
-	s.awsLocal = s.serve(local, s.awsHandler(true))
+	s.awsLocal = s.serve(local, local.guard(s.awsHandler(true)))
 	s.web = s.serve(newCapListener(httpLn, o.MaxConns), web)
 	s.awsSrv = s.serve(newCapListener(awsLn, o.MaxConns), s.awsHandler(false))
 	s.engine.Resume()
