@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushline/pushline/shared/yamlline"
+	"github.com/pushline/pushline/shared/yamlerr"
 	"gopkg.in/yaml.v3"
 )
 
@@ -46,12 +46,12 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if err := dec.Decode(&extra); err == nil {
 		return nil, p.errf(&extra, "an AppSpec file holds one YAML document; found a second one")
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || isNull(doc.Content[0]) {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || yamlerr.IsNull(doc.Content[0]) {
 		return nil, &Error{File: file, Msg: "the AppSpec file is empty"}
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, p.errf(root, "the AppSpec file must be a mapping with version and os, not %s", kindName(root))
+		return nil, p.errf(root, "the AppSpec file must be a mapping with version and os, not %s", yamlerr.Describe(root))
 	}
 	var version, osNode *yaml.Node
 	err := p.mapping(root, "", func(key string, k, v *yaml.Node) error {
@@ -83,21 +83,21 @@ func Parse(file string, data []byte) (*Spec, error) {
 		return nil, p.errf(root, `version is missing: add "version: 0.0"`)
 	}
 	if version.Kind != yaml.ScalarNode || version.Value != "0.0" {
-		return nil, p.errf(version, "version must be 0.0 (the only AppSpec version), not %s", kindName(version))
+		return nil, p.errf(version, "version must be 0.0 (the only AppSpec version), not %s", yamlerr.Describe(version))
 	}
 	s.Version = "0.0"
 	if osNode == nil {
 		return nil, p.errf(root, "os is missing: add \"os: linux\" or \"os: windows\"")
 	}
 	if osNode.Kind != yaml.ScalarNode || (osNode.Value != Linux && osNode.Value != Windows) {
-		return nil, p.errf(osNode, "os must be linux or windows, not %s", kindName(osNode))
+		return nil, p.errf(osNode, "os must be linux or windows, not %s", yamlerr.Describe(osNode))
 	}
 	s.OS = osNode.Value
 	return s, nil
 }
 
 func (p *parser) files(n *yaml.Node) error {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return nil
 	}
 	return p.list(n, "files", func(i int, e *yaml.Node) error {
@@ -138,11 +138,11 @@ func (p *parser) fileExists(n *yaml.Node) error {
 		p.spec.FileExistsBehavior = strings.ToUpper(v)
 		return nil
 	}
-	return p.errf(n, "file_exists_behavior must be DISALLOW, OVERWRITE or RETAIN, not %s", kindName(n))
+	return p.errf(n, "file_exists_behavior must be DISALLOW, OVERWRITE or RETAIN, not %s", yamlerr.Describe(n))
 }
 
 func (p *parser) permissions(n *yaml.Node) error {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return nil
 	}
 	return p.list(n, "permissions", func(i int, e *yaml.Node) error {
@@ -199,11 +199,11 @@ func (p *parser) mode(n *yaml.Node, path string) (fs.FileMode, error) {
 			return fs.FileMode(m), nil
 		}
 	}
-	return 0, p.errf(n, "%s must be an octal mode such as 644 or 4755, not %s", path, kindName(n))
+	return 0, p.errf(n, "%s must be an octal mode such as 644 or 4755, not %s", path, yamlerr.Describe(n))
 }
 
 func (p *parser) hooks(n *yaml.Node) error {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return nil
 	}
 	known := map[string]bool{}
@@ -267,19 +267,19 @@ func (p *parser) timeout(n *yaml.Node, path string) (time.Duration, error) {
 			return time.Duration(s) * time.Second, nil
 		}
 	}
-	return 0, p.errf(n, "%s must be a number of seconds from 1 to %d, not %s", path, int(MaxEventTimeout.Seconds()), kindName(n))
+	return 0, p.errf(n, "%s must be a number of seconds from 1 to %d, not %s", path, int(MaxEventTimeout.Seconds()), yamlerr.Describe(n))
 }
 
 // mapping walks a mapping node, checking keys are plain and unique.
 func (p *parser) mapping(n *yaml.Node, path string, f func(key string, k, v *yaml.Node) error) error {
 	if n.Kind != yaml.MappingNode {
-		return p.errf(n, "%s must be a mapping, not %s", orRoot(path), kindName(n))
+		return p.errf(n, "%s must be a mapping, not %s", orRoot(path), yamlerr.Describe(n))
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			return p.errf(k, "%s: keys must be plain names, not %s", orRoot(path), kindName(k))
+			return p.errf(k, "%s: keys must be plain names, not %s", orRoot(path), yamlerr.Describe(k))
 		}
 		if k.Tag == "!!merge" {
 			return p.errf(k, "%s: YAML merge keys (<<) are not supported", orRoot(path))
@@ -297,7 +297,7 @@ func (p *parser) mapping(n *yaml.Node, path string, f func(key string, k, v *yam
 
 func (p *parser) list(n *yaml.Node, path string, f func(i int, e *yaml.Node) error) error {
 	if n.Kind != yaml.SequenceNode {
-		return p.errf(n, "%s must be a list, not %s", path, kindName(n))
+		return p.errf(n, "%s must be a list, not %s", path, yamlerr.Describe(n))
 	}
 	for i, e := range n.Content {
 		if err := f(i, e); err != nil {
@@ -308,11 +308,11 @@ func (p *parser) list(n *yaml.Node, path string, f func(i int, e *yaml.Node) err
 }
 
 func (p *parser) scalar(n *yaml.Node, path string) (string, error) {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return "", nil
 	}
 	if n.Kind != yaml.ScalarNode {
-		return "", p.errf(n, "%s must be a string, not %s", path, kindName(n))
+		return "", p.errf(n, "%s must be a string, not %s", path, yamlerr.Describe(n))
 	}
 	return n.Value, nil
 }
@@ -324,13 +324,13 @@ func (p *parser) path(n *yaml.Node, path string) (string, error) {
 		return "", err
 	}
 	if s == "" || strings.ContainsRune(s, 0) {
-		return "", p.errf(n, "%s must be a path, not %s", path, kindName(n))
+		return "", p.errf(n, "%s must be a path, not %s", path, yamlerr.Describe(n))
 	}
 	return s, nil
 }
 
 func (p *parser) strings(n *yaml.Node, path string) ([]string, error) {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return nil, nil
 	}
 	if n.Kind == yaml.ScalarNode {
@@ -352,30 +352,9 @@ func orRoot(path string) string {
 	return path
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "empty"
-		}
-		return fmt.Sprintf("the value %q", n.Value)
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	return "empty"
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
 // syntaxError turns a yaml.v3 syntax error into an *Error at the line
-// where the problem is (yamlline.Locate).
+// where the problem is (yamlerr.Locate).
 func syntaxError(file string, data []byte, err error) error {
-	line, msg := yamlline.Locate(data, err)
+	line, msg := yamlerr.Locate(data, err)
 	return &Error{File: file, Line: line, Msg: msg}
 }

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pushline/pushline/shared/yamlline"
+	"github.com/pushline/pushline/shared/yamlerr"
 	"gopkg.in/yaml.v3"
 )
 
@@ -168,7 +168,7 @@ func Parse(file string, data []byte) (*Spec, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, p.errf(root, "the buildspec must be a mapping with version and phases, not %s", kindName(root))
+		return nil, p.errf(root, "the buildspec must be a mapping with version and phases, not %s", yamlerr.Describe(root))
 	}
 	spec := &Spec{}
 	var versionNode, phasesNode *yaml.Node
@@ -206,7 +206,7 @@ func Parse(file string, data []byte) (*Spec, error) {
 		return nil, p.errf(root, `version is missing: add "version: 0.2"`)
 	}
 	if versionNode.Kind != yaml.ScalarNode {
-		return nil, p.errf(versionNode, "version must be 0.2, not %s", kindName(versionNode))
+		return nil, p.errf(versionNode, "version must be 0.2, not %s", yamlerr.Describe(versionNode))
 	}
 	spec.Version = versionNode.Value
 	if spec.Version != "0.2" {
@@ -224,13 +224,13 @@ func Parse(file string, data []byte) (*Spec, error) {
 // mapping walks a mapping node, checking keys are strings and unique.
 func (p *parser) mapping(n *yaml.Node, path string, f func(key string, k, v *yaml.Node) error) error {
 	if n.Kind != yaml.MappingNode {
-		return p.errf(n, "%s must be a mapping, not %s", path, kindName(n))
+		return p.errf(n, "%s must be a mapping, not %s", path, yamlerr.Describe(n))
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			return p.errf(k, "%s: keys must be plain names, not %s", orRoot(path), kindName(k))
+			return p.errf(k, "%s: keys must be plain names, not %s", orRoot(path), yamlerr.Describe(k))
 		}
 		if k.Tag == "!!merge" {
 			return p.errf(k, "%s: YAML merge keys (<<) are not supported", orRoot(path))
@@ -253,36 +253,15 @@ func orRoot(path string) string {
 	return path
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "empty"
-		}
-		return fmt.Sprintf("the value %q", n.Value)
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	return "empty"
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
 func (p *parser) env(n *yaml.Node, env *Env, spec *Spec) error {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return nil
 	}
 	return p.mapping(n, "env", func(key string, k, v *yaml.Node) error {
 		switch key {
 		case "shell":
 			if v.Kind != yaml.ScalarNode {
-				return p.errf(v, "env.shell must be bash or sh, not %s", kindName(v))
+				return p.errf(v, "env.shell must be bash or sh, not %s", yamlerr.Describe(v))
 			}
 			switch v.Value {
 			case "bash", "/bin/bash":
@@ -293,19 +272,19 @@ func (p *parser) env(n *yaml.Node, env *Env, spec *Spec) error {
 				return p.errf(v, "env.shell %q is not supported: use bash or sh", v.Value)
 			}
 		case "variables":
-			if isNull(v) {
+			if yamlerr.IsNull(v) {
 				return nil
 			}
 			return p.mapping(v, "env.variables", func(name string, k, val *yaml.Node) error {
 				if !validName(name) {
 					return p.errf(k, "env.variables: %q is not a valid variable name", name)
 				}
-				if isNull(val) {
+				if yamlerr.IsNull(val) {
 					env.Variables = append(env.Variables, Var{Name: name})
 					return nil
 				}
 				if val.Kind != yaml.ScalarNode {
-					return p.errf(val, "env.variables.%s must be a string, not %s", name, kindName(val))
+					return p.errf(val, "env.variables.%s must be a string, not %s", name, yamlerr.Describe(val))
 				}
 				env.Variables = append(env.Variables, Var{Name: name, Value: val.Value})
 				return nil
@@ -326,15 +305,15 @@ func (p *parser) env(n *yaml.Node, env *Env, spec *Spec) error {
 			}
 			env.ExportedVariables = names
 		case "parameter-store", "secrets-manager":
-			if isNull(v) {
+			if yamlerr.IsNull(v) {
 				return nil
 			}
 			return p.mapping(v, "env."+key, func(name string, k, val *yaml.Node) error {
 				if !validName(name) {
 					return p.errf(k, "env.%s: %q is not a valid variable name", key, name)
 				}
-				if val.Kind != yaml.ScalarNode || isNull(val) || strings.TrimSpace(val.Value) == "" {
-					return p.errf(val, "env.%s.%s must name a %s, not %s", key, name, map[string]string{"parameter-store": "parameter", "secrets-manager": "secret"}[key], kindName(val))
+				if val.Kind != yaml.ScalarNode || yamlerr.IsNull(val) || strings.TrimSpace(val.Value) == "" {
+					return p.errf(val, "env.%s.%s must name a %s, not %s", key, name, map[string]string{"parameter-store": "parameter", "secrets-manager": "secret"}[key], yamlerr.Describe(val))
 				}
 				ref := Ref{Name: name, Value: strings.TrimSpace(val.Value), Line: val.Line}
 				if key == "parameter-store" {
@@ -375,39 +354,39 @@ func validName(s string) bool {
 func (p *parser) strings(n *yaml.Node, path string) ([]string, error) {
 	switch n.Kind {
 	case yaml.ScalarNode:
-		if isNull(n) {
+		if yamlerr.IsNull(n) {
 			return nil, nil
 		}
 		return []string{n.Value}, nil
 	case yaml.SequenceNode:
 		out := make([]string, 0, len(n.Content))
 		for i, c := range n.Content {
-			if c.Kind != yaml.ScalarNode || isNull(c) {
-				return nil, p.errf(c, "%s[%d] must be a string, not %s", path, i, kindName(c))
+			if c.Kind != yaml.ScalarNode || yamlerr.IsNull(c) {
+				return nil, p.errf(c, "%s[%d] must be a string, not %s", path, i, yamlerr.Describe(c))
 			}
 			out = append(out, c.Value)
 		}
 		return out, nil
 	}
-	return nil, p.errf(n, "%s must be a list of strings, not %s", path, kindName(n))
+	return nil, p.errf(n, "%s must be a list of strings, not %s", path, yamlerr.Describe(n))
 }
 
 func (p *parser) commands(n *yaml.Node, path string) ([]Command, error) {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return nil, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, p.errf(n, "%s must be a list of commands, not %s", path, kindName(n))
+		return nil, p.errf(n, "%s must be a list of commands, not %s", path, yamlerr.Describe(n))
 	}
 	out := make([]Command, 0, len(n.Content))
 	for i, c := range n.Content {
 		switch {
-		case c.Kind == yaml.ScalarNode && !isNull(c):
+		case c.Kind == yaml.ScalarNode && !yamlerr.IsNull(c):
 			out = append(out, Command{Text: c.Value, Line: c.Line})
 		case c.Kind == yaml.MappingNode:
 			return nil, p.errf(c, "%s[%d] must be a string, not a mapping (quote the command: it contains ': ')", path, i)
 		default:
-			return nil, p.errf(c, "%s[%d] must be a string, not %s", path, i, kindName(c))
+			return nil, p.errf(c, "%s[%d] must be a string, not %s", path, i, yamlerr.Describe(c))
 		}
 	}
 	return out, nil
@@ -423,7 +402,7 @@ func (p *parser) phases(n *yaml.Node, spec *Spec) error {
 		}
 		ph := &Phase{Name: name, Line: k.Line}
 		found[name] = ph
-		if isNull(v) {
+		if yamlerr.IsNull(v) {
 			return nil
 		}
 		path := "phases." + name
@@ -449,8 +428,8 @@ func (p *parser) phases(n *yaml.Node, spec *Spec) error {
 				if needsCommands == nil {
 					needsCommands = k
 				}
-				if v.Kind != yaml.ScalarNode || isNull(v) {
-					return p.errf(v, "%s.on-failure must be ABORT or CONTINUE, not %s", path, kindName(v))
+				if v.Kind != yaml.ScalarNode || yamlerr.IsNull(v) {
+					return p.errf(v, "%s.on-failure must be ABORT or CONTINUE, not %s", path, yamlerr.Describe(v))
 				}
 				switch v.Value {
 				case Abort, Continue:
@@ -483,7 +462,7 @@ func (p *parser) phases(n *yaml.Node, spec *Spec) error {
 }
 
 func (p *parser) artifacts(n *yaml.Node, spec *Spec) (*Artifacts, error) {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return nil, nil
 	}
 	a := &Artifacts{}
@@ -519,11 +498,11 @@ func (p *parser) artifacts(n *yaml.Node, spec *Spec) (*Artifacts, error) {
 }
 
 func (p *parser) scalar(n *yaml.Node, path string) (string, error) {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return "", nil
 	}
 	if n.Kind != yaml.ScalarNode {
-		return "", p.errf(n, "%s must be a string, not %s", path, kindName(n))
+		return "", p.errf(n, "%s must be a string, not %s", path, yamlerr.Describe(n))
 	}
 	return n.Value, nil
 }
@@ -537,13 +516,13 @@ func (p *parser) yesNo(n *yaml.Node, path string) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, p.errf(n, "%s must be yes or no, not %s", path, kindName(n))
+	return false, p.errf(n, "%s must be yes or no, not %s", path, yamlerr.Describe(n))
 }
 
 // syntaxError turns a yaml.v3 syntax error into an *Error at the line
-// where the problem is (yamlline.Locate).
+// where the problem is (yamlerr.Locate).
 func syntaxError(file string, data []byte, err error) error {
-	line, msg := yamlline.Locate(data, err)
+	line, msg := yamlerr.Locate(data, err)
 	return &Error{File: file, Line: line, Msg: msg}
 }
 
@@ -578,7 +557,7 @@ func ParseSecretRef(s string) (SecretRef, error) {
 }
 
 func (p *parser) reports(n *yaml.Node) ([]Report, error) {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return nil, nil
 	}
 	var out []Report
@@ -624,7 +603,7 @@ func (p *parser) reports(n *yaml.Node) ([]Report, error) {
 }
 
 func (p *parser) cache(n *yaml.Node) (*Cache, error) {
-	if isNull(n) {
+	if yamlerr.IsNull(n) {
 		return nil, nil
 	}
 	c := &Cache{Line: n.Line}

@@ -1,8 +1,7 @@
-// Package yamlline finds the line of a YAML syntax error. yaml.v3 reports
-// the line where the enclosing block starts; the first line at which a
-// prefix of the file fails with the same message is where the problem is.
-// The buildspec and AppSpec parsers report that line.
-package yamlline
+// Package yamlerr is what the buildspec and AppSpec parsers say about
+// YAML that is wrong: the line of a syntax error (Locate) and what a node
+// is instead of what was wanted (Describe).
+package yamlerr
 
 import (
 	"bytes"
@@ -23,7 +22,10 @@ const (
 	maxRefineBytes = 32 << 10
 )
 
-// Locate returns the line of yaml.v3's syntax error err in data (0 when
+// Locate returns the line of yaml.v3's syntax error err in data. yaml.v3
+// reports the line where the enclosing block starts; the first line at
+// which a prefix of the file fails with the same message is where the
+// problem is. Locate returns the line of yaml.v3's syntax error err in data (0 when
 // the error names none) and the message to show, starting "YAML syntax
 // error: " and naming the enclosing block's line when that differs.
 func Locate(data []byte, err error) (line int, msg string) {
@@ -51,4 +53,27 @@ func Locate(data []byte, err error) (line int, msg string) {
 		}
 	}
 	return line, "YAML syntax error: " + m[2]
+}
+
+// Describe names what n is, for "must be a list, not …" messages.
+func Describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if IsNull(n) {
+			return "empty"
+		}
+		return fmt.Sprintf("the value %q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "empty"
+}
+
+// IsNull reports whether n is YAML's null (an empty value, ~ or null).
+func IsNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
