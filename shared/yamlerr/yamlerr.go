@@ -22,12 +22,12 @@ const (
 	maxRefineBytes = 32 << 10
 )
 
-// Locate returns the line of yaml.v3's syntax error err in data. yaml.v3
-// reports the line where the enclosing block starts; the first line at
-// which a prefix of the file fails with the same message is where the
-// problem is. Locate returns the line of yaml.v3's syntax error err in data (0 when
+// Locate returns the line of yaml.v3's syntax error err in data (0 when
 // the error names none) and the message to show, starting "YAML syntax
 // error: " and naming the enclosing block's line when that differs.
+// yaml.v3 reports the line where the enclosing block starts; the first
+// line at which a prefix of the file fails with the same message is where
+// the problem is.
 func Locate(data []byte, err error) (line int, msg string) {
 	full := err.Error()
 	m := lineRE.FindStringSubmatch(full)
