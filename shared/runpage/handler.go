@@ -79,6 +79,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mux.ServeHTTP(w, r)
 }
 
+// authorizeRun checks that name can be a run (404 otherwise) and that the
+// request may see it (authorize, scoped to the runs of the same push).
+func (h *Handler) authorizeRun(w http.ResponseWriter, r *http.Request, name string) (access, bool) {
+	if !run.ValidName(name) {
+		h.fail(w, http.StatusNotFound, "No such run", "There is no run "+strconv.Quote(name)+" in this pipeline.")
+		return access{}, false
+	}
+	base, _ := run.Base(name)
+	return h.authorize(w, r, base)
+}
+
 // authorize checks the request's link for scope; on failure it has
 // written the error page.
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, scope string) (access, bool) {
@@ -149,12 +160,7 @@ func (h *Handler) console(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if !run.ValidName(name) {
-		h.fail(w, http.StatusNotFound, "No such run", "There is no run "+strconv.Quote(name)+" in this pipeline.")
-		return
-	}
-	base, _ := run.Base(name)
-	a, ok := h.authorize(w, r, base)
+	a, ok := h.authorizeRun(w, r, name)
 	if !ok {
 		return
 	}
@@ -178,12 +184,7 @@ func noticeOf(started string) string {
 
 func (h *Handler) logPage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if !run.ValidName(name) {
-		h.fail(w, http.StatusNotFound, "No such run", "There is no run "+strconv.Quote(name)+" in this pipeline.")
-		return
-	}
-	base, _ := run.Base(name)
-	a, ok := h.authorize(w, r, base)
+	a, ok := h.authorizeRun(w, r, name)
 	if !ok {
 		return
 	}
@@ -216,12 +217,7 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusNotFound, "Not found", "There is no page here.")
 		return
 	}
-	if !run.ValidName(name) {
-		h.fail(w, http.StatusNotFound, "No such run", "There is no run "+strconv.Quote(name)+" in this pipeline.")
-		return
-	}
-	base, _ := run.Base(name)
-	a, ok := h.authorize(w, r, base)
+	a, ok := h.authorizeRun(w, r, name)
 	if !ok {
 		return
 	}
